@@ -1,0 +1,1 @@
+"""Camera capture, QR decoding, keyboard-wedge input and debouncing. No Qt widgets."""

@@ -1,0 +1,1 @@
+"""The central server: FastAPI app, ledger, sync API, dashboard and My page."""

@@ -1,0 +1,442 @@
+"""The JSON messages between terminals and the server (``/api/v1``).
+
+These pydantic models are the wire contract: the server validates requests
+with them and documents them in its OpenAPI schema; the terminal's client
+builds and parses them.  Ids of wallets, tickets and staff are the 40-bit
+short ids as integers; stalls, gates, products and ticket types are small
+integers; record ids are UUIDv7 strings; times are Unix milliseconds in
+records and Unix seconds in settings and tokens; money is integer minor units.
+
+A terminal record travels as ``SignedRecord`` = the body as a plain JSON object
+plus the terminal's signature over its canonical form (``sync.records``).  The
+server verifies the signature first, then validates the body as ``RecordBody``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sync.permissions import Permission, ScopeKind
+
+__all__ = [
+    "AuthorizeRequest",
+    "AuthorizeResponse",
+    "CheckInRecord",
+    "CheckInRow",
+    "EnrollRequest",
+    "EnrollResponse",
+    "EventSettings",
+    "GateRow",
+    "IssuerKeyRow",
+    "ItemStatus",
+    "MAX_PUSH_BATCH",
+    "OfflineFallback",
+    "OverrideRow",
+    "ProductRow",
+    "PullRequest",
+    "PullResponse",
+    "PushItemResult",
+    "PushRequest",
+    "PushResponse",
+    "RecordBody",
+    "RefundRecord",
+    "RevocationKind",
+    "RevocationRow",
+    "RoleRow",
+    "SaleLine",
+    "SaleRecord",
+    "SignedRecord",
+    "StaffRow",
+    "StallRow",
+    "StatementRow",
+    "TerminalMode",
+    "TerminalRow",
+    "TerminalStatus",
+    "TicketTypeRow",
+    "TopUpRecord",
+    "VoidRecord",
+    "WalletTokenResponse",
+]
+
+MAX_PUSH_BATCH = 500
+Amount = Annotated[int, Field(ge=0, le=10**12, strict=True)]
+PositiveAmount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
+ShortId = Annotated[int, Field(ge=0, lt=1 << 40, strict=True)]
+SmallId = Annotated[int, Field(ge=1, le=65535, strict=True)]
+TimeMs = Annotated[int, Field(ge=0, lt=1 << 47, strict=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- settings
+
+
+class OfflineFallback(StrEnum):
+    """What a terminal does when ``authorize`` does not answer in time."""
+
+    DECLINE = "decline"
+    OFFLINE_LIMIT = "offline_limit"  # approve within the wallet's offline limit
+
+
+class EventSettings(_Model):
+    """Event configuration every terminal follows."""
+
+    event_name: str = Field("Ennichi", max_length=200)
+    currency: Literal["JPY", "USD", "EUR"] = "JPY"
+    timezone: str = "Asia/Tokyo"
+    floor_limit: Amount = 1000  # at or under: the terminal decides alone
+    offline_limit: Amount = 3000  # per wallet per terminal since its statement
+    unsynced_cap: Amount = 100_000  # unsynced total a terminal may hold
+    max_offline_s: Annotated[int, Field(ge=60, le=7 * 86400)] = 3600
+    offline_fallback: OfflineFallback = OfflineFallback.OFFLINE_LIMIT
+    overdraft_tolerance: Amount = 1000  # past this a wallet is blocked
+    authorize_timeout_ms: Annotated[int, Field(ge=100, le=30_000)] = 1500
+    push_debounce_ms: Annotated[int, Field(ge=0, le=10_000)] = 300
+    pull_interval_s: Annotated[int, Field(ge=1, le=600)] = 3
+    wallet_token_ttl_s: Annotated[int, Field(ge=60, le=86400)] = 600
+    staff_idle_logout_s: Annotated[int, Field(ge=30, le=86400)] = 900
+
+
+# ---------------------------------------------------------------- records
+
+
+class SaleLine(_Model):
+    """One product line of a sale; ``product_id`` None for a free amount."""
+
+    product_id: SmallId | None
+    qty: Annotated[int, Field(ge=1, le=999, strict=True)]
+    unit_price: Amount
+
+
+class _RecordBase(_Model):
+    id: UUID  # UUIDv7, made when the decision is taken; the idempotency key
+    terminal_id: Annotated[int, Field(ge=1, strict=True)]
+    staff_id: ShortId
+    created_at: TimeMs  # the terminal's clock
+
+
+class SaleRecord(_RecordBase):
+    """A payment from a wallet to a stall."""
+
+    kind: Literal["sale"] = "sale"
+    stall_id: SmallId
+    wallet_id: ShortId
+    amount: PositiveAmount
+    lines: list[SaleLine] = Field(max_length=100)
+    token_seq: Annotated[int, Field(ge=0, strict=True)]  # the seq of the token shown
+
+    @model_validator(mode="after")
+    def _lines_sum(self) -> SaleRecord:
+        if self.lines and sum(line.qty * line.unit_price for line in self.lines) != self.amount:
+            raise ValueError("amount must equal the sum of the lines")
+        return self
+
+
+class RefundRecord(_RecordBase):
+    """Money back to the wallet for (part of) an earlier sale."""
+
+    kind: Literal["refund"] = "refund"
+    stall_id: SmallId
+    wallet_id: ShortId
+    amount: PositiveAmount
+    ref_id: UUID  # the sale
+    supervisor_id: ShortId | None = None
+    reason: str = Field("", max_length=200)
+
+
+class VoidRecord(_RecordBase):
+    """Cancels a whole sale (a mistake at the till)."""
+
+    kind: Literal["void"] = "void"
+    stall_id: SmallId
+    wallet_id: ShortId
+    amount: PositiveAmount  # the sale's full amount
+    ref_id: UUID
+    supervisor_id: ShortId | None = None
+    reason: str = Field("", max_length=200)
+
+
+class TopUpRecord(_RecordBase):
+    """Cash taken at a desk and loaded onto a wallet."""
+
+    kind: Literal["topup"] = "topup"
+    wallet_id: ShortId
+    amount: PositiveAmount
+    cash_received: Amount
+
+
+class CheckInRecord(_RecordBase):
+    """A ticket passing a gate."""
+
+    kind: Literal["checkin"] = "checkin"
+    gate_id: SmallId
+    ticket_id: ShortId
+    ticket_type: SmallId
+    direction: Literal["in", "out"]
+
+
+RecordBody = Annotated[
+    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord,
+    Field(discriminator="kind"),
+]
+
+
+class SignedRecord(_Model):
+    """A record as the terminal signed it: the body verbatim plus the signature."""
+
+    body: dict[str, Any]
+    sig: str = Field(max_length=200)
+
+
+# ---------------------------------------------------------------- enroll
+
+
+class TerminalMode(StrEnum):
+    """What a terminal is for."""
+
+    STALL = "stall"
+    GATE = "gate"
+    TOPUP = "topup"
+
+
+class EnrollRequest(_Model):
+    """A terminal presents a one-time code and its new public key."""
+
+    code: str = Field(min_length=16, max_length=40)
+    public_key: str = Field(min_length=40, max_length=64)  # raw Ed25519, base64url
+    name: str = Field("", max_length=100)
+    app_version: str = Field("", max_length=40)
+
+
+class IssuerKeyRow(_Model):
+    """An issuer public key terminals trust."""
+
+    key_id: Annotated[int, Field(ge=0, le=255)]
+    public_key: str
+    active: bool = True
+
+
+class TerminalRow(_Model):
+    """What the server knows of the calling terminal."""
+
+    terminal_id: int
+    name: str
+    mode: TerminalMode
+    stall_id: int | None = None
+    gate_id: int | None = None
+    revoked: bool = False
+
+
+class EnrollResponse(_Model):
+    """Credentials for a newly enrolled terminal."""
+
+    terminal: TerminalRow
+    api_token: str  # sent once; the server keeps only its hash
+    issuer_keys: list[IssuerKeyRow]
+    settings: EventSettings
+    server_time_ms: int
+
+
+# ---------------------------------------------------------------- push
+
+
+class PushRequest(_Model):
+    """A batch of records from the outbox."""
+
+    records: list[SignedRecord] = Field(min_length=1, max_length=MAX_PUSH_BATCH)
+
+
+class ItemStatus(StrEnum):
+    """What became of one pushed record."""
+
+    APPLIED = "applied"  # booked now
+    DUPLICATE = "duplicate"  # booked before with the same body; stored result returned
+    CONFLICT = "conflict"  # the id is known with a different body (422); nothing changed
+    REJECTED = "rejected"  # bad signature or invalid body (422); nothing changed
+
+
+class PushItemResult(_Model):
+    """The per-item result; a bad item never blocks the rest."""
+
+    id: str
+    status: ItemStatus
+    code: int  # 200 for applied/duplicate, 422 otherwise
+    reason: str | None = None
+    wallet_id: int | None = None
+    balance: int | None = None  # the wallet's balance right after this record
+    seq: int | None = None  # the wallet's sequence number right after this record
+
+
+class PushResponse(_Model):
+    """Results in the order of the request."""
+
+    results: list[PushItemResult]
+
+
+# ---------------------------------------------------------------- authorize
+
+
+class AuthorizeRequest(_Model):
+    """Online authorization of a sale above the floor limit, or a top-up."""
+
+    record: SignedRecord
+
+
+class AuthorizeResponse(_Model):
+    """The server's decision; when approved the record is already booked."""
+
+    id: str
+    approved: bool
+    reason: str | None = None  # e.g. insufficient_balance, wallet_blocked, forbidden
+    balance: int | None = None
+    seq: int | None = None
+
+
+# ---------------------------------------------------------------- pull
+
+
+class TerminalStatus(_Model):
+    """Health the terminal reports with every pull."""
+
+    app_version: str = Field("", max_length=40)
+    clock_ms: int = 0
+    unsynced_count: Annotated[int, Field(ge=0)] = 0
+    unsynced_amount: Annotated[int, Field(ge=0)] = 0
+    last_error: str = Field("", max_length=500)
+
+
+class PullRequest(_Model):
+    """Ask for what changed since ``cursor`` (empty: from the start)."""
+
+    cursor: str = Field("", max_length=200)
+    limit: Annotated[int, Field(ge=1, le=5000)] = 1000
+    status: TerminalStatus = TerminalStatus()
+
+
+class StallRow(_Model):
+    id: int
+    name: str
+    allow_free_amount: bool = False
+    active: bool = True
+
+
+class ProductRow(_Model):
+    id: int
+    stall_id: int
+    name: str
+    price: Amount
+    stock: int | None = None  # None: not counted
+    sold_out: bool = False
+    active: bool = True
+    sort: int = 0
+
+
+class GateRow(_Model):
+    id: int
+    name: str
+    active: bool = True
+
+
+class TicketTypeRow(_Model):
+    id: int
+    name: str
+    policy: Literal["single", "reentry", "unlimited"]
+    gate_ids: list[int] = []  # empty: every gate
+    active: bool = True
+
+
+class RoleRow(_Model):
+    role: str
+    permissions: list[Permission]
+    scope_kind: ScopeKind = ScopeKind.EVENT
+    scope_id: int | None = None
+
+
+class OverrideRow(_Model):
+    permission: Permission
+    allow: bool
+    scope_kind: ScopeKind = ScopeKind.EVENT
+    scope_id: int | None = None
+    expires_at: int | None = None  # Unix seconds
+
+
+class StaffRow(_Model):
+    """A staff member as a terminal needs them to log in and to check permissions offline."""
+
+    staff_id: int
+    name: str
+    pin_hash: str  # argon2id
+    active: bool = True
+    badge_not_before: int = 0  # badges issued before this (Unix s) are refused
+    roles: list[RoleRow] = []
+    overrides: list[OverrideRow] = []
+
+
+class StatementRow(_Model):
+    """A wallet's balance at a sequence number."""
+
+    wallet_id: int
+    balance: int
+    seq: int
+    blocked: bool = False
+
+
+class RevocationKind(StrEnum):
+    WALLET = "wallet"
+    TICKET = "ticket"
+    STAFF = "staff"
+    TERMINAL = "terminal"
+
+
+class RevocationRow(_Model):
+    """``revoked`` false lifts an earlier revocation (an unblocked wallet)."""
+
+    kind: RevocationKind
+    id: int
+    revoked: bool = True
+
+
+class CheckInRow(_Model):
+    """A check-in decided at a gate, as other gates learn it."""
+
+    id: str
+    gate_id: int
+    terminal_id: int
+    ticket_id: int
+    direction: Literal["in", "out"]
+    created_at: int
+
+
+class PullResponse(_Model):
+    """One page of changes; call again with ``cursor`` while ``more``."""
+
+    cursor: str
+    more: bool
+    server_time_ms: int
+    terminal: TerminalRow
+    settings: EventSettings
+    issuer_keys: list[IssuerKeyRow]
+    stalls: list[StallRow] = []
+    products: list[ProductRow] = []
+    gates: list[GateRow] = []
+    ticket_types: list[TicketTypeRow] = []
+    staff: list[StaffRow] = []
+    statements: list[StatementRow] = []
+    revocations: list[RevocationRow] = []
+    checkins: list[CheckInRow] = []
+
+
+class WalletTokenResponse(_Model):
+    """A freshly signed wallet token."""
+
+    wallet_id: int
+    token: str
+    balance: int
+    seq: int
+    expires_at: int
