@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["CURRENCIES", "JPY", "USD", "EUR", "Currency", "MoneyError", "check_amount"]
+__all__ = ["CURRENCIES", "EUR", "JPY", "USD", "Currency", "MoneyError", "check_amount"]
 
 MAX_AMOUNT = 2**53  # far above any festival, still exact in JSON parsers
 

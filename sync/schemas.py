@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sync.permissions import Permission, ScopeKind
 
 __all__ = [
+    "MAX_PUSH_BATCH",
     "AuthorizeRequest",
     "AuthorizeResponse",
     "CheckInRecord",
@@ -33,7 +34,6 @@ __all__ = [
     "GateRow",
     "IssuerKeyRow",
     "ItemStatus",
-    "MAX_PUSH_BATCH",
     "OfflineFallback",
     "OverrideRow",
     "ProductRow",

@@ -203,7 +203,8 @@ def encode_token(token: Token, issuer: IssuerKey) -> str:
         raise ValueError(f"token field out of range: {exc}") from exc
     data = body + issuer.sign(body)
     assert len(data) <= MAX_TOKEN_BYTES
-    return token.KIND.prefix + base45.b45encode(data).decode("ascii")
+    encoded: bytes = base45.b45encode(data)
+    return token.KIND.prefix + encoded.decode("ascii")
 
 
 def token_fingerprint(text: str | bytes) -> str:
