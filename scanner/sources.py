@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,9 +62,13 @@ class FrameSource(ABC):
 class MemorySource(FrameSource):
     """Frames held in memory, for tests and benchmarks; ``None`` entries simulate a lost camera."""
 
-    def __init__(self, frames: Sequence[Image | None], *, name: str = "memory", fps: float = 30.0) -> None:
-        """Serve ``frames`` in order; a None entry raises SourceLost once when read."""
+    def __init__(
+        self, frames: Sequence[Image | None], *, name: str = "memory", fps: float = 30.0, paced: bool = False
+    ) -> None:
+        """Serve ``frames`` in order (``paced``: no faster than ``fps``, like a camera); None raises SourceLost."""
         self.name = name
+        self._paced = paced
+        self._due = 0.0
         self._frames = list(frames)
         self._index = 0
         self._fps = fps
@@ -77,6 +82,11 @@ class MemorySource(FrameSource):
         """Return the next frame; None when all are served."""
         if self._index >= len(self._frames):
             return None
+        if self._paced:
+            now = time.monotonic()
+            if self._due > now:
+                time.sleep(self._due - now)
+            self._due = max(now, self._due) + 1.0 / self._fps
         frame = self._frames[self._index]
         self._index += 1
         if frame is None:
