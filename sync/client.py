@@ -1,0 +1,164 @@
+"""The terminal's HTTP client for ``/api/v1``: httpx with explicit timeouts, errors translated.
+
+Every httpx or decoding error is turned into the project's own errors at this
+boundary (``sync.errors``); callers never see a raw library error:
+
+    httpx.TimeoutException, httpx.TransportError  → SyncUnavailable
+    HTTP 5xx, 429 (Retry-After honoured)          → SyncUnavailable
+    HTTP 401 → Unauthorized   403 → Forbidden   409 → Conflict   other 4xx → ApiError
+    a 2xx body that is not the expected schema    → ApiError
+
+The ``transport`` argument is the testing seam (``httpx.MockTransport``, or a
+real transport pointed through a fault-injecting proxy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from sync.errors import ApiError, Conflict, Forbidden, SyncUnavailable, Unauthorized
+from sync.schemas import (
+    AuthorizeRequest,
+    AuthorizeResponse,
+    EnrollRequest,
+    EnrollResponse,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SignedRecord,
+    WalletTokenResponse,
+)
+
+__all__ = ["DEFAULT_TIMEOUT", "SyncClient"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
+M = TypeVar("M", bound=BaseModel)
+
+
+class SyncClient:
+    """Talks to one server as one terminal; safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_token: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        user_agent: str = "ennichi-terminal",
+    ) -> None:
+        headers = {"User-Agent": user_agent}
+        if api_token:
+            headers["Authorization"] = f"Bearer {api_token}"
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url + "/api/v1", headers=headers, timeout=timeout,
+                                  transport=transport, follow_redirects=False)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ the API
+
+    def enroll(self, request: EnrollRequest) -> EnrollResponse:
+        """Enroll with a one-time code; raises Conflict (used code), Unauthorized, SyncUnavailable, ApiError."""
+        return self._call("POST", "/enroll", EnrollResponse, json=request.model_dump(mode="json"))
+
+    def push(self, records: Sequence[SignedRecord]) -> PushResponse:
+        """Send a batch of signed records; raises Unauthorized, SyncUnavailable, ApiError."""
+        request = PushRequest(records=list(records))
+        return self._call("POST", "/push", PushResponse, json=request.model_dump(mode="json"))
+
+    def pull(self, request: PullRequest) -> PullResponse:
+        """Fetch one page of changes; raises Unauthorized, SyncUnavailable, ApiError."""
+        return self._call("POST", "/pull", PullResponse, json=request.model_dump(mode="json"))
+
+    def authorize(self, record: SignedRecord, *, timeout_s: float) -> AuthorizeResponse:
+        """Ask the server to authorize and book a record within ``timeout_s``; raises SyncUnavailable, ..."""
+        request = AuthorizeRequest(record=record)
+        timeout = httpx.Timeout(timeout_s)
+        return self._call("POST", "/authorize", AuthorizeResponse, json=request.model_dump(mode="json"),
+                          timeout=timeout)
+
+    def wallet_token(self, wallet_id: int) -> WalletTokenResponse:
+        """Fetch a freshly signed wallet token; raises Unauthorized, Forbidden, SyncUnavailable, ApiError."""
+        return self._call("GET", f"/wallets/{wallet_id}/token", WalletTokenResponse)
+
+    def health(self, *, timeout_s: float = 2.0) -> dict[str, Any]:
+        """Return the server's health document; raises SyncUnavailable, ApiError."""
+        response = self._send("GET", "/health", timeout=httpx.Timeout(timeout_s))
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ApiError(response.status_code, "health is not JSON") from exc
+        if not isinstance(data, dict):
+            raise ApiError(response.status_code, "health is not an object")
+        return data
+
+    # ------------------------------------------------------------ plumbing
+
+    def _call(self, method: str, path: str, model: type[M], *, json: Any = None,
+              timeout: httpx.Timeout | None = None) -> M:
+        response = self._send(method, path, json=json, timeout=timeout)
+        try:
+            return model.model_validate_json(response.content)
+        except (ValidationError, ValueError) as exc:
+            raise ApiError(response.status_code, f"unexpected {model.__name__} from server") from exc
+
+    def _send(self, method: str, path: str, *, json: Any = None,
+              timeout: httpx.Timeout | None = None) -> httpx.Response:
+        try:
+            if timeout is None:
+                response = self._http.request(method, path, json=json)
+            else:
+                response = self._http.request(method, path, json=json, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            raise SyncUnavailable(f"the server did not answer in time ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:  # connect refused, reset, protocol errors, ...
+            raise SyncUnavailable(f"cannot reach the server ({type(exc).__name__})") from exc
+        status = response.status_code
+        if status < 300:
+            return response
+        message = _error_message(response)
+        if status == 401:
+            raise Unauthorized(status, message)
+        if status == 403:
+            raise Forbidden(status, message)
+        if status == 409:
+            raise Conflict(status, message)
+        if status >= 500 or status in (408, 429):
+            raise SyncUnavailable(f"server busy or failing: HTTP {status} {message}",
+                                  retry_after=_retry_after(response))
+        raise ApiError(status, message)
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(data, dict):
+        detail = data.get("detail", data.get("message", ""))
+        return str(detail)[:200]
+    return str(data)[:200]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, min(float(value), 300.0))
+    except ValueError:
+        return None

@@ -1,0 +1,101 @@
+"""The authorization rules (DESIGN.md, "Authorizing a payment on the terminal"), as plain functions.
+
+``read_wallet`` turns scanned or typed text into a wallet view or a decline
+reason.  ``best_statement`` picks the statement with the highest sequence
+number between the token's own and the pulled one.  ``offline_decline`` applies
+the caps: available balance, the wallet's offline limit at this terminal since
+the statement, the unsynced total cap, and the time since the last sync.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sync.errors import TokenError, TokenReason
+from sync.ids import ShortIdError, parse_short_id
+from sync.keys import KeySet
+from sync.schemas import EventSettings, StatementRow
+from sync.tokens import WalletToken, decode_token
+from terminal.decisions import DeclineReason
+
+__all__ = ["Balance", "WalletView", "best_statement", "offline_decline", "read_wallet", "token_decline"]
+
+_TOKEN_REASONS = {
+    TokenReason.NOT_A_CODE: DeclineReason.NOT_A_CODE,
+    TokenReason.BAD_ENCODING: DeclineReason.DAMAGED,
+    TokenReason.TRUNCATED: DeclineReason.DAMAGED,
+    TokenReason.MALFORMED: DeclineReason.DAMAGED,
+    TokenReason.UNKNOWN_VERSION: DeclineReason.DAMAGED,
+    TokenReason.UNKNOWN_KEY: DeclineReason.FORGED,
+    TokenReason.BAD_SIGNATURE: DeclineReason.FORGED,
+    TokenReason.EXPIRED: DeclineReason.EXPIRED,
+    TokenReason.NOT_YET_VALID: DeclineReason.NOT_YET_VALID,
+    TokenReason.WRONG_KIND: DeclineReason.WRONG_KIND,
+}
+
+
+def token_decline(exc: TokenError) -> DeclineReason:
+    """Map a token refusal to the decline reason the UI shows."""
+    return _TOKEN_REASONS.get(exc.reason, DeclineReason.DAMAGED)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletView:
+    """The wallet a customer presented: its id and, when scanned, the verified token."""
+
+    wallet_id: int
+    token: WalletToken | None
+
+
+def read_wallet(text: str, keys: KeySet, *, now_s: int) -> WalletView:
+    """Read a wallet QR token or a typed wallet id; raises TokenError with the reason."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    if stripped[:1].upper() == "E" and ":" in stripped[:5]:
+        token = decode_token(stripped, keys, now=now_s, expect=WalletToken)
+        assert isinstance(token, WalletToken)
+        return WalletView(token.wallet_id, token)
+    try:
+        return WalletView(parse_short_id(stripped), None)
+    except ShortIdError as exc:
+        raise TokenError(TokenReason.NOT_A_CODE, "neither a wallet code nor a wallet id") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """The best statement and what this terminal knows on top of it."""
+
+    balance: int  # the statement's balance
+    seq: int  # the statement's sequence number
+    source: str  # "token" or "statement"
+
+
+def best_statement(token: WalletToken | None, statement: StatementRow | None) -> Balance | None:
+    """Return the statement with the highest sequence number (the pulled one wins a tie), or None."""
+    if statement is not None and (token is None or statement.seq >= token.seq):
+        return Balance(statement.balance, statement.seq, "statement")
+    if token is not None:
+        return Balance(token.balance, token.seq, "token")
+    return None
+
+
+def offline_decline(
+    *,
+    amount: int,
+    available: int,
+    offline_spent: int,
+    wallet_offline_limit: int,
+    unsynced_offline_total: int,
+    settings: EventSettings,
+    now_ms: int,
+    last_sync_ms: int,
+) -> DeclineReason | None:
+    """Return why an offline approval of ``amount`` is refused, or None to approve."""
+    if amount > available:
+        return DeclineReason.INSUFFICIENT_BALANCE
+    if offline_spent + amount > wallet_offline_limit:
+        return DeclineReason.OFFLINE_LIMIT
+    if unsynced_offline_total + amount > settings.unsynced_cap:
+        return DeclineReason.UNSYNCED_CAP
+    if now_ms - last_sync_ms > settings.max_offline_s * 1000:
+        return DeclineReason.SYNC_TOO_OLD
+    return None

@@ -1,0 +1,295 @@
+"""The headless terminal engine: the one object the Qt app, the headless runner and the tests drive.
+
+Threading: every public method of ``Terminal`` may block (SQLite fsync, argon2,
+an online ``authorize`` of up to ``authorize_timeout_ms``), so the UI calls it
+from a worker thread, never from the UI thread.  Calls are serialized by an
+internal lock; the engine's SQLite connection is only used under that lock.
+The ``SyncService`` runs in its own thread on its own connection to the same
+file; ``on_status`` is called from that thread (the Qt adapter turns it into a
+signal).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from sync.client import SyncClient
+from sync.enrollment import EnrollmentCode, EnrollmentCodeError
+from sync.errors import Conflict, SyncError, SyncUnavailable
+from sync.keys import SigningKey, load_private_key, save_private_key
+from sync.loop import Backoff, SyncService, SyncStatus
+from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
+from terminal import gates, sales
+from terminal.clock import Clock, SystemClock
+from terminal.context import Context
+from terminal.decisions import Cart, Decision, DeclineReason, GateDecision, LoginResult
+from terminal.errors import AlreadyEnrolled, EnrollmentFailed, NotEnrolled
+from terminal.reports import ShiftReport, shift_report
+from terminal.sessions import Sessions
+from terminal.store import LedgerRow, Store
+from terminal.syncing import APP_VERSION, StoreSyncTarget
+
+__all__ = ["DB_NAME", "KEY_NAME", "Terminal"]
+
+DB_NAME = "terminal.db"
+KEY_NAME = "terminal_key.pem"
+
+
+class Terminal:
+    """One enrolled (or not yet enrolled) terminal, on one data directory."""
+
+    def __init__(self, data_dir: Path, store: Store, *, clock: Clock,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.data_dir = data_dir
+        self.store = store
+        self.clock = clock
+        self.transport = transport
+        self.sessions = Sessions(store, clock)
+        self._lock = threading.RLock()
+        self._key: SigningKey | None = None
+        self._client: SyncClient | None = None
+        self._service: SyncService | None = None
+        self._service_store: Store | None = None
+
+    @classmethod
+    def open(cls, data_dir: Path | str, *, clock: Clock | None = None,
+             transport: httpx.BaseTransport | None = None) -> Terminal:
+        """Open (creating and migrating) the terminal in ``data_dir``; raises sqlite3.Error, OSError."""
+        path = Path(data_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+        return cls(path, Store(path / DB_NAME), clock=clock or SystemClock(), transport=transport)
+
+    def close(self) -> None:
+        """Stop syncing and close the database."""
+        self.stop_sync()
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            self.store.close()
+
+    # ------------------------------------------------------------ enrollment
+
+    @property
+    def enrolled(self) -> bool:
+        """True once the terminal has credentials."""
+        with self._lock:
+            return self.store.credentials() is not None
+
+    def identity(self) -> TerminalRow | None:
+        """Return what the server last said about this terminal."""
+        with self._lock:
+            return self.store.terminal_row()
+
+    def enroll(self, code_text: str, *, name: str = "") -> TerminalRow:
+        """Enroll with a scanned or pasted code; raises EnrollmentFailed, AlreadyEnrolled."""
+        with self._lock:
+            if self.store.credentials() is not None:
+                raise AlreadyEnrolled("this terminal is already enrolled")
+            try:
+                code = EnrollmentCode.parse(code_text)
+            except EnrollmentCodeError as exc:
+                raise EnrollmentFailed(str(exc)) from exc
+            key = SigningKey.generate()
+            save_private_key(key, self.data_dir / KEY_NAME)  # before the code is spent
+            request = EnrollRequest(code=code.code, public_key=key.public_b64, name=name[:100],
+                                    app_version=APP_VERSION)
+            try:
+                with SyncClient(code.url, transport=self.transport) as client:
+                    resp = client.enroll(request)
+            except Conflict as exc:
+                raise EnrollmentFailed(f"the enrollment code was already used or has expired ({exc.message})") from exc
+            except SyncUnavailable as exc:
+                raise EnrollmentFailed(f"cannot reach the server: {exc}") from exc
+            except SyncError as exc:
+                raise EnrollmentFailed(f"the server refused the enrollment: {exc}") from exc
+            self.store.save_enrollment(code.url, resp, now_ms=self.clock.now_ms())
+            self._key = key
+            return resp.terminal
+
+    # ------------------------------------------------------------ staff
+
+    def login(self, badge_text: str, pin: str) -> LoginResult:
+        """Log a staff member in with badge and PIN, offline; a refusal is a LoginResult with a reason."""
+        with self._lock:
+            if self.store.credentials() is None:
+                return LoginResult(False, "not_enrolled")
+            if self.store.revoked():
+                return LoginResult(False, "terminal_revoked")
+            return self.sessions.login(badge_text, pin, keys=self.store.keyset())
+
+    def logout(self) -> None:
+        """End the staff session."""
+        with self._lock:
+            self.sessions.logout()
+
+    def current_staff(self) -> StaffRow | None:
+        """Return the logged-in staff member (None after logout or idle timeout)."""
+        with self._lock:
+            live = self.sessions.active(idle_logout_s=self.store.event_settings().staff_idle_logout_s)
+            return None if live is None else live[1]
+
+    # ------------------------------------------------------------ catalog
+
+    def stall(self) -> StallRow | None:
+        """Return this terminal's stall, if it is a stall terminal."""
+        with self._lock:
+            me = self.store.terminal_row()
+            return None if me is None or me.stall_id is None else self.store.stall(me.stall_id)
+
+    def catalog(self) -> list[ProductRow]:
+        """Return the active products of this terminal's stall, in display order."""
+        with self._lock:
+            me = self.store.terminal_row()
+            if me is None or me.stall_id is None:
+                return []
+            return [p for p in self.store.products(me.stall_id) if p.active]
+
+    # ------------------------------------------------------------ actions
+
+    def _context(self) -> Context | DeclineReason:
+        creds = self.store.credentials()
+        if creds is None:
+            return DeclineReason.NOT_ENROLLED
+        if self.store.revoked() or creds.terminal.revoked:
+            self.sessions.logout()
+            return DeclineReason.TERMINAL_REVOKED
+        if self._key is None:
+            self._key = load_private_key(self.data_dir / KEY_NAME)
+        if self._client is None:
+            self._client = SyncClient(creds.server_url, creds.api_token, transport=self.transport)
+        return Context(store=self.store, clock=self.clock, key=self._key, terminal=self.store.terminal_row()
+                       or creds.terminal, settings=self.store.event_settings(), keys=self.store.keyset(),
+                       client=self._client, on_record=self._record_written)
+
+    def _staff(self, ctx: Context) -> StaffRow | None:
+        live = self.sessions.active(idle_logout_s=ctx.settings.staff_idle_logout_s)
+        return None if live is None else live[1]
+
+    def _prepare(self, kind: str) -> tuple[Context, StaffRow] | Decision:
+        ctx = self._context()
+        if isinstance(ctx, DeclineReason):
+            return Decision(False, ctx, kind=kind)
+        staff = self._staff(ctx)
+        if staff is None:
+            return Decision(False, DeclineReason.NOT_LOGGED_IN, kind=kind)
+        return ctx, staff
+
+    def sell(self, cart: Cart, wallet_text: str) -> Decision:
+        """Sell a cart to the wallet shown (QR text or typed id); raises only on bugs or a full disk."""
+        with self._lock:
+            ready = self._prepare("sale")
+            if isinstance(ready, Decision):
+                return ready
+            return sales.sell(*ready, cart, wallet_text)
+
+    def refund(self, ref_id: str, amount: int, *, reason: str = "") -> Decision:
+        """Refund part of a sale this terminal made (permission ``refund``)."""
+        with self._lock:
+            ready = self._prepare("refund")
+            if isinstance(ready, Decision):
+                return ready
+            return sales.refund(*ready, ref_id, amount, reason=reason)
+
+    def void(self, ref_id: str, *, reason: str = "") -> Decision:
+        """Void a whole sale this terminal made (permission ``refund``)."""
+        with self._lock:
+            ready = self._prepare("void")
+            if isinstance(ready, Decision):
+                return ready
+            return sales.void(*ready, ref_id, reason=reason)
+
+    def topup(self, wallet_text: str, amount: int, *, cash_received: int | None = None) -> Decision:
+        """Load cash onto a wallet, online (permission ``topup``)."""
+        with self._lock:
+            ready = self._prepare("topup")
+            if isinstance(ready, Decision):
+                return ready
+            return sales.topup(*ready, wallet_text, amount, cash_received=cash_received)
+
+    def check_in(self, ticket_text: str, direction: Literal["in", "out"] = "in") -> GateDecision:
+        """Decide a ticket at this gate (permission ``gate``)."""
+        with self._lock:
+            ready = self._prepare("checkin")
+            if isinstance(ready, Decision):
+                return GateDecision(False, ready.reason, direction=direction)
+            return gates.check_in(*ready, ticket_text, direction)
+
+    def recent(self, limit: int = 20) -> list[LedgerRow]:
+        """Return this terminal's newest records first."""
+        with self._lock:
+            return self.store.recent(limit)
+
+    def shift_report(self, *, since_ms: int | None = None, whole_terminal: bool = False) -> ShiftReport:
+        """Report the current staff member's shift (since login), or the terminal's since ``since_ms``."""
+        with self._lock:
+            session = self.sessions.session
+            staff_id = None if whole_terminal or session is None else session.staff_id
+            start = since_ms if since_ms is not None else (session.started_ms if session and not whole_terminal
+                                                           else 0)
+            return shift_report(self.store, since_ms=start, until_ms=self.clock.now_ms() + 1, staff_id=staff_id)
+
+    # ------------------------------------------------------------ sync
+
+    def _record_written(self) -> None:
+        service = self._service
+        if service is not None:
+            service.poke()
+
+    def status(self) -> SyncStatus:
+        """Return the status the UI shows: online/offline since, unsynced, sync age, last error."""
+        with self._lock:
+            count, amount, _ = self.store.unsynced()
+            last = self.store.last_sync_ms()
+            online, since, error = self._service.state() if self._service else (False, None, "")
+            now = self.clock.now_ms()
+            return SyncStatus(online=online, offline_since_ms=since, unsynced_count=count, unsynced_amount=amount,
+                              last_sync_ms=last, last_sync_age_s=None if last is None else max(0, (now - last) // 1000),
+                              last_error=error, revoked=self.store.revoked(),
+                              enrolled=self.store.credentials() is not None,
+                              security_events=self.store.security_count())
+
+    def sync_service(self, *, on_status: Callable[[SyncStatus], None] | None = None,
+                     backoff: Backoff | None = None) -> SyncService:
+        """Return the sync service (made once, on its own connection); raises NotEnrolled."""
+        with self._lock:
+            if self._service is not None:
+                return self._service
+            creds = self.store.credentials()
+            if creds is None:
+                raise NotEnrolled("enroll the terminal first")
+            store = Store(self.store.path, migrate=False)
+            target = StoreSyncTarget(store, self.clock, on_revoked=self.sessions.logout)
+            client = SyncClient(creds.server_url, creds.api_token, transport=self.transport)
+            service = SyncService(target, client, clock=self.clock, on_status=on_status, backoff=backoff)
+            target.last_error = lambda: service.state()[2]
+            self._service, self._service_store = service, store
+            return service
+
+    def start_sync(self, *, on_status: Callable[[SyncStatus], None] | None = None) -> SyncService:
+        """Start background push/pull; raises NotEnrolled."""
+        service = self.sync_service(on_status=on_status)
+        service.start()
+        return service
+
+    def sync_now(self) -> SyncStatus:
+        """Push and pull once, now, in this thread (serialized with the background loop); raises NotEnrolled."""
+        self.sync_service().sync_now()
+        return self.status()
+
+    def stop_sync(self) -> None:
+        """Stop background sync and close its connection."""
+        service, store = self._service, self._service_store
+        if service is not None:
+            service.stop()
+            service.client.close()
+        if store is not None:
+            store.close()
+        self._service = None
+        self._service_store = None

@@ -1,0 +1,181 @@
+"""The terminal's SQLite schema, as migrations (sqlite-utils bookkeeping, one transaction each).
+
+Every table is declared here with STRICT and its constraints; nothing is ever
+created by an insert.  Add a new function for a change; never edit one that
+has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+__all__ = ["MIGRATIONS", "apply_migrations"]
+
+MIGRATIONS = Migrations("ennichi.terminal")
+
+_INITIAL = """
+CREATE TABLE settings (                 -- key/value: credentials, event settings, sync state
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE issuer_keys (
+    key_id INTEGER PRIMARY KEY CHECK (key_id BETWEEN 0 AND 255),
+    public_key TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE sync_cursors (
+    name TEXT PRIMARY KEY,
+    cursor TEXT NOT NULL,
+    complete INTEGER NOT NULL CHECK (complete IN (0, 1))  -- 1 once a pull reached more=false
+) STRICT;
+
+CREATE TABLE stalls (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    allow_free_amount INTEGER NOT NULL CHECK (allow_free_amount IN (0, 1)),
+    active INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT;
+
+CREATE TABLE products (
+    id INTEGER PRIMARY KEY,
+    stall_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    price INTEGER NOT NULL CHECK (price >= 0),
+    stock INTEGER,
+    sold_out INTEGER NOT NULL CHECK (sold_out IN (0, 1)),
+    active INTEGER NOT NULL CHECK (active IN (0, 1)),
+    sort INTEGER NOT NULL
+) STRICT;
+CREATE INDEX products_stall ON products (stall_id, sort);
+
+CREATE TABLE gates (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    active INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT;
+
+CREATE TABLE ticket_types (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    policy TEXT NOT NULL CHECK (policy IN ('single', 'reentry', 'unlimited')),
+    gate_ids TEXT NOT NULL,            -- JSON list; empty: every gate
+    active INTEGER NOT NULL CHECK (active IN (0, 1))
+) STRICT;
+
+CREATE TABLE staff (                    -- personal data: wiped when the terminal is revoked
+    staff_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    pin_hash TEXT NOT NULL,
+    active INTEGER NOT NULL CHECK (active IN (0, 1)),
+    badge_not_before INTEGER NOT NULL,
+    roles TEXT NOT NULL,               -- JSON list of RoleRow
+    overrides TEXT NOT NULL            -- JSON list of OverrideRow
+) STRICT;
+
+CREATE TABLE login_failures (
+    staff_id INTEGER PRIMARY KEY,
+    failures INTEGER NOT NULL CHECK (failures >= 0),
+    locked_until_ms INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE statements (               -- personal data
+    wallet_id INTEGER PRIMARY KEY,
+    balance INTEGER NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq >= 0),
+    blocked INTEGER NOT NULL CHECK (blocked IN (0, 1))
+) STRICT;
+
+CREATE TABLE revocations (
+    kind TEXT NOT NULL CHECK (kind IN ('wallet', 'ticket', 'staff', 'terminal')),
+    id INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+) STRICT;
+
+CREATE TABLE ledger (                   -- every record this terminal made, signed, forever
+    id TEXT PRIMARY KEY,               -- UUIDv7, the idempotency key
+    kind TEXT NOT NULL CHECK (kind IN ('sale', 'refund', 'void', 'topup', 'checkin')),
+    mode TEXT NOT NULL CHECK (mode IN ('offline', 'online')),
+    staff_id INTEGER NOT NULL,
+    wallet_id INTEGER,
+    stall_id INTEGER,
+    gate_id INTEGER,
+    ticket_id INTEGER,
+    amount INTEGER NOT NULL CHECK (amount >= 0),
+    ref_id TEXT REFERENCES ledger (id),
+    created_at INTEGER NOT NULL,
+    body TEXT NOT NULL,                -- the canonical JSON that was signed, byte for byte
+    sig TEXT NOT NULL,
+    ack_status TEXT CHECK (ack_status IN ('applied', 'duplicate', 'conflict', 'rejected')),
+    ack_seq INTEGER,                   -- the wallet's seq right after this record, at the server
+    ack_balance INTEGER,
+    ack_at INTEGER,
+    ack_reason TEXT
+) STRICT;
+CREATE INDEX ledger_wallet ON ledger (wallet_id, kind);
+CREATE INDEX ledger_ref ON ledger (ref_id);
+CREATE INDEX ledger_created ON ledger (created_at);
+
+CREATE TABLE sale_lines (
+    record_id TEXT NOT NULL REFERENCES ledger (id),
+    line INTEGER NOT NULL,
+    product_id INTEGER,
+    qty INTEGER NOT NULL CHECK (qty > 0),
+    unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
+    PRIMARY KEY (record_id, line)
+) STRICT;
+
+CREATE TABLE outbox (                   -- records not yet acknowledged by the server
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id TEXT NOT NULL UNIQUE REFERENCES ledger (id),
+    attempts INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE checkins (                 -- this gate's and other gates' check-ins, for pass-back
+    id TEXT PRIMARY KEY,
+    ticket_id INTEGER NOT NULL,
+    gate_id INTEGER NOT NULL,
+    terminal_id INTEGER NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX checkins_ticket ON checkins (ticket_id, created_at);
+
+CREATE TABLE security_log (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    event TEXT NOT NULL,               -- e.g. forged_token, record_conflict, terminal_revoked
+    reason TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,         -- a hash of the token text, never the token
+    detail TEXT NOT NULL
+) STRICT;
+"""
+
+
+@MIGRATIONS(name="0001_initial")
+def m0001_initial(db: Database) -> None:
+    """Create the first schema."""
+    for statement in _statements(_INITIAL):
+        db.execute(statement)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into complete SQL statements (comments may hold semicolons)."""
+    out: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            out.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise ValueError("incomplete SQL statement in migration")
+    return out
+
+
+def apply_migrations(db: Database) -> None:
+    """Apply pending migrations, each in its own transaction; raises sqlite3.Error."""
+    MIGRATIONS.apply(db)

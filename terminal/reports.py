@@ -1,0 +1,100 @@
+"""Shift reports for closing a till: totals by kind, offline and unsynced counts, per product."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from terminal.store import Store
+
+__all__ = ["ProductTotal", "ShiftReport", "shift_report"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductTotal:
+    """Quantity and money of one product (``product_id`` None: free amounts)."""
+
+    product_id: int | None
+    name: str
+    qty: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftReport:
+    """What a till took since ``since_ms`` (net of refunds and voids)."""
+
+    since_ms: int
+    until_ms: int
+    staff_id: int | None
+    sales_count: int = 0
+    sales_amount: int = 0
+    refunds_count: int = 0
+    refunds_amount: int = 0
+    voids_count: int = 0
+    voids_amount: int = 0
+    topups_count: int = 0
+    topups_amount: int = 0
+    cash_received: int = 0
+    checkins_count: int = 0
+    offline_count: int = 0
+    unsynced_count: int = 0
+    unsynced_amount: int = 0
+    refused_count: int = 0  # records the server refused (conflict/rejected): to investigate
+    products: list[ProductTotal] = field(default_factory=list)
+
+    @property
+    def net_sales(self) -> int:
+        """Sales minus refunds and voids."""
+        return self.sales_amount - self.refunds_amount - self.voids_amount
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        data = asdict(self)
+        data["net_sales"] = self.net_sales
+        return data
+
+
+# Every query reads the window [since, until) for one staff member (or all when :staff is NULL).
+_TOTALS = ("SELECT l.kind, COUNT(*), COALESCE(SUM(l.amount), 0) FROM ledger l "
+           "WHERE l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff) "
+           "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) GROUP BY l.kind")
+_TOPUP_BODIES = ("SELECT l.body FROM ledger l WHERE l.kind = 'topup' "
+                 "AND l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
+_FLAGS = ("SELECT COALESCE(SUM(l.mode = 'offline' AND l.kind != 'checkin'), 0), "
+          "COALESCE(SUM(l.ack_status IN ('conflict', 'rejected')), 0) FROM ledger l "
+          "WHERE l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
+_UNSYNCED = ("SELECT COUNT(*), COALESCE(SUM(l.amount), 0) FROM outbox o JOIN ledger l ON l.id = o.record_id "
+             "WHERE l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
+_PRODUCTS = ("SELECT s.product_id, p.name, SUM(s.qty), SUM(s.qty * s.unit_price) FROM sale_lines s "
+             "JOIN ledger l ON l.id = s.record_id LEFT JOIN products p ON p.id = s.product_id "
+             "WHERE l.kind = 'sale' "
+             "AND l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff) "
+             "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) "
+             "GROUP BY s.product_id ORDER BY s.product_id")
+
+
+def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | None = None) -> ShiftReport:
+    """Sum the local ledger between two times, for one staff member or the whole terminal."""
+    params = {"since": since_ms, "until": until_ms, "staff": staff_id}
+    conn = store.conn
+    totals = {str(kind): (int(count), int(amount)) for kind, count, amount in conn.execute(_TOTALS, params)}
+    cash = sum(int(json.loads(body).get("cash_received", 0)) for (body,) in conn.execute(_TOPUP_BODIES, params))
+    offline, refused = conn.execute(_FLAGS, params).fetchone()
+    unsynced_count, unsynced_amount = conn.execute(_UNSYNCED, params).fetchone()
+    products = [ProductTotal(pid, name or ("free amount" if pid is None else f"#{pid}"), int(qty), int(amount))
+                for pid, name, qty, amount in conn.execute(_PRODUCTS, params)]
+
+    def total(kind: str) -> tuple[int, int]:
+        return totals.get(kind, (0, 0))
+
+    return ShiftReport(
+        since_ms=since_ms, until_ms=until_ms, staff_id=staff_id,
+        sales_count=total("sale")[0], sales_amount=total("sale")[1],
+        refunds_count=total("refund")[0], refunds_amount=total("refund")[1],
+        voids_count=total("void")[0], voids_amount=total("void")[1],
+        topups_count=total("topup")[0], topups_amount=total("topup")[1],
+        cash_received=cash, checkins_count=total("checkin")[0],
+        offline_count=int(offline), refused_count=int(refused),
+        unsynced_count=int(unsynced_count), unsynced_amount=int(unsynced_amount), products=products)

@@ -1,0 +1,261 @@
+"""Sales, refunds, voids and top-ups at a till: decide, sign, and write record + outbox in one transaction.
+
+Each function returns a ``Decision``; nothing here raises for an ordinary
+decline.  The record is durable (committed, fsynced) before the function
+returns an approval, and the sync service is poked to push it soon.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sync.errors import ApiError, SyncUnavailable, TokenError, Unauthorized
+from sync.ids import new_record_id
+from sync.permissions import Permission, Scope
+from sync.schemas import (
+    ItemStatus,
+    OfflineFallback,
+    PushItemResult,
+    RefundRecord,
+    SaleLine,
+    SaleRecord,
+    StaffRow,
+    TerminalMode,
+    TopUpRecord,
+    VoidRecord,
+)
+from terminal.authorize import WalletView, best_statement, offline_decline, read_wallet, token_decline
+from terminal.context import Context, RecordModel
+from terminal.decisions import Cart, Decision, DeclineReason, Mode
+from terminal.sessions import staff_allowed
+from terminal.store import LedgerRow
+
+__all__ = ["refund", "sell", "topup", "void"]
+
+Lines = list[tuple[int | None, int, int]]
+
+
+def _decline(reason: DeclineReason, kind: str = "sale", **params: object) -> Decision:
+    return Decision(False, reason, kind=kind, params=dict(params))
+
+
+def _price(ctx: Context, stall_id: int, cart: Cart) -> Lines | DeclineReason:
+    """Return the sale lines (product, qty, unit price) of a cart, or why it cannot be sold."""
+    stall = ctx.store.stall(stall_id)
+    if cart.free_amount is not None:
+        if cart.lines:
+            return DeclineReason.INVALID_CART
+        if stall is None or not stall.allow_free_amount:
+            return DeclineReason.FREE_AMOUNT_NOT_ALLOWED
+        if isinstance(cart.free_amount, bool) or not isinstance(cart.free_amount, int) or not (
+                0 < cart.free_amount <= 10**9):
+            return DeclineReason.INVALID_AMOUNT
+        return [(None, 1, cart.free_amount)]
+    if not cart.lines or len(cart.lines) > 100:
+        return DeclineReason.INVALID_CART
+    products = {p.id: p for p in ctx.store.products(stall_id)}
+    lines: Lines = []
+    for line in cart.lines:
+        product = products.get(line.product_id)
+        if product is None or not product.active or product.sold_out or not 1 <= line.qty <= 999:
+            return DeclineReason.INVALID_CART
+        lines.append((product.id, line.qty, product.price))
+    if sum(q * u for _, q, u in lines) <= 0:
+        return DeclineReason.INVALID_AMOUNT
+    return lines
+
+
+def _stall_scope(ctx: Context, staff: StaffRow, permission: Permission, kind: str) -> Decision | int:
+    if ctx.terminal.mode is not TerminalMode.STALL or ctx.terminal.stall_id is None:
+        return _decline(DeclineReason.WRONG_MODE, kind)
+    if not staff_allowed(staff, permission, Scope.stall(ctx.terminal.stall_id), now_s=ctx.clock.now_ms() // 1000):
+        return _decline(DeclineReason.NOT_PERMITTED, kind, permission=permission.value)
+    return ctx.terminal.stall_id
+
+
+def _read(ctx: Context, wallet_text: str, kind: str) -> WalletView | Decision:
+    try:
+        return read_wallet(wallet_text, ctx.keys, now_s=ctx.clock.now_ms() // 1000)
+    except TokenError as exc:
+        if exc.is_forgery:
+            ctx.log_forgery(wallet_text, exc.reason.value, f"wallet token on {kind}")
+        return _decline(token_decline(exc), kind, token_reason=exc.reason.value)
+
+
+def _commit(ctx: Context, row: LedgerRow, *, lines: Lines | None = None,
+            ack: PushItemResult | None = None) -> None:
+    ctx.store.add_record(row, lines=lines or [], ack=ack)
+    ctx.on_record()
+
+
+def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decision:
+    """Authorize and book a sale per DESIGN.md; returns the decision (the record is durable if approved)."""
+    scope = _stall_scope(ctx, staff, Permission.SELL, "sale")
+    if isinstance(scope, Decision):
+        return scope
+    stall_id = scope
+    priced = _price(ctx, stall_id, cart)
+    if isinstance(priced, DeclineReason):
+        return _decline(priced)
+    amount = sum(q * u for _, q, u in priced)
+    view = _read(ctx, wallet_text, "sale")
+    if isinstance(view, Decision):
+        return view
+    wallet_id = view.wallet_id
+    statement = ctx.store.statement(wallet_id)
+    if ctx.store.is_revoked("wallet", wallet_id) or (statement is not None and statement.blocked):
+        return Decision(False, DeclineReason.WALLET_REVOKED, wallet_id=wallet_id, amount=amount)
+    best = best_statement(view.token, statement)
+    if best is None:
+        return Decision(False, DeclineReason.NO_STATEMENT, wallet_id=wallet_id, amount=amount)
+    pending = ctx.store.wallet_pending(wallet_id, best.seq)
+    available = best.balance + pending.net
+    record = SaleRecord(
+        id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=staff.staff_id,
+        created_at=ctx.clock.now_ms(), stall_id=stall_id, wallet_id=wallet_id, amount=amount,
+        lines=[SaleLine(product_id=p, qty=q, unit_price=u) for p, q, u in priced],
+        token_seq=view.token.seq if view.token is not None else best.seq,
+    )
+    limit = ctx.settings.offline_limit
+    if view.token is not None:
+        limit = min(limit, view.token.offline_limit)
+    params: dict[str, object] = {"available": available, "statement_seq": best.seq, "source": best.source}
+    if amount > ctx.settings.floor_limit:
+        online = _online(ctx, record, priced, wallet_id=wallet_id, params=params)
+        if online is not None:
+            return online
+        if ctx.settings.offline_fallback is OfflineFallback.DECLINE:
+            return Decision(False, DeclineReason.SERVER_UNREACHABLE, wallet_id=wallet_id, amount=amount,
+                            params=params)
+        params["server_unreachable"] = True
+    _, _, unsynced_offline = ctx.store.unsynced()
+    reason = offline_decline(
+        amount=amount, available=available, offline_spent=pending.offline_spent, wallet_offline_limit=limit,
+        unsynced_offline_total=unsynced_offline, settings=ctx.settings, now_ms=ctx.clock.now_ms(),
+        last_sync_ms=ctx.last_sync_or_enrollment_ms())
+    if reason is not None:
+        return Decision(False, reason, wallet_id=wallet_id, amount=amount, params=params)
+    row = ctx.sign(record, mode="offline")
+    _commit(ctx, row, lines=priced)
+    return Decision(True, None, record_id=row.id, amount=amount, wallet_id=wallet_id,
+                    balance_after=available - amount, mode="offline", params=params)
+
+
+def _online(ctx: Context, record: RecordModel, lines: Lines, *, wallet_id: int,
+            params: dict[str, object]) -> Decision | None:
+    """Ask the server; returns its decision, or None when it could not be reached in time."""
+    kind = record.kind
+    amount = getattr(record, "amount", 0)
+    if ctx.client is None:
+        return None
+    row = ctx.sign(record, mode="online")
+    try:
+        resp = ctx.client.authorize(row.signed(), timeout_s=ctx.settings.authorize_timeout_ms / 1000)
+    except SyncUnavailable as exc:
+        params["error"] = str(exc)
+        return None
+    except Unauthorized as exc:
+        ctx.store.wipe_personal_data(now_ms=ctx.clock.now_ms(), why=f"authorize: {exc.message}")
+        return _decline(DeclineReason.TERMINAL_REVOKED, kind)
+    except ApiError as exc:
+        return Decision(False, DeclineReason.SERVER_DECLINED, kind=kind, wallet_id=wallet_id, amount=amount,
+                        params={**params, "server_reason": exc.message, "status": exc.status})
+    if not resp.approved:
+        return Decision(False, DeclineReason.SERVER_DECLINED, kind=kind, wallet_id=wallet_id, amount=amount,
+                        params={**params, "server_reason": resp.reason})
+    ack = PushItemResult(id=row.id, status=ItemStatus.APPLIED, code=200, wallet_id=wallet_id,
+                         balance=resp.balance, seq=resp.seq)
+    _commit(ctx, row, lines=lines, ack=ack)  # also queued: the push answers "duplicate"
+    mode: Mode = "online"
+    return Decision(True, None, kind=kind, record_id=row.id, amount=amount, wallet_id=wallet_id,
+                    balance_after=resp.balance, mode=mode, params=params)
+
+
+def _original(ctx: Context, ref: str, kind: str) -> LedgerRow | Decision:
+    try:
+        ref_id = str(UUID(str(ref)))
+    except ValueError:
+        return _decline(DeclineReason.REF_NOT_FOUND, kind)
+    sale = ctx.store.record(ref_id)
+    if sale is None or sale.kind != "sale" or sale.ack_status in ("conflict", "rejected"):
+        return _decline(DeclineReason.REF_NOT_FOUND, kind)
+    if sale.stall_id != ctx.terminal.stall_id:
+        return _decline(DeclineReason.REF_NOT_FOUND, kind)
+    return sale
+
+
+def refund(ctx: Context, staff: StaffRow, ref: str, amount: int, *, reason: str = "") -> Decision:
+    """Refund part or all of a sale this terminal made; never above what is left of it."""
+    scope = _stall_scope(ctx, staff, Permission.REFUND, "refund")
+    if isinstance(scope, Decision):
+        return scope
+    sale = _original(ctx, ref, "refund")
+    if isinstance(sale, Decision):
+        return sale
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        return _decline(DeclineReason.INVALID_AMOUNT, "refund")
+    reversed_amount, voided = ctx.store.reversed_amount(sale.id)
+    if voided:
+        return _decline(DeclineReason.ALREADY_VOIDED, "refund")
+    if amount > sale.amount - reversed_amount:
+        return _decline(DeclineReason.ABOVE_ORIGINAL, "refund", left=sale.amount - reversed_amount)
+    assert sale.wallet_id is not None
+    record = RefundRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=staff.staff_id,
+                          created_at=ctx.clock.now_ms(), stall_id=scope, wallet_id=sale.wallet_id,
+                          amount=amount, ref_id=UUID(sale.id), reason=reason[:200])
+    row = ctx.sign(record, mode="offline")
+    _commit(ctx, row)
+    return Decision(True, None, kind="refund", record_id=row.id, amount=amount, wallet_id=sale.wallet_id,
+                    mode="offline", params={"ref": sale.id})
+
+
+def void(ctx: Context, staff: StaffRow, ref: str, *, reason: str = "") -> Decision:
+    """Cancel a whole sale of this terminal that has no refund or void yet."""
+    scope = _stall_scope(ctx, staff, Permission.REFUND, "void")
+    if isinstance(scope, Decision):
+        return scope
+    sale = _original(ctx, ref, "void")
+    if isinstance(sale, Decision):
+        return sale
+    reversed_amount, voided = ctx.store.reversed_amount(sale.id)
+    if voided:
+        return _decline(DeclineReason.ALREADY_VOIDED, "void")
+    if reversed_amount:
+        return _decline(DeclineReason.ABOVE_ORIGINAL, "void", left=sale.amount - reversed_amount)
+    assert sale.wallet_id is not None
+    record = VoidRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=staff.staff_id,
+                        created_at=ctx.clock.now_ms(), stall_id=scope, wallet_id=sale.wallet_id,
+                        amount=sale.amount, ref_id=UUID(sale.id), reason=reason[:200])
+    row = ctx.sign(record, mode="offline")
+    _commit(ctx, row)
+    return Decision(True, None, kind="void", record_id=row.id, amount=sale.amount, wallet_id=sale.wallet_id,
+                    mode="offline", params={"ref": sale.id})
+
+
+def topup(ctx: Context, staff: StaffRow, wallet_text: str, amount: int, *,
+          cash_received: int | None = None) -> Decision:
+    """Load cash onto a wallet; online only (the server must book it before the cash is kept)."""
+    if ctx.terminal.mode is TerminalMode.GATE:
+        return _decline(DeclineReason.WRONG_MODE, "topup")
+    scope = Scope.stall(ctx.terminal.stall_id) if ctx.terminal.stall_id is not None else Scope()
+    if not staff_allowed(staff, Permission.TOPUP, scope, now_s=ctx.clock.now_ms() // 1000):
+        return _decline(DeclineReason.NOT_PERMITTED, "topup", permission=Permission.TOPUP.value)
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= 10**9:
+        return _decline(DeclineReason.INVALID_AMOUNT, "topup")
+    cash = amount if cash_received is None else cash_received
+    if isinstance(cash, bool) or not isinstance(cash, int) or cash < amount:
+        return _decline(DeclineReason.INVALID_AMOUNT, "topup", cash_received=cash)
+    view = _read(ctx, wallet_text, "topup")
+    if isinstance(view, Decision):
+        return view
+    if ctx.store.is_revoked("wallet", view.wallet_id):
+        return Decision(False, DeclineReason.WALLET_REVOKED, kind="topup", wallet_id=view.wallet_id, amount=amount)
+    record = TopUpRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=staff.staff_id,
+                         created_at=ctx.clock.now_ms(), wallet_id=view.wallet_id, amount=amount,
+                         cash_received=cash)
+    params: dict[str, object] = {"change": cash - amount}
+    decision = _online(ctx, record, [], wallet_id=view.wallet_id, params=params)
+    if decision is None:
+        return Decision(False, DeclineReason.SERVER_UNREACHABLE, kind="topup", wallet_id=view.wallet_id,
+                        amount=amount, params=params)
+    return decision

@@ -1,0 +1,126 @@
+"""Staff sessions: badge + PIN checked offline against the synced staff cache.
+
+The PIN is checked with argon2id against ``StaffRow.pin_hash`` (a slow hash,
+so a stolen laptop does not give PINs away cheaply).  After ``MAX_FAILURES``
+wrong PINs in a row the staff member is locked out for ``LOCKOUT_S``; the
+count is kept in the store, so restarting the app does not reset it.  A
+session ends after ``staff_idle_logout_s`` without activity (monotonic clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import Argon2Error, InvalidHashError
+
+from sync.errors import TokenError, TokenReason
+from sync.keys import KeySet
+from sync.permissions import Override, Permission, RoleAssignment, Scope, is_allowed
+from sync.schemas import StaffRow
+from sync.tokens import StaffBadge, decode_token, token_fingerprint
+from terminal.clock import Clock
+from terminal.decisions import LoginResult
+from terminal.store import Store
+
+__all__ = ["LOCKOUT_S", "MAX_FAILURES", "Session", "Sessions", "staff_allowed"]
+
+MAX_FAILURES = 5
+LOCKOUT_S = 300
+
+
+@dataclass(slots=True)
+class Session:
+    """The staff member logged in on this terminal."""
+
+    staff_id: int
+    name: str
+    started_ms: int
+    last_active: float  # monotonic seconds
+
+
+def staff_allowed(staff: StaffRow, permission: Permission, scope: Scope, *, now_s: int) -> bool:
+    """Decide a cached staff member's permission for a stall or gate scope."""
+    roles = [RoleAssignment(r.role, frozenset(r.permissions), Scope(r.scope_kind, r.scope_id)) for r in staff.roles]
+    overrides = [Override(o.permission, o.allow, Scope(o.scope_kind, o.scope_id), o.expires_at)
+                 for o in staff.overrides]
+    return is_allowed(permission, scope, roles=roles, overrides=overrides, now=now_s)
+
+
+class Sessions:
+    """Login, logout, idle timeout and lockout for one terminal."""
+
+    def __init__(self, store: Store, clock: Clock, *, hasher: PasswordHasher | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.hasher = hasher or PasswordHasher()
+        self.session: Session | None = None
+
+    def login(self, badge_text: str, pin: str, *, keys: KeySet) -> LoginResult:
+        """Check a badge and PIN offline; a refusal is a LoginResult with a reason, never an exception."""
+        now_ms = self.clock.now_ms()
+        try:
+            badge = decode_token(badge_text, keys, now=now_ms // 1000, expect=StaffBadge)
+        except TokenError as exc:
+            if exc.is_forgery:
+                self.store.log_security(now_ms=now_ms, event="forged_token", reason=exc.reason.value,
+                                        fingerprint=token_fingerprint(badge_text), detail="staff badge")
+                return LoginResult(False, "forged")
+            if exc.reason in (TokenReason.NOT_A_CODE, TokenReason.WRONG_KIND):
+                return LoginResult(False, "not_a_badge")
+            if exc.reason is TokenReason.EXPIRED:
+                return LoginResult(False, "expired")
+            return LoginResult(False, "damaged")
+        assert isinstance(badge, StaffBadge)
+        staff = self.store.staff(badge.staff_id)
+        if staff is None:
+            return LoginResult(False, "unknown_staff", staff_id=badge.staff_id)
+        if self.store.is_revoked("staff", staff.staff_id):
+            return LoginResult(False, "revoked", staff_id=staff.staff_id)
+        if not staff.active:
+            return LoginResult(False, "inactive", staff_id=staff.staff_id)
+        if badge.issued_at < staff.badge_not_before:
+            return LoginResult(False, "badge_replaced", staff_id=staff.staff_id)
+        failures, locked_until = self.store.login_failures(staff.staff_id)
+        if locked_until > now_ms:
+            return LoginResult(False, "locked", staff_id=staff.staff_id, locked_until_ms=locked_until)
+        if not self._pin_ok(staff.pin_hash, pin):
+            failures += 1
+            if failures >= MAX_FAILURES:
+                until = now_ms + LOCKOUT_S * 1000
+                self.store.set_login_failures(staff.staff_id, 0, until)
+                return LoginResult(False, "locked", staff_id=staff.staff_id, locked_until_ms=until)
+            self.store.set_login_failures(staff.staff_id, failures, 0)
+            return LoginResult(False, "wrong_pin", staff_id=staff.staff_id, attempts_left=MAX_FAILURES - failures)
+        if failures or locked_until:
+            self.store.set_login_failures(staff.staff_id, 0, 0)
+        self.session = Session(staff.staff_id, staff.name, now_ms, self.clock.monotonic())
+        return LoginResult(True, None, staff_id=staff.staff_id, name=staff.name)
+
+    def _pin_ok(self, pin_hash: str, pin: str) -> bool:
+        if not isinstance(pin, str) or not pin or len(pin) > 64:
+            return False
+        try:
+            return bool(self.hasher.verify(pin_hash, pin))
+        except (Argon2Error, InvalidHashError):
+            return False
+
+    def logout(self) -> None:
+        """End the session."""
+        self.session = None
+
+    def active(self, *, idle_logout_s: int) -> tuple[Session, StaffRow] | None:
+        """Return the live session and its current staff row, touching it; logs out when idle or withdrawn."""
+        session = self.session
+        if session is None:
+            return None
+        now = self.clock.monotonic()
+        if now - session.last_active > idle_logout_s:
+            self.session = None
+            return None
+        staff = self.store.staff(session.staff_id)
+        if staff is None or not staff.active or self.store.is_revoked("staff", session.staff_id):
+            self.session = None
+            return None
+        session.last_active = now
+        return session, staff

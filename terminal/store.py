@@ -1,0 +1,506 @@
+"""The terminal's local store: one SQLite file, WAL, ``synchronous=FULL``, one owner per connection.
+
+``Store`` wraps a sqlite-utils ``Database`` on a connection it opens itself.
+Each ``Store`` is used by one thread at a time (the engine guards its own with
+a lock; the sync service opens a second ``Store`` on the same file, which WAL
+allows).  Every write runs in ``write()``: ``BEGIN IMMEDIATE`` … ``COMMIT``, so
+two connections never deadlock upgrading a read to a write.
+
+The sync-apply functions (``save_enrollment``, ``apply_pull``,
+``apply_push_results``) are the only way server data enters the store; tests
+seed a terminal through the same functions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from sync.keys import KeySet, public_key_from_b64
+from sync.records import canonical_json
+from sync.schemas import (
+    EnrollResponse,
+    EventSettings,
+    GateRow,
+    IssuerKeyRow,
+    ItemStatus,
+    ProductRow,
+    PullResponse,
+    PushItemResult,
+    SignedRecord,
+    StaffRow,
+    StallRow,
+    StatementRow,
+    TerminalRow,
+    TicketTypeRow,
+)
+from terminal.migrations import apply_migrations
+
+__all__ = ["Credentials", "LedgerRow", "Store", "WalletPending"]
+
+PULL_CURSOR = "main"
+_BOOKED = (ItemStatus.APPLIED.value, ItemStatus.DUPLICATE.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What enrollment gave this terminal."""
+
+    server_url: str
+    api_token: str
+    terminal: TerminalRow
+    enrolled_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One record of the local ledger, as stored."""
+
+    id: str
+    kind: str
+    mode: str
+    staff_id: int
+    wallet_id: int | None
+    stall_id: int | None
+    gate_id: int | None
+    ticket_id: int | None
+    amount: int
+    ref_id: str | None
+    created_at: int
+    body: str
+    sig: str
+    ack_status: str | None = None
+    ack_seq: int | None = None
+    ack_balance: int | None = None
+
+    @classmethod
+    def from_signed(cls, body: dict[str, Any], sig: str, *, mode: str) -> LedgerRow:
+        """Build the row for a freshly signed record body."""
+        return cls(
+            id=str(body["id"]), kind=str(body["kind"]), mode=mode, staff_id=int(body["staff_id"]),
+            wallet_id=body.get("wallet_id"), stall_id=body.get("stall_id"), gate_id=body.get("gate_id"),
+            ticket_id=body.get("ticket_id"), amount=int(body.get("amount", 0)), ref_id=body.get("ref_id"),
+            created_at=int(body["created_at"]), body=canonical_json(body).decode("utf-8"), sig=sig,
+        )
+
+    def signed(self) -> SignedRecord:
+        """Return the record as it goes on the wire, byte-identical to what was signed."""
+        return SignedRecord(body=json.loads(self.body), sig=self.sig)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready summary (no signature)."""
+        return {"id": self.id, "kind": self.kind, "mode": self.mode, "staff_id": self.staff_id,
+                "wallet_id": self.wallet_id, "amount": self.amount, "ref_id": self.ref_id,
+                "created_at": self.created_at, "synced": self.ack_status is not None,
+                "ack_status": self.ack_status}
+
+
+@dataclass(frozen=True, slots=True)
+class WalletPending:
+    """This terminal's records for a wallet that a statement at some seq does not include."""
+
+    net: int  # + refunds/voids/acknowledged top-ups − sales
+    offline_spent: int  # sales approved offline
+
+
+_SELECT_LEDGER = ("SELECT l.id, l.kind, l.mode, l.staff_id, l.wallet_id, l.stall_id, l.gate_id, l.ticket_id, "
+                  "l.amount, l.ref_id, l.created_at, l.body, l.sig, l.ack_status, l.ack_seq, l.ack_balance ")
+_INSERT_LEDGER = ("INSERT INTO ledger (id, kind, mode, staff_id, wallet_id, stall_id, gate_id, ticket_id, amount, "
+                  "ref_id, created_at, body, sig, ack_status, ack_seq, ack_balance) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+class Store:
+    """One connection to the terminal's database file."""
+
+    def __init__(self, path: Path, *, migrate: bool = True) -> None:
+        self.path = Path(path)
+        conn = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None)
+        self.conn = conn
+        self.db = Database(conn, execute_plugins=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        if migrate:
+            apply_migrations(self.db)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """Run a block as one write transaction (BEGIN IMMEDIATE); raises sqlite3.Error."""
+        if self.conn.in_transaction:  # nested: the outer block commits
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self._one(sql, params)
+        return None if row is None else row[0]
+
+    # ------------------------------------------------------------ settings
+
+    def get(self, key: str) -> str | None:
+        """Return a setting's text, or None."""
+        value = self._scalar("SELECT value FROM settings WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    def put(self, key: str, value: str) -> None:
+        """Set a setting (inside the caller's transaction, or its own)."""
+        with self.write() as conn:
+            conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def credentials(self) -> Credentials | None:
+        """Return the enrollment credentials, or None before enrollment."""
+        url, token, terminal, enrolled = (self.get(k) for k in
+                                          ("server_url", "api_token", "terminal", "enrolled_at_ms"))
+        if url is None or token is None or terminal is None or enrolled is None:
+            return None
+        return Credentials(url, token, TerminalRow.model_validate_json(terminal), int(enrolled))
+
+    def terminal_row(self) -> TerminalRow | None:
+        """Return what the server last said about this terminal."""
+        text = self.get("terminal")
+        return None if text is None else TerminalRow.model_validate_json(text)
+
+    def event_settings(self) -> EventSettings:
+        """Return the event settings (defaults before the first sync)."""
+        text = self.get("event_settings")
+        return EventSettings() if text is None else EventSettings.model_validate_json(text)
+
+    def keyset(self) -> KeySet:
+        """Return the trusted issuer public keys."""
+        keys = KeySet()
+        for key_id, public in self.conn.execute("SELECT key_id, public_key FROM issuer_keys"):
+            keys.add(int(key_id), public_key_from_b64(public))
+        return keys
+
+    def last_sync_ms(self) -> int | None:
+        """Return when the last sync succeeded (Unix ms), or None if never."""
+        text = self.get("last_sync_ms")
+        return None if text is None else int(text)
+
+    def mark_synced(self, now_ms: int) -> None:
+        """Remember a successful contact with the server."""
+        self.put("last_sync_ms", str(now_ms))
+
+    def revoked(self) -> bool:
+        """True once the server revoked this terminal."""
+        return self.get("revoked") == "1"
+
+    # ------------------------------------------------------------ enrollment and pull
+
+    def save_enrollment(self, server_url: str, resp: EnrollResponse, *, now_ms: int) -> None:
+        """Store the credentials, keys and settings of a new enrollment, in one transaction."""
+        with self.write() as conn:
+            for key, value in (("server_url", server_url), ("api_token", resp.api_token),
+                               ("terminal", resp.terminal.model_dump_json()),
+                               ("event_settings", resp.settings.model_dump_json()),
+                               ("enrolled_at_ms", str(now_ms)),
+                               ("server_offset_ms", str(resp.server_time_ms - now_ms))):
+                self.put(key, value)
+            self._replace_keys(conn, resp.issuer_keys)
+
+    def _replace_keys(self, conn: sqlite3.Connection, keys: list[IssuerKeyRow]) -> None:
+        conn.execute("DELETE FROM issuer_keys")
+        conn.executemany("INSERT INTO issuer_keys (key_id, public_key) VALUES (?, ?)",
+                         [(k.key_id, k.public_key) for k in keys if k.active])
+
+    def pull_cursor(self) -> str:
+        """Return the cursor to continue pulling from ('' at the start)."""
+        value = self._scalar("SELECT cursor FROM sync_cursors WHERE name = ?", (PULL_CURSOR,))
+        return "" if value is None else str(value)
+
+    def pull_complete(self) -> bool:
+        """True once a pull has reached the end at least once (the first pull finished)."""
+        return bool(self._scalar("SELECT complete FROM sync_cursors WHERE name = ?", (PULL_CURSOR,)))
+
+    def apply_pull(self, page: PullResponse, *, now_ms: int) -> None:
+        """Apply one pull page and its cursor in one transaction, so an interrupted pull resumes."""
+        with self.write() as conn:
+            self.put("terminal", page.terminal.model_dump_json())
+            self.put("event_settings", page.settings.model_dump_json())
+            self._replace_keys(conn, page.issuer_keys)
+            self._apply_catalog(conn, page.stalls, page.products, page.gates, page.ticket_types)
+            self._apply_staff(conn, page.staff)
+            conn.executemany(
+                "INSERT INTO statements (wallet_id, balance, seq, blocked) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (wallet_id) DO UPDATE SET balance = excluded.balance, seq = excluded.seq, "
+                "blocked = excluded.blocked WHERE excluded.seq >= statements.seq",
+                [(s.wallet_id, s.balance, s.seq, int(s.blocked)) for s in page.statements])
+            for rev in page.revocations:
+                if rev.revoked:
+                    conn.execute("INSERT OR IGNORE INTO revocations (kind, id) VALUES (?, ?)",
+                                 (rev.kind.value, rev.id))
+                else:
+                    conn.execute("DELETE FROM revocations WHERE kind = ? AND id = ?", (rev.kind.value, rev.id))
+            conn.executemany(
+                "INSERT OR IGNORE INTO checkins (id, ticket_id, gate_id, terminal_id, direction, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(c.id, c.ticket_id, c.gate_id, c.terminal_id, c.direction, c.created_at) for c in page.checkins])
+            conn.execute("INSERT INTO sync_cursors (name, cursor, complete) VALUES (?, ?, ?) "
+                         "ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, "
+                         "complete = MAX(sync_cursors.complete, excluded.complete)",
+                         (PULL_CURSOR, page.cursor, int(not page.more)))
+            self.put("server_offset_ms", str(page.server_time_ms - now_ms))
+            if not page.more:
+                self.put("last_sync_ms", str(now_ms))
+            if page.terminal.revoked:
+                self.wipe_personal_data(now_ms=now_ms, why="revoked in pull")
+
+    def _apply_catalog(self, conn: sqlite3.Connection, stalls: list[StallRow], products: list[ProductRow],
+                       gates: list[GateRow], types: list[TicketTypeRow]) -> None:
+        conn.executemany("INSERT OR REPLACE INTO stalls (id, name, allow_free_amount, active) VALUES (?, ?, ?, ?)",
+                         [(s.id, s.name, int(s.allow_free_amount), int(s.active)) for s in stalls])
+        conn.executemany(
+            "INSERT OR REPLACE INTO products (id, stall_id, name, price, stock, sold_out, active, sort) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p.id, p.stall_id, p.name, p.price, p.stock, int(p.sold_out), int(p.active), p.sort)
+             for p in products])
+        conn.executemany("INSERT OR REPLACE INTO gates (id, name, active) VALUES (?, ?, ?)",
+                         [(g.id, g.name, int(g.active)) for g in gates])
+        conn.executemany(
+            "INSERT OR REPLACE INTO ticket_types (id, name, policy, gate_ids, active) VALUES (?, ?, ?, ?, ?)",
+            [(t.id, t.name, t.policy, json.dumps(t.gate_ids), int(t.active)) for t in types])
+
+    def _apply_staff(self, conn: sqlite3.Connection, staff: list[StaffRow]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO staff (staff_id, name, pin_hash, active, badge_not_before, roles, overrides) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(s.staff_id, s.name, s.pin_hash, int(s.active), s.badge_not_before,
+              json.dumps([r.model_dump(mode="json") for r in s.roles]),
+              json.dumps([o.model_dump(mode="json") for o in s.overrides])) for s in staff])
+
+    def wipe_personal_data(self, *, now_ms: int, why: str) -> None:
+        """Mark the terminal revoked and delete cached personal data (staff, statements, others' check-ins)."""
+        with self.write() as conn:
+            me = self.terminal_row()
+            conn.execute("DELETE FROM staff")
+            conn.execute("DELETE FROM login_failures")
+            conn.execute("DELETE FROM statements")
+            conn.execute("DELETE FROM checkins WHERE terminal_id != ?", (me.terminal_id if me else -1,))
+            self.put("revoked", "1")
+            self.log_security(now_ms=now_ms, event="terminal_revoked", reason=why)
+
+    # ------------------------------------------------------------ catalog
+
+    def stall(self, stall_id: int) -> StallRow | None:
+        """Return a stall from the catalog."""
+        row = self._one("SELECT id, name, allow_free_amount, active FROM stalls WHERE id = ?", (stall_id,))
+        if row is None:
+            return None
+        return StallRow(id=row[0], name=row[1], allow_free_amount=bool(row[2]), active=bool(row[3]))
+
+    def products(self, stall_id: int | None = None) -> list[ProductRow]:
+        """Return the products of a stall (or all), in display order."""
+        sql = "SELECT id, stall_id, name, price, stock, sold_out, active, sort FROM products"
+        params: tuple[Any, ...] = ()
+        if stall_id is not None:
+            sql += " WHERE stall_id = ?"
+            params = (stall_id,)
+        rows = self.conn.execute(sql + " ORDER BY sort, id", params).fetchall()
+        return [ProductRow(id=r[0], stall_id=r[1], name=r[2], price=r[3], stock=r[4], sold_out=bool(r[5]),
+                           active=bool(r[6]), sort=r[7]) for r in rows]
+
+    def gate(self, gate_id: int) -> GateRow | None:
+        """Return a gate from the catalog."""
+        row = self._one("SELECT id, name, active FROM gates WHERE id = ?", (gate_id,))
+        return None if row is None else GateRow(id=row[0], name=row[1], active=bool(row[2]))
+
+    def ticket_type(self, type_id: int) -> TicketTypeRow | None:
+        """Return a ticket type."""
+        row = self._one("SELECT id, name, policy, gate_ids, active FROM ticket_types WHERE id = ?", (type_id,))
+        if row is None:
+            return None
+        return TicketTypeRow(id=row[0], name=row[1], policy=row[2], gate_ids=json.loads(row[3]),
+                             active=bool(row[4]))
+
+    # ------------------------------------------------------------ staff
+
+    def staff(self, staff_id: int) -> StaffRow | None:
+        """Return a cached staff member."""
+        row = self._one("SELECT staff_id, name, pin_hash, active, badge_not_before, roles, overrides "
+                        "FROM staff WHERE staff_id = ?", (staff_id,))
+        if row is None:
+            return None
+        return StaffRow.model_validate({
+            "staff_id": row[0], "name": row[1], "pin_hash": row[2], "active": bool(row[3]),
+            "badge_not_before": row[4], "roles": json.loads(row[5]), "overrides": json.loads(row[6])})
+
+    def login_failures(self, staff_id: int) -> tuple[int, int]:
+        """Return (consecutive failures, locked until ms) for a staff member."""
+        row = self._one("SELECT failures, locked_until_ms FROM login_failures WHERE staff_id = ?", (staff_id,))
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def set_login_failures(self, staff_id: int, failures: int, locked_until_ms: int) -> None:
+        """Persist the failure count (so a restart does not reset a lockout)."""
+        with self.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO login_failures (staff_id, failures, locked_until_ms) "
+                         "VALUES (?, ?, ?)", (staff_id, failures, locked_until_ms))
+
+    # ------------------------------------------------------------ wallets
+
+    def statement(self, wallet_id: int) -> StatementRow | None:
+        """Return the pulled statement of a wallet."""
+        row = self._one("SELECT wallet_id, balance, seq, blocked FROM statements WHERE wallet_id = ?", (wallet_id,))
+        if row is None:
+            return None
+        return StatementRow(wallet_id=row[0], balance=row[1], seq=row[2], blocked=bool(row[3]))
+
+    def is_revoked(self, kind: str, item_id: int) -> bool:
+        """True when the server revoked this wallet, ticket, staff member or terminal."""
+        return self._one("SELECT 1 FROM revocations WHERE kind = ? AND id = ?", (kind, item_id)) is not None
+
+    def wallet_pending(self, wallet_id: int, statement_seq: int) -> WalletPending:
+        """Sum this terminal's records for a wallet that a statement at ``statement_seq`` does not include."""
+        row = self._one(
+            "SELECT "
+            " COALESCE(SUM(CASE WHEN kind = 'sale' THEN -amount"
+            "                   WHEN kind IN ('refund', 'void') THEN amount"
+            "                   WHEN kind = 'topup' AND ack_status IS NOT NULL THEN amount ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN kind = 'sale' AND mode = 'offline' THEN amount ELSE 0 END), 0) "
+            "FROM ledger WHERE wallet_id = ? AND kind != 'checkin' "
+            " AND (ack_status IS NULL OR (ack_status IN (?, ?) AND ack_seq > ?))",
+            (wallet_id, *_BOOKED, statement_seq))
+        assert row is not None
+        return WalletPending(net=int(row[0]), offline_spent=int(row[1]))
+
+    def unsynced(self) -> tuple[int, int, int]:
+        """Return (records in the outbox, their money total, offline sale total) not yet acknowledged."""
+        row = self._one(
+            "SELECT COUNT(*), COALESCE(SUM(l.amount), 0), "
+            " COALESCE(SUM(CASE WHEN l.kind = 'sale' AND l.mode = 'offline' THEN l.amount ELSE 0 END), 0) "
+            "FROM outbox o JOIN ledger l ON l.id = o.record_id")
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2])
+
+    # ------------------------------------------------------------ ledger and outbox
+
+    def add_record(self, row: LedgerRow, *, lines: Sequence[tuple[int | None, int, int]] = (),
+                   ack: PushItemResult | None = None) -> None:
+        """Write a record, its sale lines and its outbox entry in one durable transaction."""
+        with self.write() as conn:
+            conn.execute(
+                _INSERT_LEDGER,
+                (row.id, row.kind, row.mode, row.staff_id, row.wallet_id, row.stall_id, row.gate_id,
+                 row.ticket_id, row.amount, row.ref_id, row.created_at, row.body, row.sig,
+                 None if ack is None else ack.status.value, None if ack is None else ack.seq,
+                 None if ack is None else ack.balance))
+            conn.executemany("INSERT INTO sale_lines (record_id, line, product_id, qty, unit_price) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             [(row.id, i, p, q, u) for i, (p, q, u) in enumerate(lines)])
+            conn.execute("INSERT INTO outbox (record_id) VALUES (?)", (row.id,))
+            if row.kind == "checkin" and row.ticket_id is not None and row.gate_id is not None:
+                body = json.loads(row.body)
+                conn.execute("INSERT INTO checkins (id, ticket_id, gate_id, terminal_id, direction, created_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (row.id, row.ticket_id, row.gate_id,
+                                                         body["terminal_id"], body["direction"], row.created_at))
+            if ack is not None and ack.wallet_id is not None and ack.balance is not None and ack.seq is not None:
+                self._raise_statement(conn, ack.wallet_id, ack.balance, ack.seq)
+
+    def _raise_statement(self, conn: sqlite3.Connection, wallet_id: int, balance: int, seq: int) -> None:
+        conn.execute("INSERT INTO statements (wallet_id, balance, seq, blocked) VALUES (?, ?, ?, 0) "
+                     "ON CONFLICT (wallet_id) DO UPDATE SET balance = excluded.balance, seq = excluded.seq "
+                     "WHERE excluded.seq > statements.seq", (wallet_id, balance, seq))
+
+    def record(self, record_id: str) -> LedgerRow | None:
+        """Return one record of the local ledger."""
+        row = self._one(_SELECT_LEDGER + "FROM ledger l WHERE l.id = ?", (record_id,))
+        return None if row is None else LedgerRow(*row)
+
+    def recent(self, limit: int = 20) -> list[LedgerRow]:
+        """Return the newest records first."""
+        rows = self.conn.execute(_SELECT_LEDGER + "FROM ledger l ORDER BY l.created_at DESC, l.rowid DESC LIMIT ?",
+                                 (limit,)).fetchall()
+        return [LedgerRow(*r) for r in rows]
+
+    def reversed_amount(self, sale_id: str) -> tuple[int, bool]:
+        """Return (refunded or voided total, whether a void exists) for a sale."""
+        row = self._one("SELECT COALESCE(SUM(amount), 0), COALESCE(MAX(kind = 'void'), 0) FROM ledger "
+                        "WHERE ref_id = ? AND kind IN ('refund', 'void') "
+                        "AND (ack_status IS NULL OR ack_status IN (?, ?))", (sale_id, *_BOOKED))
+        assert row is not None
+        return int(row[0]), bool(row[1])
+
+    def outbox_batch(self, limit: int) -> list[LedgerRow]:
+        """Return the oldest unacknowledged records, at most ``limit``."""
+        rows = self.conn.execute(
+            _SELECT_LEDGER + "FROM outbox o JOIN ledger l ON l.id = o.record_id ORDER BY o.n LIMIT ?",
+            (limit,)).fetchall()
+        return [LedgerRow(*r) for r in rows]
+
+    def apply_push_results(self, results: Sequence[PushItemResult], *, now_ms: int) -> int:
+        """Store the server's per-item results and clear their outbox rows; returns how many were refused."""
+        refused = 0
+        with self.write() as conn:
+            for res in results:
+                if conn.execute("SELECT 1 FROM outbox WHERE record_id = ?", (res.id,)).fetchone() is None:
+                    continue
+                conn.execute("UPDATE ledger SET ack_status = ?, ack_seq = ?, ack_balance = ?, ack_at = ?, "
+                             "ack_reason = ? WHERE id = ?",
+                             (res.status.value, res.seq, res.balance, now_ms, res.reason, res.id))
+                conn.execute("DELETE FROM outbox WHERE record_id = ?", (res.id,))
+                if res.status.value in _BOOKED:
+                    if res.wallet_id is not None and res.balance is not None and res.seq is not None:
+                        self._raise_statement(conn, res.wallet_id, res.balance, res.seq)
+                else:
+                    refused += 1
+                    self.log_security(now_ms=now_ms, event=f"record_{res.status.value}",
+                                      reason=res.reason or "", detail=res.id)
+            self.put("last_sync_ms", str(now_ms))
+        return refused
+
+    def bump_attempts(self, record_ids: Sequence[str]) -> None:
+        """Count a failed push attempt for these outbox rows."""
+        with self.write() as conn:
+            conn.executemany("UPDATE outbox SET attempts = attempts + 1 WHERE record_id = ?",
+                             [(r,) for r in record_ids])
+
+    # ------------------------------------------------------------ gates
+
+    def checkins_of(self, ticket_id: int) -> list[tuple[str, int]]:
+        """Return (direction, created_at) of every known check-in of a ticket, oldest first."""
+        rows = self.conn.execute("SELECT direction, created_at FROM checkins WHERE ticket_id = ? "
+                                 "ORDER BY created_at, rowid", (ticket_id,)).fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    # ------------------------------------------------------------ security log
+
+    def log_security(self, *, now_ms: int, event: str, reason: str, fingerprint: str = "",
+                     detail: str = "") -> None:
+        """Append to the security log (forged tokens, refused records, revocation)."""
+        with self.write() as conn:
+            conn.execute("INSERT INTO security_log (at_ms, event, reason, fingerprint, detail) "
+                         "VALUES (?, ?, ?, ?, ?)", (now_ms, event, reason, fingerprint, detail[:500]))
+
+    def security_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Return the newest security log entries."""
+        rows = self.conn.execute("SELECT at_ms, event, reason, fingerprint, detail FROM security_log "
+                                 "ORDER BY n DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(zip(("at_ms", "event", "reason", "fingerprint", "detail"), r, strict=True)) for r in rows]
+
+    def security_count(self) -> int:
+        """Return how many security events were logged."""
+        return int(self._scalar("SELECT COUNT(*) FROM security_log"))
