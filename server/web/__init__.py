@@ -1,0 +1,71 @@
+"""The admin dashboard and My page: server-rendered pages on the same FastAPI app.
+
+``include_web(app)`` mounts everything: the routers under ``/admin`` and
+``/my``, static files under ``/web/static``, the cookie middleware and the
+handlers that turn a refusal into the 403 page and a missing session into the
+sign-in page.  The app must carry ``state.services`` (server.api.deps.Services).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+
+from server.web.config import WebSettings, load_secret
+from server.web.deps import CsrfFailed, Refused, SignInRequired, WebApp, WebCookieMiddleware, clock_ms, event_settings
+from server.web.i18n import pick_lang
+from server.web.render import PageContext, make_templates, page
+from server.web.session import SessionCodec
+
+__all__ = ["include_web"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def include_web(app: FastAPI, *, settings: WebSettings | None = None, secret: bytes | None = None) -> None:
+    """Mount the dashboard and My page on ``app``; raises ValueError on a too-short secret."""
+    from server.web.routes import ROUTERS
+
+    if secret is None:
+        secret = load_secret(Path(app.state.services.settings.data_dir))
+    app.state.web = WebApp(settings or WebSettings.from_env(), SessionCodec(secret), make_templates())
+    for router in ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    app.mount("/web/static", StaticFiles(directory=str(STATIC)), name="web-static")
+    app.add_middleware(WebCookieMiddleware)
+    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(SignInRequired, _sign_in)
+
+
+def _context(request: Request) -> PageContext:
+    settings = event_settings(request)
+    return PageContext(request, lang=pick_lang(request), now_ms=clock_ms(request), currency=settings.currency,
+                       timezone=settings.timezone)
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    ctx = _context(request)
+    back = "/my" if request.url.path.startswith("/my") else "/admin"
+    return page(request, "error.html", ctx, status_code=403, status=403, heading=ctx.t("error.forbidden"),
+                message=ctx.t("error.forbidden_text"), back=back)
+
+
+async def _csrf_failed(request: Request, exc: Exception) -> Response:
+    ctx = _context(request)
+    return page(request, "error.html", ctx, status_code=403, status=403, heading=ctx.t("error.csrf"),
+                message=ctx.t("error.csrf_text"), back=request.headers.get("referer", "/admin").split("#")[0]
+                if request.headers.get("referer", "").startswith(str(request.base_url)) else "/admin")
+
+
+async def _sign_in(request: Request, exc: Exception) -> Response:
+    area = exc.area if isinstance(exc, SignInRequired) else "admin"
+    target = "/my/signin" if area == "my" else "/admin/signin"
+    if request.method == "GET":
+        target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return RedirectResponse(target, status_code=303)

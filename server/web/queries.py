@@ -1,0 +1,116 @@
+"""Read queries the web pages need and the server's domain modules do not offer.
+
+Only reads live here; every write goes through the server's own functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, desc, func, select
+
+from server.db import tables as t
+
+__all__ = ["admin_by_id", "admin_by_login", "recent_signins"]
+
+
+def admin_by_login(conn: Connection, login: str) -> Any:
+    """The active staff row with this dashboard login, or None."""
+    s = t.staff
+    return conn.execute(
+        select(s.c.id, s.c.login, s.c.name, s.c.password_hash, s.c.active).where(s.c.login == login)
+    ).first()
+
+
+def admin_by_id(conn: Connection, staff_id: int) -> Any:
+    """The staff row ``staff_id`` with its login fields, or None."""
+    s = t.staff
+    return conn.execute(
+        select(s.c.id, s.c.login, s.c.name, s.c.password_hash, s.c.active).where(s.c.id == staff_id)
+    ).first()
+
+
+def recent_signins(conn: Connection, actor: str, *, actions: tuple[str, ...], since_ms: int,
+                   limit: int) -> list[tuple[str, int]]:
+    """The latest audit entries (action, at) of ``actor`` among ``actions`` since ``since_ms``, newest first."""
+    a = t.audit_log
+    rows = conn.execute(
+        select(a.c.action, a.c.at)
+        .where(and_(a.c.actor == actor, a.c.at >= since_ms, a.c.action.in_(actions)))
+        .order_by(desc(a.c.id)).limit(limit)
+    )
+    return [(row.action, int(row.at)) for row in rows]
+
+
+def count(conn: Connection, table: Any, *where: Any) -> int:
+    """``SELECT count(*)`` with optional conditions."""
+    return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+# ---------------------------------------------------------------- overview
+
+
+def stall_names(conn: Connection) -> dict[int, str]:
+    """Every stall's name by id."""
+    return {int(r.id): r.name for r in conn.execute(select(t.stalls.c.id, t.stalls.c.name).order_by(t.stalls.c.id))}
+
+
+def stall_takings(conn: Connection, *, since_ms: int, until_ms: int | None = None,
+                  bucket_ms: int = 3_600_000) -> list[tuple[str, int, int, int]]:
+    """Stall revenue postings since ``since_ms``: rows of (txn kind, stall id, bucket index, amount).
+
+    Sales post positive amounts to a stall's revenue account, refunds and voids
+    negative ones; the bucket index counts ``bucket_ms`` from ``since_ms``.
+    """
+    x, p, a = t.transactions, t.postings, t.accounts
+    bucket = ((x.c.created_at - since_ms) // bucket_ms).label("bucket")
+    where = [x.c.created_at >= since_ms, a.c.kind == "stall_revenue"]
+    if until_ms is not None:
+        where.append(x.c.created_at < until_ms)
+    query = (
+        select(x.c.kind, a.c.ref, bucket, func.sum(p.c.amount))
+        .select_from(x.join(p, p.c.txn_id == x.c.id).join(a, a.c.id == p.c.account_id))
+        .where(*where).group_by(x.c.kind, a.c.ref, bucket)
+    )
+    return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in conn.execute(query)]
+
+
+def transaction_totals(conn: Connection, *, since_ms: int) -> dict[str, tuple[int, int]]:
+    """Count and sum of ``transactions.amount`` per kind since ``since_ms``."""
+    x = t.transactions
+    rows = conn.execute(select(x.c.kind, func.count(), func.coalesce(func.sum(x.c.amount), 0))
+                        .where(x.c.created_at >= since_ms).group_by(x.c.kind))
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+def terminal_health(conn: Connection) -> list[Any]:
+    """Every terminal with its health columns, by id."""
+    tm = t.terminals
+    return list(conn.execute(select(
+        tm.c.id, tm.c.name, tm.c.mode, tm.c.stall_id, tm.c.gate_id, tm.c.revoked, tm.c.enrolled_at,
+        tm.c.last_seen_ms, tm.c.app_version, tm.c.clock_skew_ms, tm.c.unsynced_count, tm.c.unsynced_amount,
+        tm.c.last_error).order_by(tm.c.id)))
+
+
+def gate_flow(conn: Connection, *, since_ms: int, bucket_ms: int) -> list[tuple[int, int, str, int]]:
+    """Check-ins since ``since_ms``: rows of (gate id, bucket index, direction, count)."""
+    c = t.checkins
+    bucket = ((c.c.created_at - since_ms) // bucket_ms).label("bucket")
+    rows = conn.execute(select(c.c.gate_id, bucket, c.c.direction, func.count())
+                        .where(c.c.created_at >= since_ms).group_by(c.c.gate_id, bucket, c.c.direction))
+    return [(int(r[0]), int(r[1]), r[2], int(r[3])) for r in rows]
+
+
+def checkins_before(conn: Connection, *, until_ms: int) -> int:
+    """Entries minus exits before ``until_ms`` (people already inside when the chart starts)."""
+    c = t.checkins
+    rows = dict(conn.execute(select(c.c.direction, func.count()).where(c.c.created_at < until_ms)
+                             .group_by(c.c.direction)).all())
+    return int(rows.get("in", 0)) - int(rows.get("out", 0))
+
+
+def open_anomalies(conn: Connection) -> dict[str, int]:
+    """Unresolved anomalies counted per kind."""
+    an = t.anomalies
+    rows = conn.execute(select(an.c.kind, func.count()).where(an.c.resolved_at.is_(None)).group_by(an.c.kind))
+    return {r[0]: int(r[1]) for r in rows}

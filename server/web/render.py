@@ -1,0 +1,107 @@
+"""Jinja2 templates and the helpers every page uses (money, times, short ids, t())."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from server.web.i18n import MESSAGES, translate
+from sync.ids import format_short_id
+from sync.money import CURRENCIES, JPY, Currency
+from sync.permissions import Permission
+
+__all__ = ["NAV_ITEMS", "PageContext", "make_templates", "page"]
+
+# The dashboard's pages: (path, catalog key under "nav.", the permission that shows it).
+NAV_ITEMS: tuple[tuple[str, str, Permission], ...] = (
+    ("/admin", "overview", Permission.DASHBOARD),
+    ("/admin/stalls", "stalls", Permission.STALLS_MANAGE),
+    ("/admin/staff", "staff", Permission.STAFF_MANAGE),
+    ("/admin/roles", "roles", Permission.ROLES_MANAGE),
+    ("/admin/terminals", "terminals", Permission.TERMINALS_MANAGE),
+    ("/admin/wallets", "wallets", Permission.WALLETS_VIEW),
+    ("/admin/tickets", "tickets", Permission.TICKETS_MANAGE),
+    ("/admin/anomalies", "anomalies", Permission.ANOMALIES_RESOLVE),
+    ("/admin/reports", "reports", Permission.REPORTS_VIEW),
+    ("/admin/audit", "audit", Permission.AUDIT_VIEW),
+)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def make_templates() -> jinja2.Environment:
+    """The template environment (autoescaping on)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "svg"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["short_id"] = lambda value: format_short_id(int(value)) if value is not None else ""
+    return env
+
+
+class PageContext:
+    """What a template knows about the request: language, clock, currency, who is signed in."""
+
+    def __init__(self, request: Request, *, lang: str, now_ms: int, currency: str = "JPY",
+                 timezone: str = "Asia/Tokyo") -> None:
+        self.request = request
+        self.lang = lang
+        self.now_ms = now_ms
+        self.currency: Currency = CURRENCIES.get(currency, JPY)
+        try:
+            self.tz: dt.tzinfo = ZoneInfo(timezone)
+        except (KeyError, ValueError):
+            self.tz = dt.UTC
+
+    def t(self, key: str, **values: object) -> str:
+        """Translate ``key`` into this page's language."""
+        return translate(self.lang, key, **values)
+
+    def money(self, amount: int | None) -> str:
+        """Format integer minor units, e.g. ``¥1,200``."""
+        return "" if amount is None else self.currency.format(int(amount))
+
+    def time(self, ms: int | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+        """Format Unix milliseconds in the event's time zone."""
+        if ms is None:
+            return ""
+        return dt.datetime.fromtimestamp(ms / 1000, self.tz).strftime(fmt)
+
+    def ago(self, ms: int | None) -> str:
+        """How long ago ``ms`` was, e.g. ``3 min ago``."""
+        if ms is None:
+            return self.t("common.never")
+        seconds = max(0, (self.now_ms - ms) // 1000)
+        if seconds < 60:
+            return self.t("common.ago_s", n=seconds)
+        if seconds < 3600:
+            return self.t("common.ago_m", n=seconds // 60)
+        return self.t("common.ago_h", n=seconds // 3600)
+
+
+def page(request: Request, template: str, ctx: PageContext, *, status_code: int = 200,
+         **values: Any) -> HTMLResponse:
+    """Render ``template`` with the page context and the request's session state."""
+    env: jinja2.Environment = request.app.state.web.templates
+    state = getattr(request.state, "web", None)
+    values.setdefault("active", "")
+    done = request.query_params.get("done", "")
+    values.setdefault("flash", ctx.t(f"done.{done}") if f"done.{done}" in MESSAGES["en"] else "")
+    html = env.get_template(template).render(
+        nav_items=NAV_ITEMS, lang_base="/my" if request.url.path.startswith("/my") else "/admin",
+        ctx=ctx, t=ctx.t, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang,
+        csrf=Markup('<input type="hidden" name="csrf" value="{}">').format(state.csrf if state else ""),
+        csrf_token=state.csrf if state else "", me=state.admin if state else None,
+        can=state.can if state else (lambda *_a, **_k: False), url=request.url, **values,
+    )
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})

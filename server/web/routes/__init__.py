@@ -1,0 +1,7 @@
+"""One router per page of the dashboard, plus My page; ``ROUTERS`` in mounting order."""
+
+from __future__ import annotations
+
+from server.web.routes import auth, overview
+
+ROUTERS = [auth.router, overview.router]
