@@ -80,4 +80,20 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("anomaly.conflict", "Conflicting record", "記録の矛盾"),
     ("anomaly.forged_token", "Forged token", "偽造トークン"),
     ("anomaly.bad_signature", "Bad record signature", "署名不正の記録"),
+    # results of actions
+    ("done.saved", "Saved.", "保存しました。"),
+    ("error.invalid", "Could not do that", "実行できませんでした"),
+    # stalls and products
+    ("stalls.new", "New stall", "模擬店を追加"),
+    ("stalls.name", "Name", "名前"),
+    ("stalls.active", "Open", "営業中"),
+    ("stalls.free_amount", "Free amounts allowed", "金額入力を許可"),
+    ("stalls.none", "No stalls yet.", "模擬店はまだありません。"),
+    ("products.name", "Product", "商品"),
+    ("products.price", "Price", "価格"),
+    ("products.stock", "Stock", "在庫"),
+    ("products.not_counted", "not counted", "数えない"),
+    ("products.sold_out", "Sold out", "売り切れ"),
+    ("products.active", "On sale", "販売中"),
+    ("products.new", "New product", "商品を追加"),
 )

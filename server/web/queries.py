@@ -114,3 +114,35 @@ def open_anomalies(conn: Connection) -> dict[str, int]:
     an = t.anomalies
     rows = conn.execute(select(an.c.kind, func.count()).where(an.c.resolved_at.is_(None)).group_by(an.c.kind))
     return {r[0]: int(r[1]) for r in rows}
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def stalls_with_products(conn: Connection, stall_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Stalls (all, or ``stall_ids``) with their products in display order."""
+    s, p = t.stalls, t.products
+    query = select(s).order_by(s.c.id)
+    if stall_ids is not None:
+        query = query.where(s.c.id.in_(stall_ids))
+    stalls = [dict(r._mapping) | {"products": []} for r in conn.execute(query)]
+    by_id = {st["id"]: st for st in stalls}
+    if by_id:
+        for r in conn.execute(select(p).where(p.c.stall_id.in_(list(by_id))).order_by(p.c.stall_id, p.c.sort, p.c.id)):
+            by_id[r.stall_id]["products"].append(dict(r._mapping))
+    return stalls
+
+
+def product_stall(conn: Connection, product_id: int) -> int | None:
+    """The stall a product belongs to, or None."""
+    return conn.execute(select(t.products.c.stall_id).where(t.products.c.id == product_id)).scalar()
+
+
+def all_stall_ids(conn: Connection) -> list[int]:
+    """Every stall id."""
+    return [int(i) for i in conn.execute(select(t.stalls.c.id).order_by(t.stalls.c.id)).scalars()]
+
+
+def gates(conn: Connection) -> list[Any]:
+    """Every gate, by id."""
+    return list(conn.execute(select(t.gates).order_by(t.gates.c.id)))

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from server.web.routes import auth, overview
+from server.web.routes import auth, overview, stalls
 
-ROUTERS = [auth.router, overview.router]
+ROUTERS = [auth.router, overview.router, stalls.router]
