@@ -1,0 +1,265 @@
+"""``ennichi admin``: operations on an event from a shell (the dashboard comes later).
+
+Every command that changes something writes an audit entry with actor ``cli``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from server.settings import ServerSettings
+
+__all__ = ["main"]
+
+
+def _role(text: str) -> tuple[str, str, int | None]:
+    """Parse ``cashier`` or ``cashier:stall:1`` or ``gatekeeper:gate:2``."""
+    parts = text.split(":")
+    if len(parts) == 1:
+        return parts[0], "event", None
+    if len(parts) == 3 and parts[1] in ("stall", "gate") and parts[2].isdigit():
+        return parts[0], parts[1], int(parts[2])
+    raise argparse.ArgumentTypeError(f"role {text!r}: use ROLE or ROLE:stall:ID or ROLE:gate:ID")
+
+
+def _short_id(text: str) -> int:
+    from sync.ids import ShortIdError, parse_short_id
+
+    if text.isdigit():
+        return int(text)
+    try:
+        return parse_short_id(text)
+    except ShortIdError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ennichi admin", description="Operations on an event.")
+    parser.add_argument("--data-dir", type=Path, default=None, help="data directory (env ENNICHI_DATA_DIR, ./data)")
+    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (env ENNICHI_DATABASE_URL)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.add_parser("reconcile", help="check the ledger; exit 1 on any break")
+    p = sub.add_parser("enroll-code", help="print a one-time enrollment code (EE1:...)")
+    p.add_argument("--mode", choices=["stall", "gate", "topup"], required=True)
+    p.add_argument("--stall", type=int)
+    p.add_argument("--gate", type=int)
+    p.add_argument("--url", help="server URL terminals use (default: public_url or http://host:port)")
+    p = sub.add_parser("create-stall", help="create a stall; prints its id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--free-amount", action="store_true", help="allow free amounts (no product)")
+    p = sub.add_parser("create-product", help="create a product; prints its id")
+    p.add_argument("--stall", type=int, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--price", type=int, required=True)
+    p.add_argument("--stock", type=int)
+    p = sub.add_parser("create-gate", help="create a gate; prints its id")
+    p.add_argument("--name", required=True)
+    p = sub.add_parser("create-ticket-type", help="create a ticket type; prints its id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--policy", choices=["single", "reentry", "unlimited"], required=True)
+    p = sub.add_parser("create-staff", help="create a staff member; prints id and badge text")
+    p.add_argument("--name", required=True)
+    p.add_argument("--pin", required=True)
+    p.add_argument("--role", type=_role, action="append", default=[], help="ROLE[:stall|gate:ID], repeatable")
+    p.add_argument("--badge-days", type=int, default=7)
+    p = sub.add_parser("create-token", help="print an API token acting as a staff member")
+    p.add_argument("--staff", type=_short_id, required=True)
+    p = sub.add_parser("create-wallet", help="create a wallet; prints its id and a token")
+    p.add_argument("--balance", type=int, default=0, help="initial admin top-up")
+    p = sub.add_parser("topup", help="load admin cash onto a wallet")
+    p.add_argument("--wallet", type=_short_id, required=True)
+    p.add_argument("--amount", type=int, required=True)
+    p = sub.add_parser("block-wallet", help="block (or --unblock) a wallet")
+    p.add_argument("--wallet", type=_short_id, required=True)
+    p.add_argument("--unblock", action="store_true")
+    p.add_argument("--reason", default="admin")
+    p = sub.add_parser("revoke-terminal", help="revoke a terminal; it wipes itself on next contact")
+    p.add_argument("--terminal", type=int, required=True)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Run ``ennichi admin ...``; returns the exit code (1 on a failed check or bad input, 2 for bad usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = ServerSettings.load(data_dir=args.data_dir, database_url=args.database_url)
+    except ValueError as exc:
+        parser.error(str(exc))
+    from server.db.engine import Database
+
+    db = Database(settings.url, synchronous=settings.sqlite_synchronous)
+    try:
+        handler: Callable[[Any, ServerSettings, argparse.Namespace], int] = _COMMANDS[args.command]
+        return handler(db, settings, args)
+    except (ValueError, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+
+
+def _now() -> int:
+    from server.clock import system_clock
+
+    return system_clock()
+
+
+def _reconcile(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.reconcile import reconcile
+
+    with db.read() as conn:
+        report = reconcile(conn)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
+def _enroll_code(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.enroll import create_enrollment_code
+    from sync.schemas import TerminalMode
+
+    now = _now()
+    with db.write() as conn:
+        code = create_enrollment_code(conn, mode=TerminalMode(args.mode), base_url=args.url or settings.base_url,
+                                      now_ms=now, ttl_s=settings.enroll_code_ttl_s, stall_id=args.stall,
+                                      gate_id=args.gate)
+        audit(conn, actor="cli", action="enroll_code.create", now_ms=now, mode=args.mode, stall=args.stall,
+              gate=args.gate)
+    print(code.text())
+    return 0
+
+
+def _simple(fn_name: str) -> Callable[[Any, ServerSettings, argparse.Namespace], int]:
+    def run(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+        from server import catalog
+        from server.audit import audit
+
+        now = _now()
+        with db.write() as conn:
+            if fn_name == "stall":
+                new_id = catalog.create_stall(conn, name=args.name, now_ms=now, allow_free_amount=args.free_amount)
+            elif fn_name == "product":
+                new_id = catalog.create_product(conn, stall_id=args.stall, name=args.name, price=args.price,
+                                                stock=args.stock)
+            elif fn_name == "gate":
+                new_id = catalog.create_gate(conn, name=args.name)
+            else:
+                new_id = catalog.create_ticket_type(conn, name=args.name, policy=args.policy)
+            audit(conn, actor="cli", action=f"{fn_name}.create", now_ms=now, id=new_id, name=args.name)
+        print(new_id)
+        return 0
+
+    return run
+
+
+def _create_staff(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.issuer import IssuerKeys
+    from server.staff import create_staff, grant_role
+    from sync.ids import format_short_id
+    from sync.permissions import Scope, ScopeKind
+    from sync.tokens import StaffBadge, encode_token
+
+    now = _now()
+    with db.write() as conn:
+        staff_id = create_staff(conn, name=args.name, pin=args.pin, now_ms=now)
+        for role, kind, scope_id in args.role:
+            grant_role(conn, staff_id, role, scope=Scope(ScopeKind(kind), scope_id))
+        issuer = IssuerKeys(settings.issuer_key_path).active(conn)
+        audit(conn, actor="cli", action="staff.create", now_ms=now, staff_id=staff_id,
+              roles=[list(r) for r in args.role])
+    now_s = now // 1000
+    badge = encode_token(StaffBadge(staff_id, now_s, now_s + args.badge_days * 86400), issuer)
+    print(f"staff id: {staff_id} ({format_short_id(staff_id)})")
+    print(f"badge: {badge}")
+    return 0
+
+
+def _create_token(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.staff import create_api_token
+
+    now = _now()
+    with db.write() as conn:
+        token = create_api_token(conn, args.staff, now_ms=now)
+        audit(conn, actor="cli", action="api_token.create", now_ms=now, staff_id=args.staff)
+    print(token)
+    return 0
+
+
+def _create_wallet(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.event import get_event_settings
+    from server.issuer import IssuerKeys
+    from server.wallets import admin_topup, create_wallet, signed_wallet_token
+    from sync.ids import format_short_id
+
+    now = _now()
+    with db.write() as conn:
+        wallet_id = create_wallet(conn, now_ms=now)
+        if args.balance:
+            admin_topup(conn, wallet_id, args.balance, lock=not db.is_sqlite, now_ms=now)
+        audit(conn, actor="cli", action="wallet.create", now_ms=now, wallet_id=wallet_id, balance=args.balance)
+        token = signed_wallet_token(conn, wallet_id, issuer=IssuerKeys(settings.issuer_key_path).active(conn),
+                                    settings=get_event_settings(conn), now_ms=now)
+    print(f"wallet id: {wallet_id} ({format_short_id(wallet_id)})")
+    print(f"token: {token.token}")
+    return 0
+
+
+def _topup(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.wallets import admin_topup
+
+    now = _now()
+    with db.write() as conn:
+        balance, seq = admin_topup(conn, args.wallet, args.amount, lock=not db.is_sqlite, now_ms=now)
+        audit(conn, actor="cli", action="wallet.topup", now_ms=now, wallet_id=args.wallet, amount=args.amount)
+    print(f"balance: {balance} (seq {seq})")
+    return 0
+
+
+def _block_wallet(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.wallets import set_blocked
+
+    now = _now()
+    with db.write() as conn:
+        set_blocked(conn, args.wallet, blocked=not args.unblock, reason=args.reason, now_ms=now)
+        audit(conn, actor="cli", action="wallet.unblock" if args.unblock else "wallet.block", now_ms=now,
+              wallet_id=args.wallet, reason=args.reason)
+    print("unblocked" if args.unblock else "blocked")
+    return 0
+
+
+def _revoke_terminal(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.terminals import revoke_terminal
+
+    now = _now()
+    with db.write() as conn:
+        revoke_terminal(conn, args.terminal, now_ms=now)
+        audit(conn, actor="cli", action="terminal.revoke", now_ms=now, terminal_id=args.terminal)
+    print("revoked")
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] = {
+    "reconcile": _reconcile,
+    "enroll-code": _enroll_code,
+    "create-stall": _simple("stall"),
+    "create-product": _simple("product"),
+    "create-gate": _simple("gate"),
+    "create-ticket-type": _simple("ticket_type"),
+    "create-staff": _create_staff,
+    "create-token": _create_token,
+    "create-wallet": _create_wallet,
+    "topup": _topup,
+    "block-wallet": _block_wallet,
+    "revoke-terminal": _revoke_terminal,
+}

@@ -1,0 +1,95 @@
+"""Request dependencies as short ``Annotated`` aliases: services, database, caller, terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from server.auth import StaffCaller, TerminalCaller, lookup_caller
+from server.clock import Clock
+from server.db.engine import Database
+from server.issuer import IssuerKeys
+from server.settings import ServerSettings
+from server.staff import Access, load_access
+from sync.permissions import Permission, Scope
+
+__all__ = ["ApiProblem", "CallerDep", "DbDep", "Services", "ServicesDep", "StaffHeader", "TerminalDep",
+           "require_permission"]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything a request needs, built once by the app factory."""
+
+    settings: ServerSettings
+    db: Database
+    clock: Clock
+    issuer: IssuerKeys
+
+
+class ApiProblem(Exception):
+    """An HTTP error with a JSON body (``detail`` plus extra fields)."""
+
+    def __init__(self, status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: object) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+
+
+def _db(services: ServicesDep) -> Database:
+    return services.db
+
+
+DbDep = Annotated[Database, Depends(_db)]
+
+
+def _caller(services: ServicesDep,
+            authorization: Annotated[str | None, Header()] = None) -> TerminalCaller | StaffCaller:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiProblem(401, "missing API token (Authorization: Bearer ...)", headers={"WWW-Authenticate": "Bearer"})
+    with services.db.engine.connect() as conn:
+        caller = lookup_caller(conn, token.strip())
+    if caller is None:
+        raise ApiProblem(401, "unknown API token", headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(caller, TerminalCaller) and caller.revoked:
+        raise ApiProblem(401, "this terminal was revoked", headers={"WWW-Authenticate": "Bearer"}, revoked=True)
+    return caller
+
+
+CallerDep = Annotated[TerminalCaller | StaffCaller, Depends(_caller)]
+
+
+def _terminal(caller: CallerDep) -> TerminalCaller:
+    if not isinstance(caller, TerminalCaller):
+        raise ApiProblem(403, "this call is for enrolled terminals")
+    return caller
+
+
+TerminalDep = Annotated[TerminalCaller, Depends(_terminal)]
+StaffHeader = Annotated[int | None, Header(alias="X-Ennichi-Staff", ge=0, lt=1 << 40)]
+
+
+def require_permission(services: Services, staff_id: int | None, permissions: tuple[Permission, ...], *,
+                       scope: Scope = Scope()) -> Access:
+    """Return the person's access if they hold one of ``permissions``; raises ApiProblem 403."""
+    if staff_id is None:
+        raise ApiProblem(403, "a staff member with permission is required (X-Ennichi-Staff)")
+    with services.db.engine.connect() as conn:
+        access = load_access(conn, [staff_id]).get(staff_id)
+    now_s = services.clock() // 1000
+    if access is None or not any(access.allows(p, scope, now_s=now_s) for p in permissions):
+        raise ApiProblem(403, f"permission required: {' or '.join(p.value for p in permissions)}")
+    return access

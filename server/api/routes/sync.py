@@ -1,0 +1,44 @@
+"""POST /api/v1/push and /api/v1/pull: the terminal's outbox in, the event's changes out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import Connection
+
+from server.api.deps import ApiProblem, ServicesDep, TerminalDep
+from server.api.schemas import ErrorBody
+from server.event import get_event_settings
+from server.pull import PullError, pull, record_status
+from server.records import RecordApplier, check_record
+from sync.schemas import PullRequest, PullResponse, PushItemResult, PushRequest, PushResponse
+
+router = APIRouter(tags=["sync"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
+                                             413: {"model": ErrorBody}, 422: {"model": ErrorBody},
+                                             503: {"model": ErrorBody}})
+
+
+@router.post("/push", response_model=PushResponse)
+def push(request: PushRequest, terminal: TerminalDep, services: ServicesDep) -> PushResponse:
+    """Book a batch of signed records, each at most once; one result per record, in order."""
+    checked = [check_record(signed, terminal) for signed in request.records]  # CPU work outside the lock
+    now = services.clock()
+    db = services.db
+
+    def work(conn: Connection) -> list[PushItemResult]:
+        applier = RecordApplier(conn, terminal, get_event_settings(conn), now, lock=not db.is_sqlite)
+        return [outcome.result() for outcome in applier.run(checked)]
+
+    return PushResponse(results=db.run_write(work))
+
+
+@router.post("/pull", response_model=PullResponse)
+def pull_changes(request: PullRequest, terminal: TerminalDep, services: ServicesDep) -> PullResponse:
+    """Return one page of changes after the cursor; call again while ``more``."""
+    now = services.clock()
+    db = services.db
+    db.run_write(lambda conn: record_status(conn, terminal.id, request.status, now_ms=now))
+    try:
+        with db.read() as conn:
+            return pull(conn, terminal, request, now_ms=now)
+    except PullError as exc:
+        raise ApiProblem(422, str(exc)) from exc

@@ -1,0 +1,94 @@
+"""``ennichi server``: init (create an event), run (serve it with uvicorn), upgrade (migrate)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from server.settings import ServerSettings
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ennichi server", description="Set up and run the central server.")
+    parser.add_argument("--data-dir", type=Path, default=None, help="data directory (env ENNICHI_DATA_DIR, ./data)")
+    parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (env ENNICHI_DATABASE_URL; "
+                        "default: SQLite file in the data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    init = sub.add_parser("init", help="create an event: database, issuer key, first admin")
+    init.add_argument("--event-name", default="Ennichi")
+    init.add_argument("--currency", choices=["JPY", "USD", "EUR"], default="JPY")
+    init.add_argument("--admin-login", default="admin")
+    run = sub.add_parser("run", help="serve the event with uvicorn")
+    run.add_argument("--host", default=None)
+    run.add_argument("--port", type=int, default=None)
+    run.add_argument("--public-url", default=None, help="the URL terminals use (for enrollment codes)")
+    sub.add_parser("upgrade", help="apply database migrations")
+    return parser
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> ServerSettings:
+    return ServerSettings.load(data_dir=args.data_dir, database_url=args.database_url, **extra)
+
+
+def main(argv: list[str]) -> int:
+    """Run ``ennichi server ...``; returns the exit code (2 for bad usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args, **({"host": args.host, "port": args.port, "public_url": args.public_url}
+                                      if args.command == "run" else {}))
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.command == "init":
+        return _init(settings, args)
+    if args.command == "upgrade":
+        from server.db.engine import Database
+        from server.db.migrate import upgrade
+
+        db = Database(settings.url)
+        try:
+            upgrade(db.engine)
+        finally:
+            db.dispose()
+        print(f"database at {_safe_url(settings.url)} is up to date")
+        return 0
+    return _run(settings)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _init(settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.bootstrap import EventExists, init_event
+    from server.clock import system_clock
+    from sync.schemas import EventSettings
+
+    try:
+        result = init_event(settings, now_ms=system_clock(), admin_login=args.admin_login,
+                            event=EventSettings(event_name=args.event_name, currency=args.currency))
+    except EventExists as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"event created in {settings.data_dir} ({_safe_url(settings.url)})")
+    print(f"issuer key {result.issuer_key_id}: {settings.issuer_key_path(result.issuer_key_id)}")
+    print(f"admin login: {result.admin_login}")
+    print(f"admin password: {result.admin_password}   (shown once; write it down)")
+    print(f"admin staff id: {result.admin_staff_id}   PIN: {result.admin_pin}")
+    return 0
+
+
+def _run(settings: ServerSettings) -> int:
+    import uvicorn
+
+    from server.api.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                timeout_graceful_shutdown=10)
+    return 0

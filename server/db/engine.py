@@ -1,0 +1,130 @@
+"""The database handle: one engine, read and write transactions, retries.
+
+SQLite: WAL, ``synchronous=FULL``, and writers serialized by a process-wide
+lock plus ``BEGIN IMMEDIATE`` (so two writers never deadlock on a lock upgrade
+and never spin in SQLite's busy handler).  PostgreSQL: writers lock the rows
+they change (``SELECT ... FOR UPDATE``) and a pull reads one REPEATABLE READ
+snapshot.  Deadlocks and serialization failures are retried a few times.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from server.db import tables as t
+
+__all__ = ["Database", "RetryableConflict"]
+
+T = TypeVar("T")
+_RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+class RetryableConflict(Exception):
+    """A write lost a race (unique key, deadlock); the caller's retry loop runs it again."""
+
+
+class Database:
+    """An engine plus the transaction discipline of the ledger."""
+
+    def __init__(self, url: str, *, synchronous: str = "FULL", pool_size: int = 8) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._write_lock = threading.Lock()
+        if self.is_sqlite:
+            self.engine: Engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=pool_size, max_overflow=48, pool_timeout=30,
+            )
+            _sqlite_discipline(self.engine, synchronous=synchronous)
+        else:
+            self.engine = create_engine(
+                url, pool_size=pool_size, max_overflow=48, pool_timeout=30, pool_pre_ping=False,
+            )
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction over one consistent snapshot."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction; commits on success, rolls back on any error."""
+        if self.is_sqlite:
+            with self._write_lock, self.engine.connect() as conn:
+                conn = conn.execution_options(ennichi_write=True)
+                with conn.begin():
+                    yield conn
+        else:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+
+    def run_write(self, fn: Callable[[Connection], T], *, attempts: int = 5) -> T:
+        """Run ``fn`` in a write transaction, retrying lost races; raises the last error."""
+        for attempt in range(attempts):
+            try:
+                with self.write() as conn:
+                    return fn(conn)
+            except (RetryableConflict, IntegrityError) as exc:
+                if attempt == attempts - 1:
+                    raise
+                del exc
+            except DBAPIError as exc:
+                sqlstate = getattr(exc.orig, "sqlstate", None)
+                if sqlstate not in _RETRY_SQLSTATES or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def for_update(self) -> dict[str, Any]:
+        """Keyword arguments for ``select().with_for_update`` (nothing on SQLite)."""
+        return {} if self.is_sqlite else {"nowait": False}
+
+
+def reserve_changes(conn: Connection, count: int) -> int:
+    """Take ``count`` numbers from the global changes counter; return the first.
+
+    The counter row stays locked until commit, so numbers are handed out in
+    commit order: a pull that has seen change N has seen every change below N.
+    """
+    if count <= 0:
+        count = 1
+    row = conn.execute(
+        update(t.counters).where(t.counters.c.name == "changes")
+        .values(value=t.counters.c.value + count).returning(t.counters.c.value)
+    ).one()
+    return int(row[0]) - count + 1
+
+
+def _sqlite_discipline(engine: Engine, *, synchronous: str) -> None:
+    if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
+        raise ValueError("sqlite_synchronous must be FULL, NORMAL or EXTRA")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("ennichi_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

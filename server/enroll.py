@@ -1,0 +1,90 @@
+"""Enrollment: a one-time code and the terminal's public key become a terminal and its API token."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from server.db import tables as t
+from server.ledger import ensure_account
+from server.staff import hash_token
+from sync.enrollment import EnrollmentCode
+from sync.keys import public_key_from_b64
+from sync.schemas import EnrollRequest, TerminalMode, TerminalRow
+
+__all__ = ["EnrollError", "Enrolled", "create_enrollment_code", "enroll_terminal", "terminal_row"]
+
+
+class EnrollError(Exception):
+    """Enrollment refused; ``status`` is the HTTP status (401 unknown code, 409 used or expired, 422 bad key)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """A new terminal and its API token (shown once)."""
+
+    terminal: TerminalRow
+    api_token: str
+
+
+def create_enrollment_code(conn: Connection, *, mode: TerminalMode, base_url: str, now_ms: int, ttl_s: int,
+                           stall_id: int | None = None, gate_id: int | None = None) -> EnrollmentCode:
+    """Make a one-time code for a terminal of ``mode``; raises ValueError for a missing or unknown scope."""
+    mode = TerminalMode(mode)
+    if mode is TerminalMode.STALL:
+        if stall_id is None or conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == stall_id)).scalar() is None:
+            raise ValueError("a stall terminal needs an existing --stall")
+        gate_id = None
+    elif mode is TerminalMode.GATE:
+        if gate_id is None or conn.execute(select(t.gates.c.id).where(t.gates.c.id == gate_id)).scalar() is None:
+            raise ValueError("a gate terminal needs an existing --gate")
+        stall_id = None
+    else:
+        stall_id = gate_id = None
+    code = EnrollmentCode(base_url, EnrollmentCode.new_code())
+    conn.execute(insert(t.enrollment_codes).values(
+        code_hash=hash_token(code.code), mode=mode.value, stall_id=stall_id, gate_id=gate_id,
+        created_at=now_ms, expires_at=now_ms + ttl_s * 1000))
+    return code
+
+
+def terminal_row(row: object) -> TerminalRow:
+    """Return the API form of a ``terminals`` row."""
+    return TerminalRow(terminal_id=row.id, name=row.name, mode=TerminalMode(row.mode),  # type: ignore[attr-defined]
+                       stall_id=row.stall_id, gate_id=row.gate_id, revoked=bool(row.revoked))  # type: ignore[attr-defined]
+
+
+def enroll_terminal(conn: Connection, request: EnrollRequest, *, now_ms: int) -> Enrolled:
+    """Use a one-time code; raises EnrollError."""
+    try:
+        public_key_from_b64(request.public_key)
+    except ValueError as exc:
+        raise EnrollError(422, f"public_key: {exc}") from exc
+    code = request.code.strip().upper().replace("-", "")
+    ec = t.enrollment_codes
+    row = conn.execute(select(ec).where(ec.c.code_hash == hash_token(code))).first()
+    if row is None:
+        raise EnrollError(401, "unknown enrollment code")
+    if row.used_at is not None:
+        raise EnrollError(409, "this enrollment code was already used")
+    if row.expires_at <= now_ms:
+        raise EnrollError(409, "this enrollment code has expired")
+    token = secrets.token_urlsafe(32)
+    name = request.name.strip() or f"{row.mode} terminal"
+    terminal_id = int(conn.execute(insert(t.terminals).values(
+        name=name, mode=row.mode, stall_id=row.stall_id, gate_id=row.gate_id, public_key=request.public_key,
+        token_hash=hash_token(token), revoked=False, enrolled_at=now_ms, app_version=request.app_version,
+    ).returning(t.terminals.c.id)).scalar_one())
+    used = conn.execute(update(ec).where(ec.c.code_hash == row.code_hash, ec.c.used_at.is_(None))
+                        .values(used_at=now_ms, terminal_id=terminal_id)).rowcount
+    if not used:  # another request used it between our read and our write
+        raise EnrollError(409, "this enrollment code was already used")
+    ensure_account(conn, "cash_drawer", terminal_id, now_ms=now_ms, name=name)
+    terminal = conn.execute(select(t.terminals).where(t.terminals.c.id == terminal_id)).one()
+    return Enrolled(terminal_row(terminal), token)

@@ -1,0 +1,107 @@
+"""Reconciliation: prove the ledger is whole.
+
+Checks that every transaction's postings sum to zero, that each account's
+cached balance equals the sum of its postings, that each account's sequence
+numbers run 1..seq with no gap, and that every terminal record was applied
+exactly once (one transaction per booked money record, none without a record).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, func, select
+
+from server.db import tables as t
+
+__all__ = ["ReconcileReport", "reconcile"]
+
+_MONEY_KINDS = ("sale", "refund", "void", "topup")
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    """Counts, and one line per break found."""
+
+    summary: dict[str, int] = field(default_factory=dict)
+    breaks: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is broken."""
+        return not self.breaks
+
+    def text(self) -> str:
+        """A human summary, breaks last."""
+        lines = [f"{name}: {value}" for name, value in self.summary.items()]
+        lines.append("result: OK" if self.ok else f"result: {len(self.breaks)} break(s)")
+        lines.extend(f"BREAK {b}" for b in self.breaks)
+        return "\n".join(lines)
+
+
+def reconcile(conn: Connection, *, limit: int = 50) -> ReconcileReport:
+    """Run every check in one snapshot; returns the report (never raises for a break)."""
+    report = ReconcileReport()
+    p, a, x, r = t.postings, t.accounts, t.transactions, t.records
+    report.summary["accounts"] = conn.execute(select(func.count()).select_from(a)).scalar_one()
+    report.summary["transactions"] = conn.execute(select(func.count()).select_from(x)).scalar_one()
+    report.summary["postings"] = conn.execute(select(func.count()).select_from(p)).scalar_one()
+    report.summary["records"] = conn.execute(select(func.count()).select_from(r)).scalar_one()
+    report.summary["wallets_total"] = int(conn.execute(
+        select(func.coalesce(func.sum(a.c.balance), 0)).where(a.c.kind == "wallet")).scalar_one())
+    report.summary["postings_total"] = int(conn.execute(select(func.coalesce(func.sum(p.c.amount), 0))).scalar_one())
+    if report.summary["postings_total"] != 0:
+        report.breaks.append(f"all postings sum to {report.summary['postings_total']}, not 0")
+
+    per_txn = select(p.c.txn_id, func.sum(p.c.amount).label("total"), func.count().label("n")).group_by(p.c.txn_id)
+    for row in conn.execute(per_txn.having((func.sum(p.c.amount) != 0) | (func.count() < 2)).limit(limit)):
+        report.breaks.append(f"transaction {row.txn_id}: {row.n} postings sum to {row.total}")
+    orphan = conn.execute(select(func.count()).select_from(x.outerjoin(p, p.c.txn_id == x.c.id))
+                          .where(p.c.txn_id.is_(None))).scalar_one()
+    if orphan:
+        report.breaks.append(f"{orphan} transaction(s) without postings")
+
+    sums = (select(p.c.account_id, func.sum(p.c.amount).label("total"), func.count().label("n"),
+                   func.min(p.c.seq).label("lo"), func.max(p.c.seq).label("hi"))
+            .group_by(p.c.account_id).subquery())
+    query = (select(a.c.id, a.c.kind, a.c.ref, a.c.balance, a.c.seq, sums.c.total, sums.c.n, sums.c.lo, sums.c.hi)
+             .select_from(a.outerjoin(sums, sums.c.account_id == a.c.id)))
+    bad_balance = bad_seq = 0
+    for row in conn.execute(query):
+        total, n = int(row.total or 0), int(row.n or 0)
+        if total != row.balance:
+            bad_balance += 1
+            if bad_balance <= limit:
+                report.breaks.append(f"account {row.id} ({row.kind} {row.ref}): cached balance {row.balance}, "
+                                     f"postings sum to {total}")
+        if n != row.seq or (n and (row.lo != 1 or row.hi != n)):
+            bad_seq += 1
+            if bad_seq <= limit:
+                report.breaks.append(f"account {row.id} ({row.kind} {row.ref}): seq {row.seq}, {n} postings "
+                                     f"numbered {row.lo}..{row.hi}")
+
+    twice = conn.execute(select(x.c.record_id, func.count().label("n")).where(x.c.record_id.is_not(None))
+                         .group_by(x.c.record_id).having(func.count() > 1).limit(limit))
+    for row in twice:
+        report.breaks.append(f"record {row.record_id} applied {row.n} times")
+    unbooked = conn.execute(
+        select(r.c.id, r.c.kind).select_from(r.outerjoin(x, x.c.record_id == r.c.id))
+        .where(r.c.kind.in_(_MONEY_KINDS), x.c.id.is_(None)).limit(limit))
+    for row in unbooked:
+        report.breaks.append(f"record {row.id} ({row.kind}) has no transaction")
+    stray = conn.execute(
+        select(x.c.id, x.c.record_id).select_from(x.outerjoin(r, r.c.id == x.c.record_id))
+        .where(x.c.record_id.is_not(None), r.c.id.is_(None)).limit(limit))
+    for row in stray:
+        report.breaks.append(f"transaction {row.id} names record {row.record_id}, which is not stored")
+    mismatched = conn.execute(
+        select(r.c.id).select_from(r.join(x, x.c.record_id == r.c.id)).where(r.c.txn_id != x.c.id).limit(limit))
+    for row in mismatched:
+        report.breaks.append(f"record {row.id} points at another transaction than the one naming it")
+    over = conn.execute(
+        select(r.c.ref_id, func.sum(r.c.amount).label("back"))
+        .where(r.c.kind.in_(("refund", "void")), r.c.ref_id.is_not(None)).group_by(r.c.ref_id).subquery())
+    for row in conn.execute(select(over.c.ref_id, over.c.back, r.c.amount)
+                            .join(r, r.c.id == over.c.ref_id).where(over.c.back > r.c.amount).limit(limit)):
+        report.breaks.append(f"sale {row.ref_id}: refunded {row.back} of {row.amount}")
+    return report

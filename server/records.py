@@ -1,0 +1,388 @@
+"""Terminal records on the server: check the signature, then book each record at most once.
+
+``check_record`` verifies a ``SignedRecord`` against the terminal's enrolled
+key *before* it looks at the body, then validates the body as ``RecordBody``.
+``RecordApplier`` books checked records inside one database transaction:
+
+* a known id with the same body hash returns the stored result (duplicate);
+* a known id with another body is a conflict (422) and a security anomaly;
+* an offline sale is a fact: booked even if it overdraws the wallet, which is
+  flagged and, past the event's overdraft tolerance, blocked;
+* ``online=True`` (authorize) declines instead: insufficient balance, blocked
+  wallet, missing permission; a decline books nothing and stores nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Connection, func, select
+
+from server.anomalies import security_log
+from server.auth import TerminalCaller
+from server.db import tables as t
+from server.ledger import AccountState, LedgerBatch
+from server.staff import Access, load_access
+from sync.errors import RecordSignatureError
+from sync.permissions import Permission, Scope
+from sync.records import body_hash, canonical_json, verify_record
+from sync.schemas import (
+    CheckInRecord,
+    EventSettings,
+    ItemStatus,
+    PushItemResult,
+    RecordBody,
+    RefundRecord,
+    SaleRecord,
+    SignedRecord,
+    TerminalMode,
+    TopUpRecord,
+    VoidRecord,
+)
+
+__all__ = ["Checked", "Outcome", "RecordApplier", "check_record"]
+
+_BODY = TypeAdapter(RecordBody)
+Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
+
+
+@dataclass(slots=True)
+class Checked:
+    """A pushed record after the signature and schema checks."""
+
+    id: str
+    signed: SignedRecord
+    body: Body | None = None
+    hash: str = ""
+    error: str | None = None
+    security: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one record; ``status`` None is an online decline (nothing stored)."""
+
+    id: str
+    status: ItemStatus | None
+    code: int = 200
+    reason: str | None = None
+    wallet_id: int | None = None
+    balance: int | None = None
+    seq: int | None = None
+
+    @property
+    def booked(self) -> bool:
+        """True when the record is (now or earlier) in the ledger."""
+        return self.status in (ItemStatus.APPLIED, ItemStatus.DUPLICATE)
+
+    def result(self) -> PushItemResult:
+        """The wire form for push."""
+        return PushItemResult(id=self.id, status=self.status or ItemStatus.REJECTED, code=self.code,
+                              reason=self.reason, wallet_id=self.wallet_id, balance=self.balance, seq=self.seq)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid"))
+
+
+def check_record(signed: SignedRecord, terminal: TerminalCaller) -> Checked:
+    """Verify the signature, then the body; never raises for bad input."""
+    raw_id = signed.body.get("id")
+    rid = str(raw_id)[:64] if raw_id is not None else ""
+    try:
+        verify_record(signed.body, signed.sig, terminal.public_key)
+    except RecordSignatureError:
+        return Checked(rid, signed, error="bad_signature: the record was altered or signed by another key",
+                       security=True)
+    try:
+        body: Body = _BODY.validate_python(signed.body)
+    except ValidationError as exc:
+        return Checked(rid, signed, error=f"invalid: {_first_error(exc)}")
+    if body.terminal_id != terminal.id:
+        return Checked(str(body.id), signed, error="wrong_terminal: terminal_id is not the caller",
+                       security=True)
+    return Checked(str(body.id), signed, body, body_hash(signed.body))
+
+
+@dataclass(slots=True)
+class _Sale:
+    wallet_id: int
+    stall_id: int
+    amount: int
+    txn_id: int | None = None
+    txn_index: int | None = None
+
+
+@dataclass(slots=True)
+class RecordApplier:
+    """Books checked records inside one write transaction."""
+
+    conn: Connection
+    terminal: TerminalCaller
+    settings: EventSettings
+    now_ms: int
+    lock: bool
+    batch: LedgerBatch = field(init=False)
+    _sales: dict[str, _Sale] = field(default_factory=dict)
+    _refunded: dict[str, int] = field(default_factory=dict)
+    _access: dict[int, Access] = field(default_factory=dict)
+    _policies: dict[int, str] = field(default_factory=dict)
+    _entries: dict[int, set[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.batch = LedgerBatch(self.conn, lock=self.lock, now_ms=self.now_ms)
+
+    # ------------------------------------------------------------ the batch
+
+    def run(self, items: list[Checked], *, online: bool = False) -> list[Outcome]:
+        """Book ``items`` in order and flush; returns one outcome per item."""
+        good = [c for c in items if c.body is not None]
+        self._prepare(good)
+        existing = self._existing([c.id for c in good])
+        seen: dict[str, tuple[str, Outcome]] = {}
+        outcomes: list[Outcome] = []
+        for c in items:
+            if c.error is not None:
+                out = Outcome(c.id, ItemStatus.REJECTED, 422, c.error)
+                if c.security:
+                    security_log.warning("refused record %s from terminal %s: %s", c.id, self.terminal.id, c.error)
+                    self.batch.anomaly("record_refused", severity="security", terminal_id=self.terminal.id,
+                                       record_id=c.id or None, detail={"reason": c.error, "body": c.signed.body})
+            elif c.id in seen or c.id in existing:
+                stored_hash, stored = seen[c.id] if c.id in seen else existing[c.id]
+                out = self._again(c, stored_hash, stored)
+            else:
+                out = self._apply(c, online=online)
+                if out.booked:
+                    seen[c.id] = (c.hash, out)
+            outcomes.append(out)
+        self.batch.flush()
+        return outcomes
+
+    def _again(self, c: Checked, stored_hash: str, stored: Outcome) -> Outcome:
+        if stored_hash == c.hash:
+            return Outcome(c.id, ItemStatus.DUPLICATE, 200, None, stored.wallet_id, stored.balance, stored.seq)
+        security_log.warning("record %s re-sent with a different body by terminal %s", c.id, self.terminal.id)
+        self.batch.anomaly("record_conflict", severity="security", terminal_id=self.terminal.id, record_id=c.id,
+                           detail={"stored_hash": stored_hash, "sent_hash": c.hash, "body": c.signed.body})
+        return Outcome(c.id, ItemStatus.CONFLICT, 422, "conflict: this id was booked with a different body")
+
+    def _prepare(self, good: list[Checked]) -> None:
+        keys: set[tuple[str, int]] = set()
+        staff: set[int] = set()
+        refs: set[str] = set()
+        tickets: set[int] = set()
+        for c in good:
+            b = c.body
+            assert b is not None
+            staff.add(b.staff_id)
+            if isinstance(b, SaleRecord | RefundRecord | VoidRecord):
+                keys |= {("wallet", b.wallet_id), ("stall_revenue", b.stall_id)}
+                if not isinstance(b, SaleRecord):
+                    refs.add(str(b.ref_id))
+                    if b.supervisor_id is not None:
+                        staff.add(b.supervisor_id)
+            elif isinstance(b, TopUpRecord):
+                keys |= {("wallet", b.wallet_id), ("cash_drawer", self.terminal.id)}
+            else:
+                tickets.add(b.ticket_id)
+        self.batch.load(keys)  # locks first, so the duplicate check below sees committed rivals
+        self._access = load_access(self.conn, staff)
+        r = t.records
+        if refs:
+            for row in self.conn.execute(select(r.c.id, r.c.wallet_id, r.c.stall_id, r.c.amount, r.c.txn_id)
+                                         .where(r.c.id.in_(sorted(refs)), r.c.kind == "sale")):
+                self._sales[row.id] = _Sale(int(row.wallet_id), int(row.stall_id), int(row.amount), row.txn_id)
+            for ref_id, total in self.conn.execute(
+                    select(r.c.ref_id, func.sum(r.c.amount)).where(r.c.ref_id.in_(sorted(refs)))
+                    .group_by(r.c.ref_id)):
+                self._refunded[ref_id] = int(total or 0)
+        if tickets:
+            tt = t.ticket_types
+            self._policies = {int(i): p for i, p in self.conn.execute(select(tt.c.id, tt.c.policy))}
+            ci = t.checkins
+            for ticket_id, terminal_id in self.conn.execute(
+                    select(ci.c.ticket_id, ci.c.terminal_id)
+                    .where(ci.c.ticket_id.in_(sorted(tickets)), ci.c.direction == "in")):
+                self._entries.setdefault(int(ticket_id), set()).add(int(terminal_id))
+
+    def _existing(self, ids: list[str]) -> dict[str, tuple[str, Outcome]]:
+        if not ids:
+            return {}
+        r = t.records
+        out: dict[str, tuple[str, Outcome]] = {}
+        query = select(r.c.id, r.c.body_hash, r.c.wallet_id, r.c.balance_after, r.c.seq_after).where(
+            r.c.id.in_(sorted(set(ids))))
+        for row in self.conn.execute(query):
+            out[row.id] = (row.body_hash, Outcome(row.id, ItemStatus.APPLIED, 200, None, row.wallet_id,
+                                                  row.balance_after, row.seq_after))
+        return out
+
+    # ------------------------------------------------------------ one record
+
+    def _allowed(self, staff_ids: list[int | None], permission: Permission, scope: Scope, now_s: int) -> bool:
+        for staff_id in staff_ids:
+            access = self._access.get(staff_id) if staff_id is not None else None
+            if access is not None and access.allows(permission, scope, now_s=now_s):
+                return True
+        return False
+
+    def _apply(self, c: Checked, *, online: bool) -> Outcome:
+        b = c.body
+        now_s = (self.now_ms if online else b.created_at) // 1000  # type: ignore[union-attr]
+        if isinstance(b, SaleRecord):
+            return self._sale(c, b, online=online, now_s=now_s)
+        if isinstance(b, RefundRecord | VoidRecord):
+            if online:
+                return Outcome(c.id, None, 422, "authorize takes sale and topup records")
+            return self._refund(c, b, now_s=now_s)
+        if isinstance(b, TopUpRecord):
+            return self._topup(c, b, online=online, now_s=now_s)
+        if online:
+            return Outcome(c.id, None, 422, "authorize takes sale and topup records")
+        assert isinstance(b, CheckInRecord)
+        return self._checkin(c, b, now_s=now_s)
+
+    def _reject(self, c: Checked, reason: str, *, online: bool, anomaly: str | None = None,
+                **detail: Any) -> Outcome:
+        if online:
+            return Outcome(c.id, None, 200, reason)
+        if anomaly:
+            self.batch.anomaly(anomaly, terminal_id=self.terminal.id, record_id=c.id,
+                               wallet_id=getattr(c.body, "wallet_id", None), detail={"reason": reason, **detail})
+        return Outcome(c.id, ItemStatus.REJECTED, 422, reason)
+
+    def _store(self, c: Checked, *, txn_index: int | None, online: bool, wallet: AccountState | None = None,
+               stall_id: int | None = None, amount: int | None = None, ref_id: str | None = None) -> Outcome:
+        b = c.body
+        assert b is not None
+        self.batch.records.append({
+            "id": c.id, "terminal_id": self.terminal.id, "kind": b.kind, "body_hash": c.hash,
+            "body": canonical_json(c.signed.body).decode("utf-8"), "sig": c.signed.sig, "txn_index": txn_index,
+            "wallet_id": wallet.ref if wallet else None, "stall_id": stall_id, "staff_id": b.staff_id,
+            "amount": amount, "ref_id": ref_id, "balance_after": wallet.balance if wallet else None,
+            "seq_after": wallet.seq if wallet else None, "online": online, "created_at": b.created_at,
+            "received_at": self.now_ms,
+        })
+        if wallet is None:
+            return Outcome(c.id, ItemStatus.APPLIED, 200)
+        return Outcome(c.id, ItemStatus.APPLIED, 200, None, wallet.ref, wallet.balance, wallet.seq)
+
+    def _sale(self, c: Checked, b: SaleRecord, *, online: bool, now_s: int) -> Outcome:
+        wallet = self.batch.account("wallet", b.wallet_id)
+        revenue = self.batch.account("stall_revenue", b.stall_id)
+        if wallet is None:
+            return self._reject(c, "unknown_wallet", online=online, anomaly="unknown_wallet")
+        if revenue is None:
+            return self._reject(c, "unknown_stall", online=online, anomaly="unknown_stall")
+        permitted = self._allowed([b.staff_id], Permission.SELL, Scope.stall(b.stall_id), now_s)
+        wrong_stall = self.terminal.mode is not TerminalMode.STALL or self.terminal.stall_id != b.stall_id
+        if online:
+            if not permitted or wrong_stall:
+                return Outcome(c.id, None, 200, "forbidden")
+            if wallet.blocked:
+                return Outcome(c.id, None, 200, "wallet_blocked")
+            if wallet.balance < b.amount:
+                return Outcome(c.id, None, 200, "insufficient_balance", wallet.ref, wallet.balance, wallet.seq)
+        else:
+            if not permitted:
+                self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
+                                   detail={"staff_id": b.staff_id, "permission": "sell", "stall_id": b.stall_id})
+            if wrong_stall:
+                self.batch.anomaly("stall_mismatch", terminal_id=self.terminal.id, record_id=c.id,
+                                   detail={"terminal_stall": self.terminal.stall_id, "record_stall": b.stall_id})
+            if wallet.blocked:
+                self.batch.anomaly("blocked_wallet_sale", terminal_id=self.terminal.id, record_id=c.id,
+                                   wallet_id=wallet.ref, detail={"amount": b.amount})
+        index = self.batch.post("sale", [(wallet, -b.amount), (revenue, b.amount)], record_id=c.id,
+                                terminal_id=self.terminal.id, staff_id=b.staff_id)
+        self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index)
+        for line in b.lines:
+            if line.product_id is not None:
+                self.batch.stock[line.product_id] = self.batch.stock.get(line.product_id, 0) + line.qty
+        self._overdraft(wallet, c)
+        return self._store(c, txn_index=index, online=online, wallet=wallet, stall_id=b.stall_id, amount=b.amount)
+
+    def _overdraft(self, wallet: AccountState, c: Checked) -> None:
+        if wallet.balance >= 0:
+            if wallet.overdrawn:
+                wallet.overdrawn = False
+            return
+        if not wallet.overdrawn:
+            wallet.overdrawn = True
+            self.batch.anomaly("overdraft", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
+                               detail={"balance": wallet.balance})
+        if -wallet.balance > self.settings.overdraft_tolerance and not wallet.blocked:
+            self.batch.block_wallet(wallet, reason="overdraft")
+            self.batch.anomaly("overdraft_blocked", terminal_id=self.terminal.id, record_id=c.id,
+                               wallet_id=wallet.ref,
+                               detail={"balance": wallet.balance, "tolerance": self.settings.overdraft_tolerance})
+
+    def _refund(self, c: Checked, b: RefundRecord | VoidRecord, *, now_s: int) -> Outcome:
+        ref = str(b.ref_id)
+        sale = self._sales.get(ref)
+        if sale is None:
+            return self._reject(c, "unknown_sale: the referenced sale is not booked", online=False,
+                                anomaly="refund_unknown_sale", ref_id=ref)
+        if sale.wallet_id != b.wallet_id or sale.stall_id != b.stall_id:
+            return self._reject(c, "mismatch: wallet or stall differ from the sale", online=False,
+                                anomaly="refund_mismatch", ref_id=ref)
+        done = self._refunded.get(ref, 0)
+        remaining = sale.amount - done
+        if isinstance(b, VoidRecord) and (b.amount != sale.amount or done):
+            return self._reject(c, f"void_mismatch: a void cancels the whole sale ({sale.amount}), "
+                                f"{done} already refunded", online=False, anomaly="void_mismatch", ref_id=ref)
+        if b.amount > remaining:
+            return self._reject(c, f"exceeds_refundable: {remaining} left of {sale.amount}", online=False,
+                                anomaly="refund_exceeds_sale", ref_id=ref, amount=b.amount)
+        wallet = self.batch.account("wallet", b.wallet_id)
+        revenue = self.batch.account("stall_revenue", b.stall_id)
+        assert wallet is not None and revenue is not None  # the sale booked against them
+        if not self._allowed([b.staff_id, b.supervisor_id], Permission.REFUND, Scope.stall(b.stall_id), now_s):
+            self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
+                               detail={"staff_id": b.staff_id, "permission": "refund", "stall_id": b.stall_id})
+        index = self.batch.post(b.kind, [(revenue, -b.amount), (wallet, b.amount)], record_id=c.id,
+                                ref_txn=sale.txn_id, ref_index=sale.txn_index, terminal_id=self.terminal.id,
+                                staff_id=b.staff_id, note=b.reason)
+        self._refunded[ref] = done + b.amount
+        self._overdraft(wallet, c)
+        return self._store(c, txn_index=index, online=False, wallet=wallet, stall_id=b.stall_id, amount=b.amount,
+                           ref_id=ref)
+
+    def _topup(self, c: Checked, b: TopUpRecord, *, online: bool, now_s: int) -> Outcome:
+        wallet = self.batch.account("wallet", b.wallet_id)
+        drawer = self.batch.account("cash_drawer", self.terminal.id)
+        if wallet is None:
+            return self._reject(c, "unknown_wallet", online=online, anomaly="unknown_wallet")
+        assert drawer is not None  # made at enrollment
+        permitted = self._allowed([b.staff_id], Permission.TOPUP, Scope(), now_s)
+        if online and (not permitted or self.terminal.mode is not TerminalMode.TOPUP):
+            return Outcome(c.id, None, 200, "forbidden")
+        if not permitted:
+            self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
+                               detail={"staff_id": b.staff_id, "permission": "topup"})
+        index = self.batch.post("topup", [(drawer, -b.amount), (wallet, b.amount)], record_id=c.id,
+                                terminal_id=self.terminal.id, staff_id=b.staff_id)
+        self._overdraft(wallet, c)
+        return self._store(c, txn_index=index, online=online, wallet=wallet, amount=b.amount)
+
+    def _checkin(self, c: Checked, b: CheckInRecord, *, now_s: int) -> Outcome:
+        if not self._allowed([b.staff_id], Permission.GATE, Scope.gate(b.gate_id), now_s):
+            self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id,
+                               detail={"staff_id": b.staff_id, "permission": "gate", "gate_id": b.gate_id})
+        if b.direction == "in":
+            others = self._entries.setdefault(b.ticket_id, set())
+            if self._policies.get(b.ticket_type) == "single" and others - {self.terminal.id}:
+                self.batch.anomaly("duplicate_entry", terminal_id=self.terminal.id, record_id=c.id,
+                                   detail={"ticket_id": b.ticket_id, "other_terminals": sorted(others)})
+            others.add(self.terminal.id)
+        self.batch.checkins.append({
+            "record_id": c.id, "gate_id": b.gate_id, "terminal_id": self.terminal.id, "ticket_id": b.ticket_id,
+            "ticket_type": b.ticket_type, "direction": b.direction, "created_at": b.created_at,
+        })
+        return self._store(c, txn_index=None, online=False)
+
