@@ -20,6 +20,7 @@ from sync.permissions import Permission, ScopeKind
 from sync.schemas import (
     EnrollResponse,
     EventSettings,
+    GateRow,
     IssuerKeyRow,
     ProductRow,
     PullResponse,
@@ -30,7 +31,6 @@ from sync.schemas import (
     TerminalMode,
     TerminalRow,
     TicketTypeRow,
-    GateRow,
 )
 from sync.tokens import EntryPolicy, StaffBadge, TicketToken, WalletToken, encode_token
 from terminal.clock import FakeClock
@@ -143,7 +143,8 @@ class Env:
 @pytest.fixture
 def env(tmp_path: Path) -> Any:
     e = Env(tmp_path, FakeClock(), IssuerKey.generate(5),
-            EventSettings(floor_limit=1000, offline_limit=3000, unsynced_cap=100_000, max_offline_s=3600))
+            EventSettings(floor_limit=1000, offline_limit=3000, unsynced_cap=100_000, max_offline_s=3600,
+                          staff_idle_logout_s=86400))
     yield e
     if e.terminal is not None:
         e.terminal.close()

@@ -1,0 +1,66 @@
+"""Gate check-ins: ticket checks, pass-back per entry policy, record + outbox."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CASHIER, GATEKEEPER, Env
+
+from sync.schemas import CheckInRow, RevocationKind, RevocationRow, TerminalMode
+from sync.tokens import EntryPolicy
+from terminal.decisions import DeclineReason
+from terminal.engine import Terminal
+
+R = DeclineReason
+
+
+@pytest.fixture
+def gate(env: Env) -> Terminal:
+    env.mode = TerminalMode.GATE
+    t = env.seed()
+    env.login(GATEKEEPER)
+    return t
+
+
+def test_single_entry(env: Env, gate: Terminal) -> None:
+    ticket = env.ticket(11)
+    first = gate.check_in(ticket, "in")
+    assert first.approved and first.ticket_id == 11 and first.record_id
+    assert gate.check_in(ticket, "in").reason is R.ALREADY_USED
+    assert gate.check_in(ticket, "out").approved
+    assert gate.check_in(ticket, "in").reason is R.ALREADY_USED
+    assert gate.status().unsynced_count == 2
+
+
+def test_reentry_after_exit(env: Env, gate: Terminal) -> None:
+    ticket = env.ticket(12, 2, EntryPolicy.REENTRY)
+    assert gate.check_in(ticket, "in").approved
+    assert gate.check_in(ticket, "in").reason is R.ALREADY_INSIDE
+    assert gate.check_in(ticket, "out").approved
+    assert gate.check_in(ticket, "in").approved
+
+
+def test_unlimited(env: Env, gate: Terminal) -> None:
+    ticket = env.ticket(13, 1, EntryPolicy.UNLIMITED)
+    assert all(gate.check_in(ticket, "in").approved for _ in range(3))
+
+
+def test_other_gates_check_ins_count(env: Env, gate: Terminal) -> None:
+    env.pull(checkins=[CheckInRow(id="x-1", gate_id=8, terminal_id=77, ticket_id=14, direction="in",
+                                  created_at=env.clock.now_ms() - 1000)])
+    assert gate.check_in(env.ticket(14), "in").reason is R.ALREADY_USED
+
+
+def test_refusals(env: Env, gate: Terminal) -> None:
+    env.pull(revocations=[RevocationRow(kind=RevocationKind.TICKET, id=15)])
+    assert gate.check_in(env.ticket(15), "in").reason is R.TICKET_REVOKED
+    assert gate.check_in(env.ticket(16, 3), "in").reason is R.WRONG_GATE
+    assert gate.check_in(env.wallet(1, 1, 1), "in").reason is R.WRONG_KIND
+    assert gate.check_in("garbage", "in").reason is R.NOT_A_CODE
+    env.login(CASHIER)
+    assert gate.check_in(env.ticket(17), "in").reason is R.NOT_PERMITTED
+
+
+def test_a_stall_terminal_is_not_a_gate(env: Env) -> None:
+    term = env.seed()
+    env.login(GATEKEEPER)
+    assert term.check_in(env.ticket(18), "in").reason is R.WRONG_MODE

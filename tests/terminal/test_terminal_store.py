@@ -1,0 +1,107 @@
+"""The local store: STRICT schema from migrations, durability settings, atomic sync-apply."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import Env
+
+from sync.schemas import ItemStatus, PushItemResult, StatementRow
+from terminal.decisions import Cart
+from terminal.migrations import MIGRATIONS
+from terminal.store import Store
+
+
+def test_every_table_is_declared_strict(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    rows = store.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                              "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'").fetchall()
+    assert {name for name, _ in rows} >= {"settings", "issuer_keys", "stalls", "products", "staff", "statements",
+                                          "revocations", "ledger", "outbox", "checkins", "sync_cursors",
+                                          "security_log", "login_failures", "sale_lines", "gates", "ticket_types"}
+    assert all(sql.rstrip().endswith("STRICT") for _, sql in rows)
+
+
+def test_wal_and_full_sync(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_migrations_run_once(tmp_path: Path) -> None:
+    Store(tmp_path / "t.db").close()
+    store = Store(tmp_path / "t.db")
+    assert [m.name for m in MIGRATIONS.applied(store.db)] == ["0001_initial"]
+    assert MIGRATIONS.pending(store.db) == []
+
+
+def test_strict_types_and_constraints_hold(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.conn.execute("INSERT INTO statements (wallet_id, balance, seq, blocked) VALUES (1, '12.5', 1, 0)")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.conn.execute("INSERT INTO statements (wallet_id, balance, seq, blocked) VALUES (1, 1.5, 1, 0)")
+    with pytest.raises(sqlite3.OperationalError):
+        store.conn.execute("INSERT INTO no_such_table (x) VALUES (1)")
+    with pytest.raises(sqlite3.IntegrityError):  # an outbox row needs its record
+        store.conn.execute("INSERT INTO outbox (record_id) VALUES ('nope')")
+
+
+def test_a_failed_pull_page_leaves_cursor_and_data_untouched(env: Env) -> None:
+    term = env.seed(statements=[StatementRow(wallet_id=1, balance=100, seq=1)])
+    before = term.store.pull_cursor()
+    term.store.conn.execute("CREATE TRIGGER boom BEFORE INSERT ON checkins BEGIN SELECT RAISE(ABORT, 'disk'); END")
+    from sync.schemas import CheckInRow
+
+    with pytest.raises(sqlite3.IntegrityError):
+        env.pull(cursor="c2", statements=[StatementRow(wallet_id=1, balance=50, seq=2)],
+                 checkins=[CheckInRow(id="a", gate_id=1, terminal_id=2, ticket_id=3, direction="in", created_at=1)])
+    assert term.store.pull_cursor() == before
+    assert term.store.statement(1) == StatementRow(wallet_id=1, balance=100, seq=1)
+
+
+def test_an_interrupted_first_pull_resumes_from_its_cursor(env: Env) -> None:
+    term = env.seed()
+    env.pull(cursor="page-2", more=True)
+    term.close()
+    reopened = env.open()
+    assert reopened.store.pull_cursor() == "page-2"
+
+
+def test_record_and_outbox_are_one_transaction(env: Env) -> None:
+    term = env.seed(statements=[StatementRow(wallet_id=9, balance=5000, seq=1)])
+    env.login()
+    term.store.conn.execute("CREATE TRIGGER boom BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'full'); END")
+    with pytest.raises(sqlite3.IntegrityError):
+        term.sell(Cart.amount(100), env.wallet(9, 5000, 1))
+    assert term.recent() == []  # the ledger row rolled back with the outbox row
+
+
+def test_push_results_clear_the_outbox_and_keep_the_ack(env: Env) -> None:
+    term = env.seed(statements=[StatementRow(wallet_id=9, balance=5000, seq=1)])
+    env.login()
+    ids = [term.sell(Cart.amount(100), env.wallet(9, 5000, 1)).record_id for _ in range(3)]
+    assert [r.body for r in term.store.outbox_batch(10)] == [term.store.record(str(i)).body for i in ids]  # type: ignore[union-attr]
+    results = [PushItemResult(id=str(ids[0]), status=ItemStatus.APPLIED, code=200, wallet_id=9, balance=4900, seq=2),
+               PushItemResult(id=str(ids[1]), status=ItemStatus.CONFLICT, code=422, reason="different body")]
+    assert term.store.apply_push_results(results, now_ms=env.clock.now_ms()) == 1
+    assert [r.id for r in term.store.outbox_batch(10)] == [ids[2]]
+    first = term.store.record(str(ids[0]))
+    assert first is not None and (first.ack_status, first.ack_seq, first.ack_balance) == ("applied", 2, 4900)
+    assert term.store.security_events()[0]["event"] == "record_conflict"
+    assert term.shift_report(whole_terminal=True).refused_count == 1
+
+
+def test_the_stored_body_is_exactly_what_was_signed(env: Env) -> None:
+    from sync.keys import load_private_key
+    from sync.records import verify_record
+    from terminal.engine import KEY_NAME
+
+    term = env.seed(statements=[StatementRow(wallet_id=9, balance=5000, seq=1)])
+    env.login()
+    term.sell(Cart.of([(1, 1)]), env.wallet(9, 5000, 1))
+    signed = term.store.outbox_batch(1)[0].signed()
+    verify_record(signed.body, signed.sig, load_private_key(term.data_dir / KEY_NAME).public)
+    assert signed.body["lines"] == [{"product_id": 1, "qty": 1, "unit_price": 500}]
