@@ -146,3 +146,10 @@ def all_stall_ids(conn: Connection) -> list[int]:
 def gates(conn: Connection) -> list[Any]:
     """Every gate, by id."""
     return list(conn.execute(select(t.gates).order_by(t.gates.c.id)))
+
+
+def enrollment_codes(conn: Connection, *, now_ms: int, limit: int = 20) -> list[Any]:
+    """The latest enrollment codes (never their text: only hashes are stored)."""
+    ec = t.enrollment_codes
+    return list(conn.execute(select(ec.c.mode, ec.c.stall_id, ec.c.gate_id, ec.c.created_at, ec.c.expires_at,
+                                    ec.c.used_at, ec.c.terminal_id).order_by(desc(ec.c.created_at)).limit(limit)))

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from server.web.routes import auth, overview, stalls
+from server.web.routes import auth, overview, stalls, terminals
 
-ROUTERS = [auth.router, overview.router, stalls.router]
+ROUTERS = [auth.router, overview.router, stalls.router, terminals.router]
