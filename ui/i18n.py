@@ -1,0 +1,249 @@
+"""Every user-facing string, in English and Japanese, and the switch between them at runtime.
+
+A Python dict catalog instead of Qt's .ts/.qm: the messages carry named
+parameters shared by both languages (amounts, names, times), a test checks
+that every key has both languages with the same parameters, and there is no
+build step (PySide6-Essentials ships lrelease, but a compiled .qm would be one
+more artefact to keep in step with the code).  Widgets connect to
+``I18n.language_changed`` and set their texts again in ``retranslate``.
+"""
+
+# ruff: noqa: E501  (translation tables: one message per line reads best)
+from __future__ import annotations
+
+import string
+
+from PySide6.QtCore import QObject, Signal
+
+__all__ = ["CATALOG", "LANGUAGES", "I18n", "i18n", "tr"]
+
+LANGUAGES = ("ja", "en")
+
+# key -> (English, Japanese)
+CATALOG: dict[str, tuple[str, str]] = {
+    # app, common
+    "app.title": ("Ennichi terminal", "縁日 端末"),
+    "common.back": ("Back", "戻る"),
+    "common.cancel": ("Cancel", "キャンセル"),
+    "common.ok": ("OK", "OK"),
+    "common.clear": ("Clear", "クリア"),
+    "common.language": ("日本語", "English"),
+    "common.working": ("Working…", "処理中…"),
+    "common.tap_to_continue": ("Tap anywhere for the next customer", "画面をタップすると次のお客様へ"),
+    "common.bug": (
+        "Something went wrong inside the app. It was logged; you can keep working.",
+        "アプリ内部でエラーが発生しました。記録済みです。このまま続けられます。",
+    ),
+    "common.dismiss": ("Close", "閉じる"),
+    "common.keypad_del": ("⌫", "⌫"),
+    # status bar
+    "status.online": ("Online", "オンライン"),
+    "status.offline": ("Offline since {since}, {unsynced} unsynced", "{since} からオフライン・未送信 {unsynced} 件"),
+    "status.offline_short": ("Offline", "オフライン"),
+    "status.sales_go_on": ("sales go on", "販売は続けられます"),
+    "status.synced_ago": ("synced {age} ago", "{age}前に同期"),
+    "status.never_synced": ("not synced yet", "未同期"),
+    "status.unsynced": ("{unsynced} unsynced", "未送信 {unsynced} 件"),
+    "status.staff": ("Staff: {name}", "担当: {name}"),
+    "status.no_staff": ("Nobody logged in", "未ログイン"),
+    "status.camera": ("Camera: {state}", "カメラ: {state}"),
+    "age.seconds": ("{n} s", "{n}秒"),
+    "age.minutes": ("{n} min", "{n}分"),
+    "age.hours": ("{n} h", "{n}時間"),
+    "camera.opening": ("starting", "起動中"),
+    "camera.live": ("ready", "準備完了"),
+    "camera.missing": ("not found", "見つかりません"),
+    "camera.busy": ("in use elsewhere", "他で使用中"),
+    "camera.lost": ("stopped", "停止"),
+    "camera.reconnecting": ("reconnecting", "再接続中"),
+    "camera.ended": ("no frames", "映像なし"),
+    "camera.stopped": ("off", "オフ"),
+    "camera.no_decoder": ("no QR reader installed", "QR読み取りライブラリがありません"),
+    # enrollment / first run
+    "enroll.title": ("Set up this terminal", "この端末の設定"),
+    "enroll.intro": (
+        "Show the enrollment QR from the admin dashboard to the camera, or paste its text below.",
+        "管理画面の登録用QRをカメラにかざすか、下にテキストを貼り付けてください。",
+    ),
+    "enroll.paste": ("Paste the enrollment code (EE1:…)", "登録コードを貼り付け（EE1:…）"),
+    "enroll.submit": ("Enroll", "登録する"),
+    "enroll.camera": ("Camera", "カメラ"),
+    "enroll.language": ("Language", "言語"),
+    "enroll.working": ("Enrolling with the server…", "サーバーに登録しています…"),
+    "enroll.bad_code": ("This is not an enrollment code: {detail}", "登録コードではありません：{detail}"),
+    "enroll.failed": ("Enrollment failed: {detail}", "登録できませんでした：{detail}"),
+    "enroll.done": ("Enrolled as {name}", "{name} として登録しました"),
+    # login
+    "login.title": ("Staff login", "スタッフログイン"),
+    "login.scan_badge": ("Scan your staff badge", "スタッフ証をかざしてください"),
+    "login.enter_pin": ("Badge read. Enter your PIN", "スタッフ証を確認しました。PINを入力してください"),
+    "login.submit": ("Log in", "ログイン"),
+    "login.wrong_pin": ("Wrong PIN. {left} tries left.", "PINが違います。あと {left} 回。"),
+    "login.wrong_pin_plain": ("Wrong PIN. Try again.", "PINが違います。もう一度入力してください。"),
+    "login.locked": (
+        "Too many wrong PINs. Locked until {until}. Ask a supervisor.",
+        "PINの誤りが多すぎます。{until} までロック中です。責任者を呼んでください。",
+    ),
+    "login.refused": ("This badge cannot log in: {why}", "このスタッフ証ではログインできません：{why}"),
+    "login.idle_logout": ("Logged out after a quiet while.", "一定時間操作がなかったためログアウトしました。"),
+    "login.reason.not_a_badge": ("this is not a staff badge", "スタッフ証ではありません"),
+    "login.reason.forged": ("the badge is not genuine", "正規のスタッフ証ではありません"),
+    "login.reason.expired": ("the badge has expired", "スタッフ証の期限切れです"),
+    "login.reason.unknown_staff": ("unknown staff member; ask the admin", "未登録のスタッフです。管理者に確認してください"),
+    "login.reason.inactive": ("the staff account is disabled", "スタッフアカウントが無効です"),
+    "login.reason.badge_replaced": ("a newer badge was issued; use that one", "新しいスタッフ証が発行されています"),
+    "login.reason.revoked": ("the badge was revoked", "スタッフ証は無効化されています"),
+    "login.reason.not_enrolled": ("the terminal is not set up", "端末が未登録です"),
+    "login.reason.terminal_revoked": ("this terminal was switched off by the admin", "この端末は管理者により停止されています"),
+    "login.reason.not_permitted": ("no permission on this terminal", "この端末の権限がありません"),
+    # navigation
+    "nav.sale": ("Sale", "販売"),
+    "nav.recent": ("Recent / refund", "履歴・返金"),
+    "nav.topup": ("Top-up", "チャージ"),
+    "nav.gate": ("Gate", "入退場"),
+    "nav.shift": ("Close shift", "締め"),
+    "nav.settings": ("Settings", "設定"),
+    "nav.logout": ("Log out", "ログアウト"),
+    # sale
+    "sale.cart": ("Cart", "カート"),
+    "sale.total": ("Total", "合計"),
+    "sale.empty": ("Tap products to add them", "商品をタップして追加"),
+    "sale.sold_out": ("SOLD OUT", "売り切れ"),
+    "sale.free_amount": ("Amount…", "金額入力"),
+    "sale.free_line": ("Amount", "金額"),
+    "sale.scan_to_pay": ("Show the wallet QR to pay {total}", "{total} のお支払い：QRをかざしてください"),
+    "sale.add_first": ("Add products first, then scan", "先に商品を選んでからスキャンしてください"),
+    "sale.manual": ("Type code", "コード入力"),
+    "sale.manual_title": ("Wallet code (e.g. K7M2-QX4P-9)", "ウォレットコード（例: K7M2-QX4P-9）"),
+    "sale.paying": ("Paying…", "決済中…"),
+    "sale.clear_cart": ("Clear", "クリア"),
+    # results
+    "result.approved": ("Paid", "お支払い完了"),
+    "result.declined": ("Not paid", "お支払いできません"),
+    "result.balance": ("Balance left: {balance}", "残高: {balance}"),
+    "result.amount": ("{amount}", "{amount}"),
+    "result.offline_note": ("(decided offline, will sync)", "（オフラインで承認・後で同期）"),
+    "result.topup_ok": ("Topped up {amount}", "{amount} チャージしました"),
+    "result.refund_ok": ("Refunded {amount}", "{amount} 返金しました"),
+    "result.void_ok": ("Sale voided: {amount} back", "取消しました：{amount} 返金"),
+    "result.gate_in": ("Welcome in", "入場OK"),
+    "result.gate_out": ("Exit recorded", "退場を記録しました"),
+    "result.gate_refused": ("Do not let in", "入場できません"),
+    "result.gate_refused_out": ("Exit not recorded", "退場できません"),
+    # recent / refund
+    "recent.title": ("Recent transactions", "最近の取引"),
+    "recent.none": ("No transactions yet", "取引はまだありません"),
+    "recent.refund": ("Refund / void selected", "選択した取引を返金・取消"),
+    "recent.select_first": ("Select a sale first", "先に販売を選んでください"),
+    "kind.sale": ("Sale", "販売"),
+    "kind.refund": ("Refund", "返金"),
+    "kind.void": ("Void", "取消"),
+    "kind.topup": ("Top-up", "チャージ"),
+    "kind.checkin": ("Gate", "入退場"),
+    "refund.title": ("Refund or void", "返金・取消"),
+    "refund.of": ("Sale {time}: {amount}", "{time} の販売：{amount}"),
+    "refund.amount": ("Refund amount", "返金額"),
+    "refund.do_refund": ("Refund this amount", "この金額を返金"),
+    "refund.do_void": ("Void the whole sale", "販売を全額取消"),
+    "refund.need_supervisor": (
+        "You need a supervisor: scan a supervisor badge and enter their PIN.",
+        "責任者の承認が必要です：責任者のスタッフ証をかざし、PINを入力してください。",
+    ),
+    "refund.supervisor_ok": ("Supervisor: {name}", "責任者: {name}"),
+    # shift
+    "shift.title": ("Shift report", "締めレポート"),
+    "shift.save": ("Save as file", "ファイルに保存"),
+    "shift.saved": ("Saved to {path}", "{path} に保存しました"),
+    "shift.close_and_logout": ("Close shift and log out", "締めてログアウト"),
+    # top-up
+    "topup.title": ("Top-up", "チャージ"),
+    "topup.amount": ("Amount", "チャージ額"),
+    "topup.cash": ("Cash received", "お預かり"),
+    "topup.change": ("Change", "お釣り"),
+    "topup.short": ("Cash is short by {amount}", "{amount} 不足しています"),
+    "topup.scan": ("Now show the wallet QR", "ウォレットQRをかざしてください"),
+    "topup.pick_amount": ("Choose the amount first", "先に金額を選んでください"),
+    "topup.exact": ("Exact", "ちょうど"),
+    # gate
+    "gate.title": ("Gate", "入退場ゲート"),
+    "gate.entry": ("ENTRY", "入場"),
+    "gate.exit": ("EXIT", "退場"),
+    "gate.inside": ("Inside now: {count}", "場内: {count} 人"),
+    "gate.scan": ("Show the ticket QR", "チケットQRをかざしてください"),
+    # settings
+    "settings.title": ("Settings", "設定"),
+    "settings.camera": ("Camera", "カメラ"),
+    "settings.camera_n": ("Camera {n}", "カメラ {n}"),
+    "settings.apply_camera": ("Use this camera", "このカメラを使う"),
+    "settings.shutdown": ("Shut down the app", "アプリを終了"),
+    "settings.need_permission": (
+        "Settings need a supervisor: scan a badge with the settings permission and enter the PIN.",
+        "設定には責任者が必要です：設定権限のあるスタッフ証をかざし、PINを入力してください。",
+    ),
+    "settings.terminal": ("Terminal: {name}", "端末: {name}"),
+    # free-amount / pin dialogs
+    "keypad.amount": ("Enter the amount", "金額を入力"),
+    "keypad.pin": ("PIN", "PIN"),
+}
+
+
+class I18n(QObject):
+    """The current language and the catalog lookup; emits ``language_changed`` on a switch."""
+
+    language_changed = Signal(str)
+
+    def __init__(self, language: str = "ja") -> None:
+        """Start in ``language`` ("ja" or "en"); raises ValueError for any other."""
+        super().__init__()
+        self._language = self._check(language)
+
+    @staticmethod
+    def _check(language: str) -> str:
+        if language not in LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        return language
+
+    @property
+    def language(self) -> str:
+        """Return the current language code."""
+        return self._language
+
+    def set_language(self, language: str) -> None:
+        """Switch language and tell every listener; raises ValueError for an unknown one."""
+        language = self._check(language)
+        if language != self._language:
+            self._language = language
+            self.language_changed.emit(language)
+
+    def toggle(self) -> None:
+        """Switch between Japanese and English."""
+        self.set_language("en" if self._language == "ja" else "ja")
+
+    def tr(self, key: str, **params: object) -> str:
+        """Return the text for ``key`` in the current language; a missing key shows as itself (a bug)."""
+        pair = CATALOG.get(key)
+        if pair is None:
+            return key
+        text = pair[0] if self._language == "en" else pair[1]
+        return text.format(**params) if params else text
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the named parameters of a catalog text."""
+    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+
+
+_INSTANCE: I18n | None = None
+
+
+def i18n() -> I18n:
+    """Return the app's one I18n object (created on first use)."""
+    global _INSTANCE
+    if _INSTANCE is None:
+        _INSTANCE = I18n()
+    return _INSTANCE
+
+
+def tr(key: str, **params: object) -> str:
+    """Translate ``key`` with the app's I18n."""
+    return i18n().tr(key, **params)

@@ -1,0 +1,111 @@
+"""Reason codes in plain words: what happened and what to do next, in English and Japanese.
+
+The engine hands back a ``DeclineReason`` (stable values); this module turns
+it into two lines for the result screen.  The catalog entries live here and
+are merged into ``ui.i18n.CATALOG`` so the completeness test covers them.
+"""
+
+# ruff: noqa: E501  (translation tables: one message per line reads best)
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sync.money import JPY, Currency
+from terminal.decisions import DeclineReason
+from ui.i18n import CATALOG, tr
+
+__all__ = ["Explained", "explain_reason"]
+
+R = DeclineReason
+# reason -> (headline en, headline ja, next step en, next step ja)
+_REASONS: dict[str, tuple[str, str, str, str]] = {
+    R.NOT_A_CODE: ("This is not an Ennichi code", "縁日のコードではありません",
+                   "Ask for the wallet QR on My page", "マイページのウォレットQRを見せてもらってください"),
+    R.DAMAGED: ("The code could not be read", "コードを読み取れませんでした",
+                "Scan again, or type the short code under the QR", "もう一度かざすか、QRの下の短いコードを入力してください"),
+    R.FORGED: ("This code is not genuine", "正規のコードではありません",
+               "Do not hand over goods. Call a supervisor", "商品を渡さず、責任者を呼んでください"),
+    R.EXPIRED: ("Expired code", "コードの期限切れ",
+                "Refresh My page and show the new code", "マイページを更新して新しいコードを見せてもらってください"),
+    R.NOT_YET_VALID: ("This code is not valid yet", "まだ使えないコードです",
+                      "Check the time on the phone, or refresh My page", "スマホの時刻を確認するか、マイページを更新してください"),
+    R.WRONG_KIND: ("Wrong kind of code for this screen", "この画面では使えない種類のコードです",
+                   "A wallet QR pays; a ticket QR is for the gate", "支払いはウォレットQR、チケットQRは入場ゲート用です"),
+    R.WALLET_REVOKED: ("This wallet is blocked", "このウォレットは停止されています",
+                       "Send the customer to the information desk", "案内所へ行くよう伝えてください"),
+    R.NO_STATEMENT: ("This wallet is not known here yet", "このウォレットの情報がまだありません",
+                     "Scan the QR instead of typing the code", "コード入力ではなくQRをかざしてください"),
+    R.INSUFFICIENT_BALANCE: ("Not enough balance: {available} left", "残高不足：残り {available}",
+                             "Top up at the top-up desk, or buy less", "チャージ所でチャージするか、購入を減らしてください"),
+    R.OFFLINE_LIMIT: ("Offline limit reached for this wallet", "このウォレットのオフライン上限に達しました",
+                      "Buy less, or wait until the terminal is online", "購入を減らすか、オンライン復帰を待ってください"),
+    R.UNSYNCED_CAP: ("Too many sales not yet sent", "未送信の売上が多すぎます",
+                     "Check the network; call a supervisor", "ネットワークを確認し、責任者を呼んでください"),
+    R.SYNC_TOO_OLD: ("Offline for too long to approve", "オフライン時間が長すぎて承認できません",
+                     "Reconnect the network; call a supervisor", "ネットワークを再接続し、責任者を呼んでください"),
+    R.SERVER_DECLINED: ("The server declined: {server_reason}", "サーバーが拒否しました：{server_reason}",
+                        "Send the customer to the information desk", "案内所へ行くよう伝えてください"),
+    R.SERVER_UNREACHABLE: ("No answer from the server for this amount", "この金額はサーバーの確認が必要ですが応答がありません",
+                           "Split into smaller amounts, or try again", "少額に分けるか、もう一度お試しください"),
+    R.INVALID_CART: ("Something in the cart cannot be sold", "カートに販売できない商品があります",
+                     "Remove sold-out items and try again", "売り切れ商品を外してもう一度お試しください"),
+    R.FREE_AMOUNT_NOT_ALLOWED: ("Free amounts are not allowed at this stall", "この模擬店では金額入力は使えません",
+                                "Choose products instead", "商品を選んでください"),
+    R.INVALID_AMOUNT: ("That amount is not valid", "その金額は使えません",
+                       "Enter the amount again", "金額を入力し直してください"),
+    R.REF_NOT_FOUND: ("That sale was not made on this terminal", "この端末の販売ではありません",
+                      "Refund it on the terminal that sold it", "販売した端末で返金してください"),
+    R.ABOVE_ORIGINAL: ("More than is left of the sale", "販売額の残りを超えています",
+                       "Enter a smaller amount", "少ない金額を入力してください"),
+    R.ALREADY_VOIDED: ("This sale was already voided", "この販売は取消済みです",
+                       "Nothing more to do", "これ以上の操作は不要です"),
+    R.NOT_LOGGED_IN: ("Nobody is logged in", "ログインしていません",
+                      "Scan your staff badge to log in", "スタッフ証でログインしてください"),
+    R.NOT_PERMITTED: ("You are not allowed to do this", "この操作の権限がありません",
+                      "Ask a supervisor", "責任者に依頼してください"),
+    R.WRONG_MODE: ("This terminal is not set up for that", "この端末ではその操作はできません",
+                   "Use the right terminal (stall, top-up or gate)", "正しい端末（販売・チャージ・ゲート）を使ってください"),
+    R.NOT_ENROLLED: ("This terminal is not set up", "端末が未登録です",
+                     "Enroll it with a code from the dashboard", "管理画面のコードで登録してください"),
+    R.TERMINAL_REVOKED: ("This terminal was switched off by the admin", "この端末は管理者により停止されています",
+                         "Call a supervisor", "責任者を呼んでください"),
+    R.TICKET_REVOKED: ("This ticket was cancelled", "このチケットは無効です",
+                       "Send the visitor to the information desk", "案内所へ行くよう伝えてください"),
+    R.WRONG_GATE: ("This ticket is for another gate", "別のゲート用のチケットです",
+                   "Show the way to the right gate", "正しいゲートを案内してください"),
+    R.TICKET_TYPE_INACTIVE: ("This ticket type is not valid now", "このチケット種別は現在使えません",
+                             "Check the ticket's date and time", "チケットの日時を確認してください"),
+    R.ALREADY_USED: ("This ticket was already used", "このチケットは使用済みです",
+                     "Do not let in. Call a supervisor if unsure", "入場させず、不明なら責任者を呼んでください"),
+    R.ALREADY_INSIDE: ("Already inside: no pass-back", "入場済みです（再入場には退場記録が必要）",
+                       "The ticket must exit before it enters again", "一度退場してから再入場できます"),
+}
+_UNKNOWN = ("Declined ({code})", "拒否されました（{code}）", "Call a supervisor", "責任者を呼んでください")
+
+for _code, (_h_en, _h_ja, _n_en, _n_ja) in [*_REASONS.items(), ("unknown", _UNKNOWN)]:
+    CATALOG[f"reason.{_code}"] = (_h_en, _h_ja)
+    CATALOG[f"reason.{_code}.next"] = (_n_en, _n_ja)
+
+
+@dataclass(frozen=True)
+class Explained:
+    """Two lines for the result screen."""
+
+    headline: str
+    next_step: str
+
+
+def explain_reason(reason: str | None, params: dict[str, Any] | None = None, *,
+                   currency: Currency = JPY) -> Explained:
+    """Return the plain words for a decline reason, filling amounts from ``params``."""
+    params = dict(params or {})
+    code = str(reason) if reason is not None else "unknown"
+    key = f"reason.{code}" if f"reason.{code}" in CATALOG else "reason.unknown"
+    values: dict[str, object] = {"code": code, "server_reason": params.get("server_reason", "—")}
+    for name in ("available", "balance", "amount", "limit"):
+        value = params.get(name)
+        values[name] = currency.format(value) if isinstance(value, int) else "—"
+    if values["available"] == "—" and isinstance(params.get("balance"), int):
+        values["available"] = values["balance"]
+    return Explained(tr(key, **values), tr(f"{key}.next"))

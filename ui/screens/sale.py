@@ -1,0 +1,332 @@
+"""The sale screen: products as big buttons, the cart, the total in large type, and the camera.
+
+A wallet scan (camera, USB scanner, or a typed short code) pays the cart; the
+result fills the window and the cart empties, so the next customer starts at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from terminal.decisions import Cart, Decision
+from ui.messages import explain_reason
+from ui.screens.base import Screen
+from ui.widgets import BigButton, CameraPreview, Keypad, heading
+
+__all__ = ["SaleScreen", "show_decision"]
+
+
+def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.approved") -> None:
+    """Fill the result overlay with a sale/refund/top-up decision and play its sound."""
+    backend = screen.backend
+    overlay = getattr(screen, "overlay", None)
+    if decision.approved:
+        balance = decision.balance_after
+        detail = screen.tr("result.balance", balance=backend.money(balance)) if balance is not None else ""
+        change = decision.params.get("change")
+        if isinstance(change, int) and change > 0:
+            detail = (detail + "\n" if detail else "") + f"{screen.tr('topup.change')}: {backend.money(change)}"
+        headline = screen.tr(ok_key, amount=backend.money(decision.amount))
+        amount = backend.money(decision.amount) if ok_key == "result.approved" else ""
+        backend.sounds.play("approve")
+        if overlay is not None:
+            overlay.show_result(approved=True, headline=headline, amount=amount, detail=detail)
+    else:
+        words = explain_reason(decision.reason, decision.params, currency=backend.currency)
+        backend.sounds.play("decline")
+        if overlay is not None:
+            overlay.show_result(approved=False, headline=screen.tr("result.declined"), detail=words.headline,
+                                next_step=words.next_step)
+
+
+class _CartRow(QWidget):
+    """One cart line: name × qty, price, and − / + keys."""
+
+    def __init__(self, label: str, amount: str, *, on_minus: Any, on_plus: Any | None) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel(label)
+        self.label.setStyleSheet("font-size: 22px;")
+        self.amount = QLabel(amount)
+        self.amount.setStyleSheet("font-size: 22px; font-weight: bold;")
+        minus = BigButton("−")
+        minus.setFixedWidth(72)
+        minus.clicked.connect(on_minus)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.amount)
+        row.addWidget(minus)
+        if on_plus is not None:
+            plus = BigButton("+")
+            plus.setFixedWidth(72)
+            plus.clicked.connect(on_plus)
+            row.addWidget(plus)
+
+
+class SaleScreen(Screen):
+    """Products, cart, total, camera; scans pay."""
+
+    name = "sale"
+    paid = Signal(object)  # the Decision, after it is shown
+
+    def __init__(self, backend: Any, parent: QWidget | None = None) -> None:
+        """Build the (empty) screen; products arrive with ``set_products``."""
+        super().__init__(backend, parent)
+        self.products: list[Any] = []
+        self.qty: dict[int, int] = {}
+        self.free_amount: int | None = None
+        self.paying = False
+        self.scan_started: float | None = None
+        self.product_buttons: dict[int, BigButton] = {}
+
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(16, 12, 16, 12)
+        outer.setSpacing(16)
+        left = QVBoxLayout()
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setSpacing(12)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.grid_host)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        left.addWidget(scroll, 1)
+        self.free_button = BigButton(role="nav")
+        self.free_button.clicked.connect(self._toggle_free_amount)
+        left.addWidget(self.free_button)
+        self.free_pad_host = QWidget()
+        free_box = QVBoxLayout(self.free_pad_host)
+        self.free_label = heading("", "hint")
+        self.free_keypad = Keypad(max_len=6)
+        self.free_keypad.changed.connect(self._free_changed)
+        free_box.addWidget(self.free_label)
+        free_box.addWidget(self.free_keypad)
+        self.free_pad_host.hide()
+        left.addWidget(self.free_pad_host)
+        outer.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        self.preview = CameraPreview()
+        self.preview.setMinimumHeight(200)
+        right.addWidget(self.preview, 2)
+        self.cart_title = heading("", "hint")
+        right.addWidget(self.cart_title)
+        self.cart_host = QWidget()
+        self.cart_box = QVBoxLayout(self.cart_host)
+        self.cart_box.setContentsMargins(0, 0, 0, 0)
+        cart_scroll = QScrollArea()
+        cart_scroll.setWidgetResizable(True)
+        cart_scroll.setWidget(self.cart_host)
+        right.addWidget(cart_scroll, 2)
+        total_row = QHBoxLayout()
+        self.total_caption = heading("", "hint")
+        self.total_label = heading("", "total")
+        self.total_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        total_row.addWidget(self.total_caption)
+        total_row.addWidget(self.total_label, 1)
+        right.addLayout(total_row)
+        self.hint = heading("", "hint")
+        self.hint.setObjectName("sale-hint")
+        right.addWidget(self.hint)
+        manual_row = QHBoxLayout()
+        self.manual_edit = QLineEdit()
+        self.manual_edit.returnPressed.connect(self._pay_typed)
+        self.manual_button = BigButton(role="primary")
+        self.manual_button.clicked.connect(self._pay_typed)
+        self.clear_button = BigButton(role="danger")
+        self.clear_button.clicked.connect(self.clear_cart)
+        manual_row.addWidget(self.manual_edit, 2)
+        manual_row.addWidget(self.manual_button, 1)
+        manual_row.addWidget(self.clear_button, 1)
+        right.addLayout(manual_row)
+        outer.addLayout(right, 2)
+        self.retranslate()
+
+    # ------------------------------------------------------------------ catalog and cart
+    def set_products(self, products: list[Any]) -> None:
+        """Show ``products`` (ProductRow-like: id, name, price, sold_out, stock) as big buttons."""
+        self.products = list(products)
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        self.product_buttons.clear()
+        for index, product in enumerate(self.products):
+            button = BigButton(role="product")
+            button.setMinimumHeight(110)
+            button.clicked.connect(lambda _=False, pid=product.id: self.add(pid))
+            self.grid.addWidget(button, index // 3, index % 3)
+            self.product_buttons[product.id] = button
+        self.grid.setRowStretch(len(self.products) // 3 + 1, 1)
+        self._paint_products()
+        self._render_cart()
+
+    def _sold_out(self, product: Any) -> bool:
+        return bool(product.sold_out) or (product.stock is not None and product.stock <= 0)
+
+    def _paint_products(self) -> None:
+        for product in self.products:
+            button = self.product_buttons[product.id]
+            sold_out = self._sold_out(product)
+            price = self.backend.money(product.price)
+            text = f"{product.name}\n{price}"
+            if sold_out:
+                text += f"\n✗ {self.tr('sale.sold_out')}"
+            button.setText(text)
+            button.setEnabled(not sold_out)
+            button.setProperty("soldout", "true" if sold_out else "false")
+            button.restyle()
+        self.free_button.setVisible(self.backend.terminal.allow_free_amount)
+
+    def _product(self, product_id: int) -> Any | None:
+        return next((p for p in self.products if p.id == product_id), None)
+
+    def add(self, product_id: int, qty: int = 1) -> None:
+        """Add ``qty`` of a product to the cart (a sold-out product is refused)."""
+        self._dismiss_result()
+        product = self._product(product_id)
+        if product is None or self._sold_out(product):
+            return
+        self.free_amount = None
+        self.free_pad_host.hide()
+        new = self.qty.get(product_id, 0) + qty
+        if new <= 0:
+            self.qty.pop(product_id, None)
+        else:
+            self.qty[product_id] = min(new, 99)
+        self._render_cart()
+
+    def clear_cart(self) -> None:
+        """Empty the cart."""
+        self.qty.clear()
+        self.free_amount = None
+        self.free_keypad.set_text("")
+        self.free_pad_host.hide()
+        self._render_cart()
+
+    def cart(self) -> Cart:
+        """Return the engine's cart for what is on screen."""
+        if self.free_amount is not None:
+            return Cart.amount(self.free_amount)
+        return Cart.of([(pid, q) for pid, q in self.qty.items()])
+
+    def total(self) -> int:
+        """Return the cart's total in minor units."""
+        if self.free_amount is not None:
+            return self.free_amount
+        return sum(p.price * self.qty.get(p.id, 0) for p in self.products)
+
+    def _toggle_free_amount(self) -> None:
+        self._dismiss_result()
+        showing = not self.free_pad_host.isVisible()
+        self.free_pad_host.setVisible(showing)
+        if showing:
+            self.qty.clear()
+            self.free_keypad.set_text("")
+        else:
+            self.free_amount = None
+        self._render_cart()
+
+    def _free_changed(self, text: str) -> None:
+        self.free_amount = int(text) if text else None
+        if self.free_amount == 0:
+            self.free_amount = None
+        self._render_cart()
+
+    def _render_cart(self) -> None:
+        while self.cart_box.count():
+            item = self.cart_box.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        if self.free_amount is not None:
+            row = _CartRow(self.tr("sale.free_line"), self.backend.money(self.free_amount),
+                           on_minus=self.clear_cart, on_plus=None)
+            self.cart_box.addWidget(row)
+        for product in self.products:
+            qty = self.qty.get(product.id, 0)
+            if not qty:
+                continue
+            row = _CartRow(f"{product.name} × {qty}", self.backend.money(product.price * qty),
+                           on_minus=lambda _=False, pid=product.id: self.add(pid, -1),
+                           on_plus=lambda _=False, pid=product.id: self.add(pid, 1))
+            self.cart_box.addWidget(row)
+        self.cart_box.addStretch(1)
+        total = self.total()
+        self.total_label.setText(self.backend.money(total))
+        if self.paying:
+            self.hint.setText(self.tr("sale.paying"))
+        elif total > 0:
+            self.hint.setText(self.tr("sale.scan_to_pay", total=self.backend.money(total)))
+        else:
+            self.hint.setText(self.tr("sale.empty"))
+
+    # ------------------------------------------------------------------ paying
+    def on_scan(self, text: str, captured_at: float) -> None:
+        """Pay the cart with the wallet shown; ignored while a payment is out or the result shows."""
+        overlay = getattr(self, "overlay", None)
+        if self.paying or (overlay is not None and overlay.isVisible()):
+            return
+        if self.total() <= 0 and self.free_amount is None:
+            self.hint.setText(self.tr("sale.add_first"))
+            return
+        self.pay(text, captured_at=captured_at)
+
+    def _pay_typed(self) -> None:
+        text = self.manual_edit.text().strip()
+        if text:
+            self.manual_edit.clear()
+            self.on_scan(text, time.monotonic())
+
+    def pay(self, wallet_text: str, *, captured_at: float | None = None) -> None:
+        """Send the cart and the wallet text to the engine (on the worker)."""
+        cart = self.cart()
+        self.paying = True
+        self.scan_started = captured_at if captured_at is not None else time.monotonic()
+        self._render_cart()
+
+        def done(decision: Decision) -> None:
+            self.paying = False
+            if decision.approved:
+                self.clear_cart()
+            else:
+                self._render_cart()
+            show_decision(self, decision)
+            self.paid.emit(decision)
+
+        def failed(exc: BaseException) -> None:
+            self.paying = False
+            self._render_cart()
+            self.backend.tasks.report_bug(exc)
+
+        failed.handles_bugs = True  # type: ignore[attr-defined]
+        self.backend.run(lambda engine: engine.sell(cart, wallet_text), on_done=done, on_error=failed)
+
+    def _dismiss_result(self) -> None:
+        overlay = getattr(self, "overlay", None)
+        if overlay is not None:
+            overlay.dismiss()
+
+    # ------------------------------------------------------------------ texts
+    def retranslate(self) -> None:
+        """Set every text in the current language."""
+        self.free_button.setText(self.tr("sale.free_amount"))
+        self.free_label.setText(self.tr("keypad.amount"))
+        self.cart_title.setText(self.tr("sale.cart"))
+        self.total_caption.setText(self.tr("sale.total"))
+        self.manual_edit.setPlaceholderText(self.tr("sale.manual_title"))
+        self.manual_button.setText(self.tr("sale.manual"))
+        self.clear_button.setText(self.tr("sale.clear_cart"))
+        self._paint_products()
+        self._render_cart()

@@ -1,0 +1,117 @@
+"""The shift close report: on screen, and saved as a text file in the terminal's data folder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QVBoxLayout, QWidget
+
+from ui.screens.base import Screen
+from ui.widgets import BigButton, heading
+
+__all__ = ["ShiftCloseScreen", "format_report"]
+
+
+def format_report(screen: Screen, report: Any, *, staff: str) -> str:
+    """Return the report as plain text in the current language."""
+    money = screen.backend.money
+    tr = screen.tr
+    since = datetime.fromtimestamp(report.since_ms / 1000).strftime("%Y-%m-%d %H:%M") if report.since_ms else "—"
+    until = datetime.fromtimestamp(report.until_ms / 1000).strftime("%Y-%m-%d %H:%M")
+    lines = [
+        f"{tr('shift.title')} — {screen.backend.terminal.name}",
+        f"{tr('status.staff', name=staff)}",
+        f"{since} → {until}",
+        "",
+        f"{tr('kind.sale'):<10} {report.sales_count:>5}   {money(report.sales_amount):>12}",
+        f"{tr('kind.refund'):<10} {report.refunds_count:>5}   {money(-report.refunds_amount):>12}",
+        f"{tr('kind.void'):<10} {report.voids_count:>5}   {money(-report.voids_amount):>12}",
+        f"{tr('sale.total'):<10} {'':>5}   {money(report.net_sales):>12}",
+        "",
+        f"{tr('kind.topup'):<10} {report.topups_count:>5}   {money(report.topups_amount):>12}",
+        f"{tr('topup.cash'):<10} {'':>5}   {money(report.cash_received):>12}",
+        f"{tr('kind.checkin'):<10} {report.checkins_count:>5}",
+        "",
+        tr("status.unsynced", unsynced=report.unsynced_count) + f"   {money(report.unsynced_amount)}",
+    ]
+    if report.products:
+        lines.append("")
+        for product in report.products:
+            lines.append(f"  {product.name:<16} × {product.qty:>4}   {money(product.amount):>10}")
+    return "\n".join(lines) + "\n"
+
+
+class ShiftCloseScreen(Screen):
+    """Shows the report; saves it; closes the shift (logs out)."""
+
+    name = "shift"
+    saved = Signal(str)  # the path written
+    close_requested = Signal()
+
+    def __init__(self, backend: Any, parent: QWidget | None = None, *, reports_dir: Path | None = None) -> None:
+        """Build the screen; reports are written to ``reports_dir``."""
+        super().__init__(backend, parent)
+        self.reports_dir = reports_dir
+        self.report: Any | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        self.title = heading()
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setStyleSheet("font-family: 'Noto Sans Mono CJK JP', monospace; font-size: 22px;")
+        self.message = heading("", "hint")
+        row = QHBoxLayout()
+        self.save_button = BigButton(role="primary")
+        self.save_button.clicked.connect(self.save)
+        self.close_button = BigButton(role="danger")
+        self.close_button.clicked.connect(self.close_requested.emit)
+        row.addWidget(self.save_button)
+        row.addWidget(self.close_button)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.message)
+        layout.addLayout(row)
+        self.retranslate()
+
+    def activate(self) -> None:
+        """Load the current staff member's report on the worker."""
+        self.message.setText("")
+        self.backend.run(lambda engine: engine.shift_report(), on_done=self.set_report)
+
+    def set_report(self, report: Any) -> None:
+        """Show ``report``."""
+        self.report = report
+        self.retranslate()
+
+    def _render(self) -> str:
+        staff = self.backend.staff.name if self.backend.staff else "—"
+        return format_report(self, self.report, staff=staff) if self.report is not None else ""
+
+    def save(self) -> None:
+        """Write the report as a text file (on the worker) and say where."""
+        if self.report is None or self.reports_dir is None:
+            return
+        text = self._render()
+        stamp = datetime.fromtimestamp(self.report.until_ms / 1000).strftime("%Y%m%d-%H%M%S")
+        path = self.reports_dir / f"shift-{stamp}-{self.report.staff_id or 'all'}.txt"
+
+        def write(_engine: Any) -> str:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return str(path)
+
+        def done(written: str) -> None:
+            self.message.setText(self.tr("shift.saved", path=written))
+            self.saved.emit(written)
+
+        self.backend.run(write, on_done=done)
+
+    def retranslate(self) -> None:
+        """Set the texts in the current language."""
+        self.title.setText(self.tr("shift.title"))
+        self.save_button.setText(self.tr("shift.save"))
+        self.close_button.setText(self.tr("shift.close_and_logout"))
+        self.text.setPlainText(self._render())

@@ -1,0 +1,136 @@
+"""Small touch-friendly widgets shared by the screens: big buttons, a keypad, the camera preview."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
+
+__all__ = ["MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "heading"]
+
+MIN_TOUCH = 64  # px: nothing a finger must hit is smaller
+
+STYLE = """
+QWidget { font-size: 20px; }
+QMainWindow, QStackedWidget > QWidget { background: #f6f4ef; }
+QPushButton {
+    min-height: 64px; min-width: 64px; border-radius: 10px; padding: 6px 14px;
+    background: #ffffff; border: 2px solid #9a948a; color: #1d1b18;
+}
+QPushButton:pressed { background: #e7e1d6; }
+QPushButton:disabled { color: #8a857c; background: #eeeae3; border-color: #cfcac1; }
+QPushButton[role="primary"] { background: #1f5fae; color: white; border-color: #174a88; font-weight: bold; }
+QPushButton[role="danger"] { background: #ffffff; color: #a31515; border-color: #a31515; font-weight: bold; }
+QPushButton[role="product"] { font-size: 22px; font-weight: bold; text-align: center; }
+QPushButton[role="product"][soldout="true"] { background: #d9d5cd; color: #6b665e; border-style: dashed; }
+QPushButton[role="nav"] { font-size: 18px; }
+QPushButton[role="toggle"]:checked { background: #1d1b18; color: white; }
+QLabel[role="h1"] { font-size: 34px; font-weight: bold; color: #1d1b18; }
+QLabel[role="total"] { font-size: 56px; font-weight: bold; color: #1d1b18; }
+QLabel[role="hint"] { font-size: 22px; color: #3d3a35; }
+QLabel[role="error"] { font-size: 22px; color: #a31515; font-weight: bold; }
+QListWidget { font-size: 20px; background: white; }
+QListWidget::item { min-height: 56px; }
+QLineEdit { min-height: 56px; font-size: 24px; padding: 4px 10px; background: white; }
+QComboBox { min-height: 56px; font-size: 20px; }
+"""
+
+
+def heading(text: str = "", role: str = "h1") -> QLabel:
+    """Return a label styled as ``role`` (h1, hint, total, error)."""
+    label = QLabel(text)
+    label.setProperty("role", role)
+    label.setWordWrap(True)
+    return label
+
+
+class BigButton(QPushButton):
+    """A push button at least ``MIN_TOUCH`` pixels each way, styled by role."""
+
+    def __init__(self, text: str = "", *, role: str = "", parent: QWidget | None = None) -> None:
+        """Create the button; ``role`` picks the style (primary, danger, product, nav, toggle)."""
+        super().__init__(text, parent)
+        if role:
+            self.setProperty("role", role)
+        self.setMinimumSize(MIN_TOUCH, MIN_TOUCH)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the text field or the scanner, never a button
+
+    def restyle(self) -> None:
+        """Apply a changed dynamic property to the style."""
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class Keypad(QWidget):
+    """Digits 0-9, 00, clear and delete; emits the edited text."""
+
+    changed = Signal(str)
+
+    def __init__(self, *, max_len: int = 7, masked: bool = False, parent: QWidget | None = None) -> None:
+        """Create the keypad; ``masked`` hides the digits in ``display``."""
+        super().__init__(parent)
+        self.max_len = max_len
+        self.masked = masked
+        self._text = ""
+        grid = QGridLayout(self)
+        grid.setSpacing(8)
+        keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "C", "0", "⌫"]
+        self.buttons: dict[str, BigButton] = {}
+        for index, key in enumerate(keys):
+            button = BigButton(key)
+            button.setMinimumSize(80, 72)
+            button.clicked.connect(lambda _=False, k=key: self.press(k))
+            grid.addWidget(button, index // 3, index % 3)
+            self.buttons[key] = button
+
+    @property
+    def text(self) -> str:
+        """Return the digits entered so far."""
+        return self._text
+
+    def display(self) -> str:
+        """Return what to show: the digits, or dots when masked."""
+        return "●" * len(self._text) if self.masked else self._text
+
+    def set_text(self, text: str) -> None:
+        """Replace the digits (non-digits are dropped)."""
+        self._text = "".join(ch for ch in text if ch.isdigit())[: self.max_len]
+        self.changed.emit(self._text)
+
+    def press(self, key: str) -> None:
+        """Act on one key: a digit, ``C`` (clear) or ``⌫`` (delete)."""
+        if key == "C":
+            self.set_text("")
+        elif key == "⌫":
+            self.set_text(self._text[:-1])
+        elif key.isdigit() and len(self._text) < self.max_len:
+            self.set_text(self._text + key)
+
+
+class CameraPreview(QLabel):
+    """Shows the newest preview image, scaled to fit, with the camera state as text when there is none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Create an empty preview."""
+        super().__init__(parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(QSize(240, 180))
+        self.setStyleSheet("background: #222; color: #eee; border-radius: 8px; font-size: 18px;")
+        self.setWordWrap(True)
+        self.frames_shown = 0
+
+    def show_image(self, image: QImage) -> None:
+        """Show ``image`` scaled into the label."""
+        if not self.isVisible():
+            return
+        pixmap = QPixmap.fromImage(image).scaled(
+            self.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+        )
+        self.setPixmap(pixmap)
+        self.frames_shown += 1
+
+    def show_message(self, text: str) -> None:
+        """Show ``text`` instead of a picture (camera missing, busy...)."""
+        self.clear()
+        self.setText(text)
