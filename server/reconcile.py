@@ -98,9 +98,8 @@ def reconcile(conn: Connection, *, limit: int = 50) -> ReconcileReport:
         select(r.c.id).select_from(r.join(x, x.c.record_id == r.c.id)).where(r.c.txn_id != x.c.id).limit(limit))
     for row in mismatched:
         report.breaks.append(f"record {row.id} points at another transaction than the one naming it")
-    over = conn.execute(
-        select(r.c.ref_id, func.sum(r.c.amount).label("back"))
-        .where(r.c.kind.in_(("refund", "void")), r.c.ref_id.is_not(None)).group_by(r.c.ref_id).subquery())
+    over = (select(r.c.ref_id, func.sum(r.c.amount).label("back"))
+            .where(r.c.kind.in_(("refund", "void")), r.c.ref_id.is_not(None)).group_by(r.c.ref_id).subquery())
     for row in conn.execute(select(over.c.ref_id, over.c.back, r.c.amount)
                             .join(r, r.c.id == over.c.ref_id).where(over.c.back > r.c.amount).limit(limit)):
         report.breaks.append(f"sale {row.ref_id}: refunded {row.back} of {row.amount}")
