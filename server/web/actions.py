@@ -19,13 +19,15 @@ from server.audit import audit
 from server.catalog import CatalogError
 from server.db import tables as t
 from server.db.engine import reserve_changes
+from server.ledger import LedgerBatch
 from server.staff import StaffError
 from server.wallets import WalletError
+from server.web import queries
 from server.web.access import Admin
 from server.web.deps import clock_ms, database
 from server.web.render import PageContext, page
 
-__all__ = ["UserError", "back_to", "perform", "update_product", "update_stall"]
+__all__ = ["UserError", "back_to", "perform", "refund_sale", "update_product", "update_stall"]
 
 # Errors whose message the server promises is safe to show to an admin.
 UserError: tuple[type[Exception], ...] = (CatalogError, StaffError, WalletError, ValueError)
@@ -79,3 +81,31 @@ def update_product(conn: Connection, product_id: int, *, name: str, price: int, 
         active=active, change_seq=reserve_changes(conn, 1))).rowcount
     if not done:
         raise CatalogError(f"unknown product {product_id}")
+
+
+def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, lock: bool, now_ms: int,
+                reason: str, staff_id: int) -> dict[str, int]:
+    """Give (part of) a sale back to the wallet from the stall's revenue: a new refund transaction.
+
+    Posted through the server's ``LedgerBatch``; raises WalletError when the
+    sale is not this wallet's, or the amount is more than is left to refund.
+    """
+    if amount <= 0:
+        raise WalletError("a refund amount must be positive")
+    if not reason.strip():
+        raise WalletError("a refund needs a reason")
+    history = {r["txn_id"]: r for r in queries.wallet_history(conn, wallet_id, limit=10_000)}
+    sale = history.get(txn_id)
+    if sale is None or sale["kind"] != "sale" or sale["stall_id"] is None:
+        raise WalletError("that is not a sale of this wallet")
+    left = -int(sale["amount"]) - int(sale["refunded"])
+    if amount > left:
+        raise WalletError(f"only {left} is left to refund of this sale")
+    batch = LedgerBatch(conn, lock=lock, now_ms=now_ms)
+    batch.load([("wallet", wallet_id), ("stall_revenue", int(sale["stall_id"]))])
+    wallet, revenue = batch.account("wallet", wallet_id), batch.account("stall_revenue", int(sale["stall_id"]))
+    assert wallet is not None and revenue is not None
+    batch.post("refund", [(revenue, -amount), (wallet, amount)], ref_txn=txn_id, staff_id=staff_id,
+               note=reason.strip())
+    batch.flush()
+    return {"balance": wallet.balance, "seq": wallet.seq}

@@ -153,3 +153,46 @@ def enrollment_codes(conn: Connection, *, now_ms: int, limit: int = 20) -> list[
     ec = t.enrollment_codes
     return list(conn.execute(select(ec.c.mode, ec.c.stall_id, ec.c.gate_id, ec.c.created_at, ec.c.expires_at,
                                     ec.c.used_at, ec.c.terminal_id).order_by(desc(ec.c.created_at)).limit(limit)))
+
+
+# ---------------------------------------------------------------- wallets
+
+
+def find_wallets(conn: Connection, *, wallet_id: int | None, name: str, limit: int = 50) -> list[Any]:
+    """Wallets by exact id, or whose account name contains ``name``."""
+    a = t.accounts
+    query = select(a.c.ref, a.c.name, a.c.balance, a.c.seq, a.c.blocked, a.c.overdrawn).where(a.c.kind == "wallet")
+    if wallet_id is not None:
+        query = query.where(a.c.ref == wallet_id)
+    elif name:
+        query = query.where(a.c.name.ilike(f"%{name}%"))
+    else:
+        query = query.order_by(desc(a.c.change_seq))
+    return list(conn.execute(query.limit(limit)))
+
+
+def wallet_history(conn: Connection, wallet_id: int, *, limit: int = 100) -> list[dict[str, Any]]:
+    """A wallet's postings, newest first, with the transaction id, its stall and what was refunded of it.
+
+    ``server.wallets.wallet_view`` gives the same history without the
+    transaction ids and stalls that the refund buttons need.
+    """
+    a, p, x = t.accounts, t.postings, t.transactions
+    wallet = conn.execute(select(a.c.id).where(a.c.kind == "wallet", a.c.ref == wallet_id)).scalar()
+    if wallet is None:
+        return []
+    rows = [dict(r._mapping) for r in conn.execute(
+        select(x.c.id.label("txn_id"), x.c.kind, x.c.created_at, x.c.terminal_id, x.c.note, x.c.ref_txn,
+               x.c.record_id, p.c.amount, p.c.seq)
+        .join(x, x.c.id == p.c.txn_id).where(p.c.account_id == wallet).order_by(desc(p.c.seq)).limit(limit))]
+    ids = [r["txn_id"] for r in rows]
+    if ids:
+        other = a.alias("other")
+        stalls = dict(conn.execute(select(p.c.txn_id, other.c.ref).join(other, other.c.id == p.c.account_id)
+                                   .where(p.c.txn_id.in_(ids), other.c.kind == "stall_revenue")).all())
+        refunded = dict(conn.execute(select(x.c.ref_txn, func.sum(x.c.amount)).where(
+            x.c.ref_txn.in_(ids), x.c.kind.in_(("refund", "void"))).group_by(x.c.ref_txn)).all())
+        for r in rows:
+            r["stall_id"] = stalls.get(r["txn_id"])
+            r["refunded"] = int(refunded.get(r["txn_id"], 0))
+    return rows

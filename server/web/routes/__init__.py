@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from server.web.routes import auth, overview, stalls, terminals
+from server.web.routes import auth, overview, stalls, terminals, wallets
 
-ROUTERS = [auth.router, overview.router, stalls.router, terminals.router]
+ROUTERS = [auth.router, overview.router, stalls.router, terminals.router, wallets.router]

@@ -1,0 +1,150 @@
+"""Wallets: search, history, balance, top-up, refund or adjustment with a reason, block, printed card."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from server.wallets import WalletError, admin_adjust, admin_topup, create_wallet, set_blocked, wallet_view
+from server.web import actions, queries
+from server.web.access import Admin
+from server.web.deps import PageDep, Refused, database, event_settings, require, services
+from server.web.forms import money_field
+from server.web.qr import qr_svg
+from server.web.render import page
+from sync.ids import ShortIdError, parse_short_id
+from sync.permissions import Permission
+from sync.tokens import WalletFlags, WalletToken, encode_token
+
+router = APIRouter()
+VIEW, MANAGE = Permission.WALLETS_VIEW, Permission.WALLETS_MANAGE
+CARD_TTL_S = 7 * 86400  # a printed card outlives the festival days
+
+
+def _manage(admin: Admin) -> None:
+    if not admin.can(MANAGE):
+        raise Refused(MANAGE.value)
+
+
+def _lock(request: Request) -> bool:
+    return not database(request).is_sqlite
+
+
+@router.get("/admin/wallets")
+def wallets_page(request: Request, ctx: PageDep, q: str = "", admin: Admin = require(VIEW)) -> Response:
+    """Search by short code (typed loosely: dashes, O/0, I/1) or by name."""
+    q = q.strip()[:100]
+    wallet_id = None
+    if q:
+        try:
+            wallet_id = parse_short_id(q)
+        except ShortIdError:
+            wallet_id = None
+    with database(request).read() as conn:
+        found = queries.find_wallets(conn, wallet_id=wallet_id, name="" if wallet_id is not None else q)
+    return page(request, "wallets.html", ctx, active="wallets", q=q, wallets=found)
+
+
+@router.post("/admin/wallets")
+def wallet_create(request: Request, ctx: PageDep, admin: Admin = require(MANAGE)) -> Response:
+    """Create an empty wallet (for a printed card)."""
+    made: dict[str, int] = {}
+
+    def run(conn: object, now: int) -> dict[str, int]:
+        made["id"] = create_wallet(conn, now_ms=now)  # type: ignore[arg-type]
+        return {"wallet_id": made["id"]}
+
+    response = actions.perform(request, ctx, admin, "wallet.create", run, back="/admin/wallets", done="saved")
+    if "id" in made:
+        return actions.back_to(f"/admin/wallets/{made['id']}", done="created")
+    return response
+
+
+@router.get("/admin/wallets/{wallet_id}")
+def wallet_page(request: Request, ctx: PageDep, wallet_id: int, admin: Admin = require(VIEW)) -> Response:
+    """A wallet's balance, state and full history, with the admin's actions."""
+    with database(request).read() as conn:
+        try:
+            view = wallet_view(conn, wallet_id, history=0)
+        except WalletError as exc:
+            raise Refused(str(exc)) from exc
+        history = queries.wallet_history(conn, wallet_id)
+        stalls = queries.stall_names(conn)
+    return page(request, "wallet.html", ctx, active="wallets", w=view, history=history, stalls=stalls,
+                manage=admin.can(MANAGE))
+
+
+@router.post("/admin/wallets/{wallet_id}/topup")
+def wallet_topup(request: Request, ctx: PageDep, wallet_id: int, amount: Annotated[str, Form(max_length=20)],
+                 admin: Admin = require(MANAGE)) -> Response:
+    """Load cash taken at the admin desk."""
+    def run(conn: object, now: int) -> dict[str, int]:
+        value = money_field(ctx, amount)
+        balance, seq = admin_topup(conn, wallet_id, value, lock=_lock(request), now_ms=now,  # type: ignore[arg-type]
+                                   staff_id=admin.staff_id)
+        return {"amount": value, "balance": balance, "seq": seq}
+
+    return actions.perform(request, ctx, admin, "wallet.topup", run, back=f"/admin/wallets/{wallet_id}",
+                           done="topped_up", wallet_id=wallet_id)
+
+
+@router.post("/admin/wallets/{wallet_id}/refund")
+def wallet_refund(request: Request, ctx: PageDep, wallet_id: int, txn_id: Annotated[int, Form()],
+                  amount: Annotated[str, Form(max_length=20)], reason: Annotated[str, Form(max_length=200)],
+                  admin: Admin = require(MANAGE)) -> Response:
+    """Refund (part of) a sale: a new refund transaction from the stall back to the wallet."""
+    def run(conn: object, now: int) -> dict[str, int]:
+        value = money_field(ctx, amount)
+        result = actions.refund_sale(conn, wallet_id, txn_id, value, lock=_lock(request), now_ms=now,  # type: ignore[arg-type]
+                                     reason=reason, staff_id=admin.staff_id)
+        return {"amount": value, **result}
+
+    return actions.perform(request, ctx, admin, "wallet.refund", run, back=f"/admin/wallets/{wallet_id}",
+                           done="refunded", wallet_id=wallet_id, txn_id=txn_id, reason=reason)
+
+
+@router.post("/admin/wallets/{wallet_id}/adjust")
+def wallet_adjust(request: Request, ctx: PageDep, wallet_id: int, amount: Annotated[str, Form(max_length=20)],
+                  reason: Annotated[str, Form(max_length=200)], admin: Admin = require(MANAGE)) -> Response:
+    """Correct the balance by a signed amount with a reason: a new adjustment transaction."""
+    def run(conn: object, now: int) -> dict[str, int]:
+        value = money_field(ctx, amount)
+        balance, seq = admin_adjust(conn, wallet_id, value, lock=_lock(request), now_ms=now,  # type: ignore[arg-type]
+                                    note=reason.strip(), staff_id=admin.staff_id)
+        return {"amount": value, "balance": balance, "seq": seq}
+
+    return actions.perform(request, ctx, admin, "wallet.adjust", run, back=f"/admin/wallets/{wallet_id}",
+                           done="adjusted", wallet_id=wallet_id, reason=reason)
+
+
+@router.post("/admin/wallets/{wallet_id}/block")
+def wallet_block(request: Request, ctx: PageDep, wallet_id: int, blocked: Annotated[str, Form(max_length=5)],
+                 reason: Annotated[str, Form(max_length=200)] = "", admin: Admin = require(MANAGE)) -> Response:
+    """Block (or unblock) a wallet; every terminal learns it on its next pull."""
+    block = blocked == "1"
+    return actions.perform(
+        request, ctx, admin, "wallet.block" if block else "wallet.unblock",
+        lambda conn, now: set_blocked(conn, wallet_id, blocked=block, reason=reason.strip() or "admin", now_ms=now),
+        back=f"/admin/wallets/{wallet_id}", done="blocked" if block else "unblocked", wallet_id=wallet_id,
+        reason=reason)
+
+
+@router.get("/admin/wallets/{wallet_id}/card")
+def wallet_card(request: Request, ctx: PageDep, wallet_id: int, admin: Admin = require(MANAGE)) -> Response:
+    """A printable card with a long-lived wallet QR (flag PRINTED_CARD)."""
+    svc = services(request)
+    now_s = ctx.now_ms // 1000
+    with database(request).read() as conn:
+        try:
+            view = wallet_view(conn, wallet_id, history=0)
+        except WalletError as exc:
+            raise Refused(str(exc)) from exc
+        issuer = svc.issuer.active(conn)
+    event = event_settings(request)
+    token = WalletToken(wallet_id, view.balance, view.seq, now_s, now_s + CARD_TTL_S, event.offline_limit,
+                        WalletFlags(view.flags & 0xFF) | WalletFlags.PRINTED_CARD)
+    text = encode_token(token, issuer)
+    return page(request, "wallet_card.html", ctx, active="wallets", w=view, qr=qr_svg(text, scale=6),
+                token=text, event=event, expires_ms=(now_s + CARD_TTL_S) * 1000)
