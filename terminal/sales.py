@@ -166,9 +166,12 @@ def _online(ctx: Context, record: RecordModel, lines: Lines, *, wallet_id: int,
     ack = PushItemResult(id=row.id, status=ItemStatus.APPLIED, code=200, wallet_id=wallet_id,
                          balance=resp.balance, seq=resp.seq)
     _commit(ctx, row, lines=lines, ack=ack)  # also queued: the push answers "duplicate"
+    balance = resp.balance
+    if balance is not None and resp.seq is not None:  # minus what the server has not seen from us yet
+        balance += ctx.store.wallet_pending(wallet_id, resp.seq).net
     mode: Mode = "online"
     return Decision(True, None, kind=kind, record_id=row.id, amount=amount, wallet_id=wallet_id,
-                    balance_after=resp.balance, mode=mode, params=params)
+                    balance_after=balance, mode=mode, params=params)
 
 
 def _original(ctx: Context, ref: str, kind: str) -> LedgerRow | Decision:
@@ -235,10 +238,9 @@ def void(ctx: Context, staff: StaffRow, ref: str, *, reason: str = "") -> Decisi
 def topup(ctx: Context, staff: StaffRow, wallet_text: str, amount: int, *,
           cash_received: int | None = None) -> Decision:
     """Load cash onto a wallet; online only (the server must book it before the cash is kept)."""
-    if ctx.terminal.mode is TerminalMode.GATE:
+    if ctx.terminal.mode is not TerminalMode.TOPUP:  # the server books cash only at top-up desks
         return _decline(DeclineReason.WRONG_MODE, "topup")
-    scope = Scope.stall(ctx.terminal.stall_id) if ctx.terminal.stall_id is not None else Scope()
-    if not staff_allowed(staff, Permission.TOPUP, scope, now_s=ctx.clock.now_ms() // 1000):
+    if not staff_allowed(staff, Permission.TOPUP, Scope(), now_s=ctx.clock.now_ms() // 1000):
         return _decline(DeclineReason.NOT_PERMITTED, "topup", permission=Permission.TOPUP.value)
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= 10**9:
         return _decline(DeclineReason.INVALID_AMOUNT, "topup")

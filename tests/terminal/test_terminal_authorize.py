@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import CASHIER, NOBODY, STALL_ID, Env
+from terminal_helpers import CASHIER, NOBODY, STALL_ID, Env
 
 from sync.ids import format_short_id
 from sync.keys import IssuerKey
@@ -221,7 +221,7 @@ def test_too_long_since_the_last_sync(env: Env, term: Terminal) -> None:
 
 def test_a_never_synced_terminal_counts_from_enrollment(env: Env) -> None:
     term = env.open()
-    from conftest import KEY_NAME, SigningKey, save_private_key
+    from terminal_helpers import KEY_NAME, SigningKey, save_private_key
 
     save_private_key(SigningKey.generate(), term.data_dir / KEY_NAME)
     env.terminal = term
@@ -303,7 +303,7 @@ def test_own_records_count_unless_the_statement_includes_them(env: Env, term: Te
 
 
 def test_refunds_add_back_to_the_available_balance(env: Env) -> None:
-    from conftest import SUPERVISOR
+    from terminal_helpers import SUPERVISOR
 
     env.settings = EventSettings(floor_limit=5000, offline_limit=5000)
     term = env.seed(statements=[StatementRow(wallet_id=W, balance=5000, seq=10)])

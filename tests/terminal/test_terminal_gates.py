@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CASHIER, GATEKEEPER, Env
+from terminal_helpers import CASHIER, GATEKEEPER, Env
 
 from sync.schemas import CheckInRow, RevocationKind, RevocationRow, TerminalMode
 from sync.tokens import EntryPolicy

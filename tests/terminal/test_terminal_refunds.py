@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CASHIER, SUPERVISOR, TOPUPPER, Env
+from terminal_helpers import CASHIER, SUPERVISOR, TOPUPPER, Env
 
-from sync.schemas import StatementRow
+from sync.schemas import StatementRow, TerminalMode
 from terminal.decisions import Cart, DeclineReason
 from terminal.engine import Terminal
 
@@ -58,7 +58,14 @@ def test_refund_amount_must_be_positive(env: Env, term: Terminal) -> None:
     assert term.refund(str(sale.record_id), 0).reason is R.INVALID_AMOUNT
 
 
-def test_topup_is_online_and_declines_when_unreachable(env: Env, term: Terminal) -> None:
+def test_topup_only_at_a_topup_desk(env: Env, term: Terminal) -> None:
+    env.login(TOPUPPER)
+    assert term.topup(env.wallet(W, 5000, 1), 1000).reason is R.WRONG_MODE
+
+
+def test_topup_is_online_and_declines_when_unreachable(env: Env) -> None:
+    env.mode = TerminalMode.TOPUP
+    term = env.seed(statements=[StatementRow(wallet_id=W, balance=5000, seq=1)])
     env.login(TOPUPPER)
     decision = term.topup(env.wallet(W, 5000, 1), 1000, cash_received=2000)
     assert decision.reason is R.SERVER_UNREACHABLE and decision.params["change"] == 1000

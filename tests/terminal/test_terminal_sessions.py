@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import CASHIER, PIN, SUPERVISOR, Env
+from terminal_helpers import CASHIER, PIN, SUPERVISOR, Env
 
 from sync.keys import IssuerKey
 from sync.schemas import EventSettings, RevocationKind, RevocationRow, StaffRow

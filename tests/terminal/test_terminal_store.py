@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Env
+from terminal_helpers import Env
 
 from sync.schemas import ItemStatus, PushItemResult, StatementRow
 from terminal.decisions import Cart
