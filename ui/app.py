@@ -20,7 +20,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from ui.backend import Backend, TerminalView
-from ui.i18n import I18n, i18n
+from ui.i18n import I18n, i18n, install
 from ui.main_window import MainWindow
 from ui.scanner_bridge import CameraScanner, SourceFactory, WedgeFilter, camera_source
 from ui.sounds import Sounds
@@ -70,7 +70,7 @@ class TerminalApp(QObject):
         """Build every object; nothing blocks: the engine opens on the worker in ``start``."""
         super().__init__()
         self.started_at = time.perf_counter()
-        self.i18n = i18n_obj or i18n()
+        self.i18n = install(i18n_obj) if i18n_obj is not None else i18n()
         self.i18n.set_language(language)
         self.tasks = TaskRunner(self)
         self.sounds = sounds or Sounds()
@@ -86,6 +86,7 @@ class TerminalApp(QObject):
         self.camera.scanned.connect(self.window.route_scan)
         self.camera.preview.connect(self.window.route_preview)
         self.camera.status_changed.connect(self.window.status_bar.set_camera)
+        self.camera.status_changed.connect(self.window.route_camera_status)
         self.camera.decoder_missing.connect(self._decoder_missing)
         self.wedge.scanned.connect(self.window.route_scan)
         self.wedge.activity.connect(self.window.touch)

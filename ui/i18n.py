@@ -15,7 +15,7 @@ import string
 
 from PySide6.QtCore import QObject, Signal
 
-__all__ = ["CATALOG", "LANGUAGES", "I18n", "i18n", "tr"]
+__all__ = ["CATALOG", "LANGUAGES", "I18n", "i18n", "install", "tr"]
 
 LANGUAGES = ("ja", "en")
 
@@ -242,6 +242,13 @@ def i18n() -> I18n:
     if _INSTANCE is None:
         _INSTANCE = I18n()
     return _INSTANCE
+
+
+def install(obj: I18n) -> I18n:
+    """Make ``obj`` the app's I18n (the app and tests build their own); returns it."""
+    global _INSTANCE
+    _INSTANCE = obj
+    return obj
 
 
 def tr(key: str, **params: object) -> str:

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QImage, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
+from scanner.status import CameraState, CameraStatus
 from sync.permissions import Permission
 from ui.backend import Backend, StaffView, TerminalView
 from ui.i18n import tr
@@ -80,12 +81,8 @@ class MainWindow(QMainWindow):
             nav_row.addWidget(button)
             self.nav_buttons[key] = button
         nav_row.addStretch(1)
-        self.lang_button = BigButton(role="nav")
-        self.lang_button.setObjectName("language-button")
-        self.lang_button.clicked.connect(backend.i18n.toggle)
         self.logout_button = BigButton(role="danger")
         self.logout_button.clicked.connect(lambda: self.logout())
-        nav_row.addWidget(self.lang_button)
         nav_row.addWidget(self.logout_button)
         self.stack = QStackedWidget()
         self.status_bar = StatusBar(backend)
@@ -186,7 +183,7 @@ class MainWindow(QMainWindow):
     def _update_nav(self) -> None:
         staff = self.backend.staff
         logged_in = staff is not None and self.current.needs_login
-        self.nav_bar.setVisible(True)
+        self.nav_bar.setVisible(logged_in)
         mode = self.backend.terminal.mode
         for key, (screen, permission, modes) in NAV.items():
             allowed = logged_in and mode in modes and (permission is None or self.backend.may(permission))
@@ -210,6 +207,13 @@ class MainWindow(QMainWindow):
         preview = getattr(self.current, "preview", None)
         if preview is not None:
             preview.show_image(image)
+
+    def route_camera_status(self, status: CameraStatus) -> None:
+        """Show the camera's state in the preview of the screen showing when there is no picture."""
+        preview = getattr(self.current, "preview", None)
+        if preview is not None and status.state is not CameraState.LIVE:
+            text = status.message_ja if self.backend.i18n.language == "ja" else status.message
+            preview.show_message(text)
 
     def touch(self) -> None:
         """Note activity (a key, a tap, a scan) for the idle logout."""
@@ -240,7 +244,6 @@ class MainWindow(QMainWindow):
         """Set the window's own texts."""
         for key, button in self.nav_buttons.items():
             button.setText(tr(key))
-        self.lang_button.setText("🌐 " + tr("common.language"))
         self.logout_button.setText(tr("nav.logout"))
         if self.banner.isVisible() and self._bug_shown:
             self.banner.setText("⚠ " + tr("common.bug"))

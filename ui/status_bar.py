@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from scanner.status import CameraState, CameraStatus
 from ui.backend import StaffView, SyncView
 from ui.i18n import tr
+from ui.widgets import BigButton
 
 __all__ = ["StatusBar", "age_text"]
 
@@ -32,7 +34,7 @@ class StatusBar(QWidget):
         self.backend = backend
         self.setObjectName("status-bar")
         self.setStyleSheet("#status-bar { background: #1d1b18; } #status-bar QLabel { color: white; font-size: 18px; }")
-        self.setAutoFillBackground(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(self)
         row.setContentsMargins(12, 4, 12, 4)
         row.setSpacing(24)
@@ -44,6 +46,12 @@ class StatusBar(QWidget):
         for label in (self.network, self.sync_age, self.camera, self.staff):
             row.addWidget(label)
         row.addStretch(1)
+        self.lang_button = BigButton(role="nav")
+        self.lang_button.setObjectName("language-button")
+        self.lang_button.setMinimumHeight(56)
+        self.lang_button.setMaximumWidth(200)
+        self.lang_button.clicked.connect(backend.i18n.toggle)
+        row.addWidget(self.lang_button)
         self.camera_status: CameraStatus | None = None
         self.decoder_missing = False
         backend.sync_changed.connect(lambda _v: self.refresh())
@@ -89,5 +97,6 @@ class StatusBar(QWidget):
             state = tr(f"camera.{self.camera_status.state.value}")
         ok = self.camera_status is not None and self.camera_status.state is CameraState.LIVE
         self.camera.setText(("◉ " if ok else "○ ") + tr("status.camera", state=state))
+        self.lang_button.setText("あ/A  " + tr("common.language"))
         staff: StaffView | None = self.backend.staff
         self.staff.setText(tr("status.staff", name=staff.name) if staff else tr("status.no_staff"))

@@ -111,6 +111,14 @@ class BadgeAndPin(QWidget):
         self.prompt.setText(tr("login.enter_pin") if waiting_pin else tr(self.prompt_key))
         self.submit.setText(tr("login.submit"))
 
+    def refused(self, result: LoginResult) -> None:
+        """Show why a login was refused; a wrong PIN keeps the badge so only the PIN is typed again."""
+        if result.reason == "wrong_pin" and self.badge is not None:
+            self.keypad.set_text("")
+            self.message.setText(login_message(result))
+        else:
+            self.reset(login_message(result))
+
     def take_badge(self, text: str) -> None:
         """Accept a scanned badge and ask for the PIN."""
         self.badge = text
@@ -184,11 +192,7 @@ class LoginScreen(Screen):
                 self.backend.set_staff(staff)
                 self.logged_in.emit(staff)
                 return
-            if result.reason == "wrong_pin":
-                self.form.keypad.set_text("")  # keep the badge: just type the PIN again
-                self.form.message.setText(login_message(result))
-            else:
-                self.form.reset(login_message(result))
+            self.form.refused(result)
             self.backend.sounds.play("decline")
 
         def failed(exc: BaseException) -> None:

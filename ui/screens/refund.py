@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 from sync.permissions import Permission
 from terminal.decisions import Decision, LoginResult
 from ui.screens.base import Screen
-from ui.screens.login import BadgeAndPin, login_message
+from ui.screens.login import BadgeAndPin
 from ui.screens.sale import show_decision
 from ui.screens.supervisor import as_supervisor
 from ui.widgets import BigButton, Keypad, heading
@@ -115,7 +115,7 @@ class RefundScreen(Screen):
         def done(outcome: Decision | LoginResult) -> None:
             self.busy = False
             if isinstance(outcome, LoginResult):
-                self.supervisor.reset(login_message(outcome))
+                self.supervisor.refused(outcome)
                 self.backend.sounds.play("decline")
                 return
             self.pending = None

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 from sync.permissions import Permission
 from terminal.decisions import LoginResult
 from ui.screens.base import Screen
-from ui.screens.login import BadgeAndPin, login_message
+from ui.screens.login import BadgeAndPin
 from ui.screens.supervisor import as_supervisor
 from ui.widgets import BigButton, CameraPreview, heading
 
@@ -81,7 +81,7 @@ class SettingsScreen(Screen):
     def _unlock_with(self, badge: str, pin: str) -> None:
         def done(outcome: Any) -> None:
             if isinstance(outcome, LoginResult):
-                self.lock.reset(login_message(outcome))
+                self.lock.refused(outcome)
                 self.backend.sounds.play("decline")
                 return
             self.unlocked = True
