@@ -25,7 +25,7 @@ async def _authorize_all(base_url: str, headers: dict[str, str], records: list[d
 
 
 def test_fifty_concurrent_authorizations_approve_exactly_what_the_balance_covers(event: Event, live: str) -> None:
-    stall, cashier, wallet, term = event.stall_setup(balance=10 * 1500)
+    _stall, cashier, wallet, term = event.stall_setup(balance=10 * 1500)
     records = [term.sale(wallet_id=wallet, amount=1500, staff_id=cashier) for _ in range(50)]
     responses = asyncio.run(_authorize_all(live, term.headers, records))
     assert [r.status_code for r in responses] == [200] * 50, [r.text for r in responses if r.status_code != 200]
@@ -55,7 +55,7 @@ async def _push_all(base_url: str, headers: dict[str, str], batch: list[dict], t
 
 
 def test_same_batch_pushed_five_times_in_parallel_books_each_record_once(event: Event, live: str) -> None:
-    stall, cashier, wallet, term = event.stall_setup(balance=100_000)
+    _stall, cashier, wallet, term = event.stall_setup(balance=100_000)
     gate = event.seed.gate()
     ttype = event.seed.ticket_type()
     gate_term = event.seed.terminal("gate", gate_id=gate)

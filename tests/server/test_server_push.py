@@ -38,7 +38,7 @@ def _assert_reconciled(event: Event) -> None:
 
 
 def test_sale_is_booked_with_balance_and_seq(event: Event, client: TestClient) -> None:
-    stall, cashier, wallet, term = event.stall_setup(1000)
+    _stall, cashier, wallet, term = event.stall_setup(1000)
     [res] = _push(client, term, term.sale(wallet_id=wallet, amount=300, staff_id=cashier))
     assert res["status"] == "applied" and res["code"] == 200
     assert (res["wallet_id"], res["balance"], res["seq"]) == (wallet, 700, 2)
@@ -47,7 +47,7 @@ def test_sale_is_booked_with_balance_and_seq(event: Event, client: TestClient) -
 
 
 def test_resent_record_is_a_duplicate_with_the_stored_result(event: Event, client: TestClient) -> None:
-    stall, cashier, wallet, term = event.stall_setup(1000)
+    _stall, cashier, wallet, term = event.stall_setup(1000)
     sale = term.sale(wallet_id=wallet, amount=300, staff_id=cashier)
     first = _push(client, term, sale)[0]
     later = term.sale(wallet_id=wallet, amount=100, staff_id=cashier)
@@ -60,7 +60,7 @@ def test_resent_record_is_a_duplicate_with_the_stored_result(event: Event, clien
 
 
 def test_known_id_with_another_body_is_a_conflict_and_changes_nothing(event: Event, client: TestClient) -> None:
-    stall, cashier, wallet, term = event.stall_setup(1000)
+    _stall, cashier, wallet, term = event.stall_setup(1000)
     sale = term.sale(wallet_id=wallet, amount=300, staff_id=cashier)
     _push(client, term, sale)
     forged = term.sale(wallet_id=wallet, amount=30, staff_id=cashier, record_id=sale["body"]["id"])
@@ -90,7 +90,7 @@ def test_record_with_bad_signature_is_refused_and_changes_nothing(event: Event, 
 
 
 def test_one_bad_item_does_not_block_the_rest(event: Event, client: TestClient) -> None:
-    stall, cashier, wallet, term = event.stall_setup(1000)
+    _stall, cashier, wallet, term = event.stall_setup(1000)
     bad_body = term.sign({"id": str(uuid.uuid4()), "kind": "sale", "terminal_id": term.terminal_id})
     other_terminal = term.sign({**term.sale(wallet_id=wallet, amount=5, staff_id=cashier)["body"],
                                 "terminal_id": term.terminal_id + 100})
@@ -103,7 +103,7 @@ def test_one_bad_item_does_not_block_the_rest(event: Event, client: TestClient) 
 
 
 def test_offline_sale_overdraws_then_blocks_past_tolerance(event: Event, client: TestClient) -> None:
-    stall, cashier, wallet, term = event.stall_setup(500)  # tolerance is 1000 by default
+    _stall, cashier, wallet, term = event.stall_setup(500)  # tolerance is 1000 by default
     r1 = _push(client, term, term.sale(wallet_id=wallet, amount=800, staff_id=cashier))[0]
     assert r1["status"] == "applied" and r1["balance"] == -300
     with event.seed.db.read() as conn:
@@ -147,7 +147,7 @@ def test_refunds_never_exceed_the_sale(event: Event, client: TestClient) -> None
 
 
 def test_void_cancels_a_whole_sale_once(event: Event, client: TestClient) -> None:
-    stall, cashier, wallet, term = event.stall_setup(1000)
+    _stall, cashier, wallet, term = event.stall_setup(1000)
     supervisor = event.seed.staff("Boss", roles=[("supervisor", "event", None)])
     sale = term.sale(wallet_id=wallet, amount=400, staff_id=cashier)
     void = term.refund(wallet_id=wallet, amount=400, staff_id=supervisor, ref_id=sale["body"]["id"], void=True)
@@ -158,7 +158,7 @@ def test_void_cancels_a_whole_sale_once(event: Event, client: TestClient) -> Non
 
 
 def test_staff_without_permission_is_booked_with_an_anomaly(event: Event, client: TestClient) -> None:
-    stall, _cashier, wallet, term = event.stall_setup(1000)
+    _stall, _cashier, wallet, term = event.stall_setup(1000)
     other_stall = event.seed.stall("Kakigori")
     outsider = event.seed.staff("Outsider", roles=[("cashier", "stall", other_stall)])
     [res] = _push(client, term, term.sale(wallet_id=wallet, amount=100, staff_id=outsider))
@@ -208,7 +208,7 @@ def test_duplicate_entry_on_single_ticket_is_an_anomaly_not_an_error(event: Even
 
 
 def test_batch_limits_are_enforced(event: Event, client: TestClient) -> None:
-    stall, cashier, wallet, term = event.stall_setup(1000)
+    _stall, cashier, wallet, term = event.stall_setup(1000)
     r = client.post("/api/v1/push", json={"records": []}, headers=term.headers)
     assert r.status_code == 422 and "records" in r.json()["detail"]
     many = [term.sale(wallet_id=wallet, amount=1, staff_id=cashier) for _ in range(501)]

@@ -1,0 +1,86 @@
+"""Pull: paged, resumable deltas of everything a terminal needs."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from server_harness import Event
+from sqlalchemy import select
+
+from server.db import tables as t
+from server.wallets import set_blocked
+
+
+def _pull(client: TestClient, term, cursor: str = "", limit: int = 1000, **status) -> dict:  # type: ignore[no-untyped-def]
+    body = {"cursor": cursor, "limit": limit}
+    if status:
+        body["status"] = status
+    r = client.post("/api/v1/pull", json=body, headers=term.headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_first_pull_pages_and_resumes_without_loss_or_repeat(event: Event, client: TestClient) -> None:
+    stall, _cashier, _wallet, term = event.stall_setup(100)
+    event.seed.product(stall, "Ramune", 200)
+    wallets = set(event.seed.wallets(2500))
+    seen: list[int] = []
+    cursor, pages = "", 0
+    while True:
+        page = _pull(client, term, cursor, limit=700)
+        pages += 1
+        seen.extend(s["wallet_id"] for s in page["statements"])
+        assert len(page["statements"]) + len(page["staff"]) + len(page["stalls"]) + len(page["products"]) <= 700
+        assert page["settings"]["currency"] == "JPY" and page["issuer_keys"] and page["terminal"]["terminal_id"]
+        if pages == 2:
+            resumed = _pull(client, term, cursor, limit=700)  # an interrupted page, asked again
+            assert resumed["cursor"] == page["cursor"]
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert pages == 4
+    assert len(seen) == len(set(seen)) == 2501 and wallets <= set(seen)
+    empty = _pull(client, term, cursor)
+    assert (empty["statements"], empty["more"], empty["cursor"]) == ([], False, cursor)
+
+
+def test_changes_after_the_cursor_arrive(event: Event, client: TestClient) -> None:
+    stall, cashier, wallet, term = event.stall_setup(1000)
+    cursor = _pull(client, term)["cursor"]
+    client.post("/api/v1/push", json={"records": [term.sale(wallet_id=wallet, amount=300, staff_id=cashier)]},
+                headers=term.headers)
+    with event.seed.db.write() as conn:
+        set_blocked(conn, wallet, blocked=True, reason="lost", now_ms=event.seed.clock())
+    page = _pull(client, term, cursor)
+    assert page["statements"] == [{"wallet_id": wallet, "balance": 700, "seq": 2, "blocked": True}]
+    assert page["revocations"] == [{"kind": "wallet", "id": wallet, "revoked": True}]
+    staff_id = event.seed.staff("New", roles=[("cashier", "stall", stall)])
+    [row] = _pull(client, term, page["cursor"])["staff"]
+    assert row["staff_id"] == staff_id and row["pin_hash"].startswith("$argon2id$")
+    assert row["roles"] == [{"role": "cashier", "permissions": ["sell", "shift.close"], "scope_kind": "stall",
+                             "scope_id": stall}]
+
+
+def test_checkins_of_other_gates_only(event: Event, client: TestClient) -> None:
+    gate = event.seed.gate()
+    ttype = event.seed.ticket_type(policy="reentry")
+    keeper = event.seed.staff("Keeper", roles=[("gatekeeper", "event", None)])
+    a, b = event.seed.terminal("gate", gate_id=gate), event.seed.terminal("gate", gate_id=gate)
+    mine = a.checkin(ticket_id=7, ticket_type=ttype, staff_id=keeper)
+    theirs = b.checkin(ticket_id=8, ticket_type=ttype, staff_id=keeper)
+    client.post("/api/v1/push", json={"records": [mine]}, headers=a.headers)
+    client.post("/api/v1/push", json={"records": [theirs]}, headers=b.headers)
+    page = _pull(client, a)
+    assert [c["id"] for c in page["checkins"]] == [theirs["body"]["id"]]
+    assert page["ticket_types"][0]["policy"] == "reentry" and page["gates"][0]["id"] == gate
+
+
+def test_status_is_recorded_and_a_bad_cursor_is_422(event: Event, client: TestClient) -> None:
+    _stall, _cashier, _wallet, term = event.stall_setup()
+    now = event.seed.clock()
+    _pull(client, term, app_version="1.2.3", clock_ms=now - 5000, unsynced_count=3, unsynced_amount=900)
+    with event.seed.db.read() as conn:
+        row = conn.execute(select(t.terminals).where(t.terminals.c.id == term.terminal_id)).one()
+    assert (row.app_version, row.unsynced_count, row.unsynced_amount) == ("1.2.3", 3, 900)
+    assert row.clock_skew_ms >= 5000 and row.last_seen_ms >= now
+    r = client.post("/api/v1/pull", json={"cursor": "abc"}, headers=term.headers)
+    assert r.status_code == 422 and "cursor" in r.json()["detail"]
