@@ -39,8 +39,8 @@ def back_to(path: str, **params: object) -> Response:
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
 
 
-def perform(request: Request, ctx: PageContext, admin: Admin, action: str, fn: Callable[[Connection, int], Any],
-            *, back: str, done: str, **detail: Any) -> Response:
+def perform(request: Request, ctx: PageContext, admin: Admin, audit_action: str,
+            fn: Callable[[Connection, int], Any], /, *, back: str, done: str, **detail: Any) -> Response:
     """Run ``fn(conn, now_ms)`` and audit ``action`` in one transaction; a refused input shows the error page."""
     now_ms = clock_ms(request)
     try:
@@ -48,7 +48,7 @@ def perform(request: Request, ctx: PageContext, admin: Admin, action: str, fn: C
             result = fn(conn, now_ms)
             if isinstance(result, dict):
                 detail.update(result)
-            audit(conn, actor=admin.actor, action=action, now_ms=now_ms, **detail)
+            audit(conn, actor=admin.actor, action=audit_action, now_ms=now_ms, **detail)
     except UserError as exc:
         return page(request, "error.html", ctx, status_code=422, status=422, heading=ctx.t("error.invalid"),
                     message=str(exc), back=back)
@@ -109,3 +109,12 @@ def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, l
                note=reason.strip())
     batch.flush()
     return {"balance": wallet.balance, "seq": wallet.seq}
+
+
+def mark_resolved(conn: Connection, anomaly_id: int, *, staff_id: int, now_ms: int) -> None:
+    """Close an open anomaly (its row is otherwise untouched); raises ValueError if it is not open."""
+    an = t.anomalies
+    done = conn.execute(update(an).where(an.c.id == anomaly_id, an.c.resolved_at.is_(None))
+                        .values(resolved_at=now_ms, resolved_by=staff_id)).rowcount
+    if not done:
+        raise ValueError("this anomaly is already resolved or does not exist")

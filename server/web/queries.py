@@ -5,6 +5,7 @@ Only reads live here; every write goes through the server's own functions.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, and_, desc, func, select
@@ -196,3 +197,99 @@ def wallet_history(conn: Connection, wallet_id: int, *, limit: int = 100) -> lis
             r["stall_id"] = stalls.get(r["txn_id"])
             r["refunded"] = int(refunded.get(r["txn_id"], 0))
     return rows
+
+
+# ---------------------------------------------------------------- anomalies
+
+
+def anomalies(conn: Connection, *, open_only: bool, kind: str | None, limit: int = 200) -> list[dict[str, Any]]:
+    """Anomalies newest first, each with its resolution (action, note, who) from the audit log."""
+    an = t.anomalies
+    query = select(an).order_by(desc(an.c.id)).limit(limit)
+    if open_only:
+        query = query.where(an.c.resolved_at.is_(None))
+    if kind:
+        query = query.where(an.c.kind == kind)
+    rows = [dict(r._mapping) for r in conn.execute(query)]
+    resolved = [r["id"] for r in rows if r["resolved_at"] is not None]
+    notes: dict[int, dict[str, Any]] = {}
+    if resolved:
+        a = t.audit_log
+        for entry in conn.execute(select(a.c.actor, a.c.detail).where(a.c.action == "anomaly.resolve")
+                                  .order_by(a.c.id)):
+            detail = json.loads(entry.detail or "{}")
+            if detail.get("anomaly_id") in resolved:
+                notes[int(detail["anomaly_id"])] = detail | {"actor": entry.actor}
+    for r in rows:
+        r["resolution"] = notes.get(r["id"])
+    return rows
+
+
+def anomaly(conn: Connection, anomaly_id: int) -> Any:
+    """One anomaly row, or None."""
+    return conn.execute(select(t.anomalies).where(t.anomalies.c.id == anomaly_id)).first()
+
+
+def anomaly_kinds(conn: Connection) -> list[str]:
+    """Every anomaly kind seen."""
+    return [k for k in conn.execute(select(t.anomalies.c.kind).distinct().order_by(t.anomalies.c.kind)).scalars()]
+
+
+# ---------------------------------------------------------------- reports
+
+
+def product_sales(conn: Connection, *, since_ms: int | None) -> list[dict[str, Any]]:
+    """Units and gross per product, from the lines of booked sale records."""
+    r = t.records
+    query = select(r.c.body).where(r.c.kind == "sale", r.c.txn_id.is_not(None))
+    if since_ms is not None:
+        query = query.where(r.c.received_at >= since_ms)
+    totals: dict[tuple[int, int | None], list[int]] = {}
+    for (body,) in conn.execution_options(yield_per=2000).execute(query):
+        data = json.loads(body)
+        for line in data.get("lines") or []:
+            key = (int(data["stall_id"]), line.get("product_id"))
+            qty, price = int(line["qty"]), int(line["unit_price"])
+            acc = totals.setdefault(key, [0, 0])
+            acc[0] += qty
+            acc[1] += qty * price
+    p = t.products
+    names = {int(row.id): row.name for row in conn.execute(select(p.c.id, p.c.name))}
+    return sorted(({"stall_id": s, "product_id": pid, "name": names.get(pid, "") if pid else "", "qty": v[0],
+                    "gross": v[1]} for (s, pid), v in totals.items()), key=lambda d: (-d["gross"], d["stall_id"]))
+
+
+def transactions_for_export(conn: Connection, *, since_ms: int | None) -> Any:
+    """Every transaction with its wallet and stall legs, oldest first, streamed."""
+    x, p, a = t.transactions, t.postings, t.accounts
+    w, s = a.alias("w"), a.alias("s")
+    pw, ps = p.alias("pw"), p.alias("ps")
+    query = (
+        select(x.c.id, x.c.created_at, x.c.kind, x.c.amount, x.c.record_id, x.c.ref_txn, x.c.terminal_id,
+               x.c.staff_id, x.c.note, w.c.ref.label("wallet_id"), pw.c.amount.label("wallet_amount"),
+               s.c.ref.label("stall_id"))
+        .select_from(x.outerjoin(pw.join(w, (w.c.id == pw.c.account_id) & (w.c.kind == "wallet")),
+                                 pw.c.txn_id == x.c.id)
+                     .outerjoin(ps.join(s, (s.c.id == ps.c.account_id) & (s.c.kind == "stall_revenue")),
+                                ps.c.txn_id == x.c.id))
+        .order_by(x.c.id)
+    )
+    if since_ms is not None:
+        query = query.where(x.c.created_at >= since_ms)
+    return conn.execution_options(yield_per=2000).execute(query)
+
+
+def audit_entries(conn: Connection, *, actor: str = "", action: str = "", limit: int | None = 200,
+                  before_id: int | None = None) -> list[Any]:
+    """Audit entries newest first, filtered by actor or action prefix."""
+    a = t.audit_log
+    query = select(a).order_by(desc(a.c.id))
+    if actor:
+        query = query.where(a.c.actor == actor)
+    if action:
+        query = query.where(a.c.action.like(f"{action}%"))
+    if before_id is not None:
+        query = query.where(a.c.id < before_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(conn.execute(query))

@@ -67,6 +67,11 @@ class PageContext:
         """Translate ``key`` into this page's language."""
         return translate(self.lang, key, **values)
 
+    def label(self, prefix: str, value: str) -> str:
+        """The catalog text of ``prefix + value``, or ``value`` itself for a kind the catalog lacks."""
+        key = f"{prefix}{value}"
+        return self.t(key) if key in MESSAGES["en"] else value
+
     def money(self, amount: int | None) -> str:
         """Format integer minor units, e.g. ``¥1,200``."""
         return "" if amount is None else self.currency.format(int(amount))
@@ -99,7 +104,7 @@ def page(request: Request, template: str, ctx: PageContext, *, status_code: int 
     values.setdefault("flash", ctx.t(f"done.{done}") if f"done.{done}" in MESSAGES["en"] else "")
     html = env.get_template(template).render(
         nav_items=NAV_ITEMS, lang_base="/my" if request.url.path.startswith("/my") else "/admin",
-        ctx=ctx, t=ctx.t, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang,
+        ctx=ctx, t=ctx.t, label=ctx.label, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang,
         csrf=Markup('<input type="hidden" name="csrf" value="{}">').format(state.csrf if state else ""),
         csrf_token=state.csrf if state else "", me=state.admin if state else None,
         can=state.can if state else (lambda *_a, **_k: False), url=request.url, **values,

@@ -96,7 +96,7 @@ def overview(request: Request, ctx: PageDep, admin: Any = require(Permission.DAS
 def overview_live(request: Request, ctx: PageDep, admin: Any = require(Permission.DASHBOARD)) -> Response:
     """The live part of the overview as HTML inside JSON, for the page's poller."""
     html = request.app.state.web.templates.get_template("_overview_live.html").render(
-        ctx=ctx, t=ctx.t, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang, can=admin.can,
+        ctx=ctx, t=ctx.t, label=ctx.label, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang, can=admin.can,
         d=overview_data(request, ctx))
     return JSONResponse({"html": html, "at": ctx.time(ctx.now_ms, "%H:%M:%S")},
                         headers={"Cache-Control": "no-store"})
