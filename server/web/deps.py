@@ -182,9 +182,15 @@ def require(permission: Permission) -> Any:
     return Depends(check)
 
 
-def current_wallet(state: SessionDep) -> int:
-    """The wallet id of the signed-in customer."""
+def current_wallet(request: Request, state: SessionDep) -> int:
+    """The wallet id of the signed-in customer (a changed PIN ends the session)."""
+    from server.web.customers import customer
+
     if state.session.kind != "wallet":
+        raise SignInRequired("my")
+    with database(request).read() as conn:
+        person = customer(conn, state.session.sub)
+    if person is None or credential_fingerprint(person.pin_hash) != state.session.fp:
         raise SignInRequired("my")
     return state.session.sub
 

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy import Connection
 
 from server.wallets import WalletError, admin_adjust, admin_topup, create_wallet, set_blocked, wallet_view
-from server.web import actions, queries
+from server.web import actions, customers, queries
 from server.web.access import Admin
 from server.web.deps import PageDep, Refused, database, event_settings, require, services
-from server.web.forms import money_field
+from server.web.forms import checkbox, money_field, optional_int
 from server.web.qr import qr_svg
 from server.web.render import page
 from sync.ids import ShortIdError, parse_short_id
@@ -72,8 +73,27 @@ def wallet_page(request: Request, ctx: PageDep, wallet_id: int, admin: Admin = r
             raise Refused(str(exc)) from exc
         history = queries.wallet_history(conn, wallet_id)
         stalls = queries.stall_names(conn)
+        person = customers.customer(conn, wallet_id)
+        types = customers.ticket_types(conn)
     return page(request, "wallet.html", ctx, active="wallets", w=view, history=history, stalls=stalls,
-                manage=admin.can(MANAGE))
+                manage=admin.can(MANAGE), person=person, ticket_types=types)
+
+
+@router.post("/admin/wallets/{wallet_id}/customer")
+def wallet_customer(request: Request, ctx: PageDep, wallet_id: int, holder_name: Annotated[str, Form(max_length=100)],
+                    pin: Annotated[str, Form(max_length=12)] = "", student: Annotated[str | None, Form()] = None,
+                    guest_quota: Annotated[str, Form(max_length=4)] = "0",
+                    guest_ticket_type: Annotated[str, Form(max_length=6)] = "",
+                    admin: Admin = require(MANAGE)) -> Response:
+    """Give the wallet's holder My page access: name, PIN, student (guests.invite) and guest quota."""
+    def run(conn: Connection, now: int) -> dict[str, object]:
+        return customers.set_customer(
+            conn, wallet_id, holder_name=holder_name, pin=pin.strip(), student=checkbox(student),
+            guest_quota=optional_int(guest_quota) or 0, guest_ticket_type=optional_int(guest_ticket_type),
+            now_ms=now)
+
+    return actions.perform(request, ctx, admin, "wallet.my_access", run, back=f"/admin/wallets/{wallet_id}",
+                           done="customer_saved", wallet_id=wallet_id, holder_name=holder_name)
 
 
 @router.post("/admin/wallets/{wallet_id}/topup")

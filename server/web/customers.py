@@ -1,0 +1,158 @@
+"""Customers on My page: PIN access to a wallet, and guest invitations within a quota.
+
+Who may invite is decided by ``sync.permissions`` (permission
+``guests.invite``, held through the linked person's roles, e.g. ``student``);
+how many by the customer's quota.  A guest ticket is a signed ``ET1:`` token
+with the GUEST flag; cancelling publishes a ticket revocation that every
+gate pulls.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from server.db import tables as t
+from server.ledger import LedgerBatch
+from server.staff import create_staff, grant_role, hash_secret, load_access
+from server.web.tables import customers, guest_invitations
+from sync.ids import new_short_id
+from sync.keys import IssuerKey
+from sync.permissions import EVENT, Permission
+from sync.tokens import EntryPolicy, TicketFlags, TicketToken, encode_token
+
+__all__ = ["GuestError", "cancel_invitation", "customer", "guest_ticket_text", "invitations", "invite_guest",
+           "may_invite", "set_customer", "ticket_types"]
+
+GUEST_TICKET_TTL_S = 3 * 86400
+_POLICIES = {"single": EntryPolicy.SINGLE, "reentry": EntryPolicy.REENTRY, "unlimited": EntryPolicy.UNLIMITED}
+
+
+class GuestError(ValueError):
+    """An invitation that cannot be made or cancelled; the message is a catalog key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A wallet's My page access."""
+
+    wallet_id: int
+    holder_name: str
+    pin_hash: str
+    staff_id: int | None
+    guest_quota: int
+    guest_ticket_type: int | None
+
+
+def customer(conn: Connection, wallet_id: int) -> Customer | None:
+    """The My page access of a wallet, or None."""
+    row = conn.execute(select(customers).where(customers.c.wallet_id == wallet_id)).first()
+    if row is None:
+        return None
+    return Customer(int(row.wallet_id), row.holder_name, row.pin_hash, row.staff_id, int(row.guest_quota),
+                    row.guest_ticket_type)
+
+
+def set_customer(conn: Connection, wallet_id: int, *, holder_name: str, pin: str, student: bool, guest_quota: int,
+                 guest_ticket_type: int | None, now_ms: int) -> dict[str, Any]:
+    """Give a wallet My page access (or change it); a blank PIN keeps the old one. Raises ValueError."""
+    if conn.execute(select(t.accounts.c.id).where(t.accounts.c.kind == "wallet", t.accounts.c.ref == wallet_id)
+                    ).scalar() is None:
+        raise ValueError("unknown wallet")
+    if pin and not (pin.isdigit() and 4 <= len(pin) <= 12):
+        raise ValueError("a PIN is 4 to 12 digits")
+    if not 0 <= guest_quota <= 100:
+        raise ValueError("the guest quota is 0 to 100")
+    existing = customer(conn, wallet_id)
+    if existing is None and not pin:
+        raise ValueError("set a PIN for the first sign-in")
+    staff_id = existing.staff_id if existing else None
+    if student and staff_id is None:
+        # The permission to invite comes from a role, the same rule set as everywhere.
+        staff_id = create_staff(conn, name=holder_name or f"wallet {wallet_id}", pin=f"{secrets.randbelow(10**8):08d}",
+                                now_ms=now_ms)
+        grant_role(conn, staff_id, "student")
+    values = {"holder_name": holder_name.strip(), "staff_id": staff_id, "guest_quota": guest_quota,
+              "guest_ticket_type": guest_ticket_type}
+    if pin:
+        values["pin_hash"] = hash_secret(pin)
+    if existing is None:
+        conn.execute(insert(customers).values(wallet_id=wallet_id, created_at=now_ms, **values))
+    else:
+        conn.execute(update(customers).where(customers.c.wallet_id == wallet_id).values(**values))
+    if holder_name.strip():
+        conn.execute(update(t.accounts).where(t.accounts.c.kind == "wallet", t.accounts.c.ref == wallet_id)
+                     .values(name=holder_name.strip()))
+    return {"student": student, "guest_quota": guest_quota, "pin_changed": bool(pin)}
+
+
+def may_invite(conn: Connection, person: Customer, *, now_s: int) -> bool:
+    """True when the customer's linked person holds ``guests.invite``."""
+    if person.staff_id is None:
+        return False
+    access = load_access(conn, [person.staff_id]).get(person.staff_id)
+    return access is not None and access.allows(Permission.GUESTS_INVITE, EVENT, now_s=now_s)
+
+
+def invitations(conn: Connection, wallet_id: int) -> list[dict[str, Any]]:
+    """A customer's invitations, newest first."""
+    g = guest_invitations
+    return [dict(r._mapping) for r in conn.execute(select(g).where(g.c.wallet_id == wallet_id)
+                                                   .order_by(g.c.id.desc()))]
+
+
+def live_invitations(conn: Connection, wallet_id: int) -> int:
+    """Invitations not cancelled: what counts against the quota."""
+    g = guest_invitations
+    return int(conn.execute(select(func.count()).select_from(g).where(
+        g.c.wallet_id == wallet_id, g.c.cancelled_at.is_(None))).scalar_one())
+
+
+def invite_guest(conn: Connection, wallet_id: int, *, guest_name: str, now_ms: int) -> int:
+    """Make a guest ticket within the quota; returns the invitation id; raises GuestError."""
+    person = customer(conn, wallet_id)
+    if person is None or not may_invite(conn, person, now_s=now_ms // 1000):
+        raise GuestError("my.guest_not_allowed")
+    if person.guest_ticket_type is None:
+        raise GuestError("my.guest_no_type")
+    # Counted and inserted in one write transaction: two tabs cannot both take the last place.
+    if live_invitations(conn, wallet_id) >= person.guest_quota:
+        raise GuestError("my.guest_quota_full")
+    now_s = now_ms // 1000
+    return int(conn.execute(insert(guest_invitations).values(
+        wallet_id=wallet_id, ticket_id=new_short_id(), ticket_type=person.guest_ticket_type,
+        guest_name=guest_name.strip()[:100], valid_from=now_s, valid_until=now_s + GUEST_TICKET_TTL_S,
+        created_at=now_ms).returning(guest_invitations.c.id)).scalar_one())
+
+
+def cancel_invitation(conn: Connection, wallet_id: int, invitation_id: int, *, now_ms: int) -> int:
+    """Cancel one's own invitation and revoke its ticket at every gate; returns the ticket id; raises GuestError."""
+    g = guest_invitations
+    row = conn.execute(select(g).where(g.c.id == invitation_id, g.c.wallet_id == wallet_id)).first()
+    if row is None or row.cancelled_at is not None:
+        raise GuestError("my.guest_not_found")
+    conn.execute(update(g).where(g.c.id == invitation_id).values(cancelled_at=now_ms))
+    batch = LedgerBatch(conn, lock=False, now_ms=now_ms)  # the server's way to publish a revocation
+    batch.revocations[("ticket", int(row.ticket_id))] = {"kind": "ticket", "ref": int(row.ticket_id),
+                                                        "revoked": True, "reason": "guest invitation cancelled"}
+    batch.flush()
+    return int(row.ticket_id)
+
+
+def guest_ticket_text(conn: Connection, invitation: dict[str, Any], issuer: IssuerKey) -> str:
+    """The signed ``ET1:`` text of a guest ticket."""
+    tt = t.ticket_types
+    policy = conn.execute(select(tt.c.policy).where(tt.c.id == invitation["ticket_type"])).scalar() or "single"
+    token = TicketToken(int(invitation["ticket_id"]), int(invitation["ticket_type"]), int(invitation["valid_from"]),
+                        int(invitation["valid_until"]), _POLICIES.get(policy, EntryPolicy.SINGLE), TicketFlags.GUEST)
+    return encode_token(token, issuer)
+
+
+def ticket_types(conn: Connection) -> list[Any]:
+    """Every active ticket type."""
+    tt = t.ticket_types
+    return list(conn.execute(select(tt.c.id, tt.c.name, tt.c.policy, tt.c.gate_ids).where(tt.c.active.is_(True))
+                             .order_by(tt.c.id)))

@@ -1,0 +1,168 @@
+"""My page: a customer signs in with the wallet's short code and PIN, and gets the wallet QR.
+
+The QR is a freshly signed wallet token (``server.wallets.signed_wallet_token``),
+refetched by the page before it expires.  Guests: make, see, cancel within
+the quota.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from server.audit import audit
+from server.event import get_event_settings
+from server.wallets import WalletError, signed_wallet_token, wallet_view
+from server.web import customers
+from server.web.deps import PageDep, SessionDep, WalletDep, WebApp, clock_ms, cookie_header, database, services
+from server.web.i18n import MESSAGES
+from server.web.qr import qr_svg
+from server.web.render import PageContext, page
+from server.web.session import CUSTOMER_COOKIE, Session, credential_fingerprint
+from server.web.signin import check_secret, locked_until
+from sync.ids import ShortIdError, format_short_id, parse_short_id
+
+router = APIRouter()
+QR_SCALE = 8  # 45 modules + border at 8 px: about 420 px, easy for a webcam at arm's length
+
+
+def _signin_page(request: Request, ctx: PageContext, *, error: str = "", code: str = "",
+                 status_code: int = 200) -> Response:
+    return page(request, "my_signin.html", ctx, error=error, code=code, status_code=status_code)
+
+
+@router.get("/my/signin")
+def my_signin_page(request: Request, ctx: PageDep, state: SessionDep, next: str = "/my") -> Response:
+    """The customer sign-in form."""
+    return _signin_page(request, ctx)
+
+
+@router.post("/my/signin")
+def my_signin(request: Request, ctx: PageDep, state: SessionDep, code: Annotated[str, Form(max_length=30)],
+              pin: Annotated[str, Form(max_length=20)]) -> Response:
+    """Short code and PIN; repeated failures lock that wallet's sign-in for a while."""
+    web: WebApp = request.app.state.web
+    try:
+        wallet_id = parse_short_id(code)
+    except ShortIdError:
+        return _signin_page(request, ctx, error=ctx.t("my.bad_code"), code=code, status_code=401)
+    actor = f"wallet:{format_short_id(wallet_id)}"
+    now_ms = clock_ms(request)
+    db = database(request)
+    with db.read() as conn:
+        until = locked_until(conn, actor, area="my", now_ms=now_ms, failures=web.settings.lockout_failures,
+                             minutes=web.settings.lockout_minutes)
+        person = None if until else customers.customer(conn, wallet_id)
+    if until:
+        with db.write() as conn:
+            audit(conn, actor=actor, action="my.signin.locked", now_ms=now_ms)
+        return _signin_page(request, ctx, error=ctx.t("auth.locked", minutes=max(1, -(-(until - now_ms) // 60_000))),
+                            code=code, status_code=429)
+    ok = check_secret(pin, person.pin_hash if person else None)
+    with db.write() as conn:
+        audit(conn, actor=actor, action="my.signin.ok" if ok else "my.signin.failed", now_ms=now_ms)
+    if not ok or person is None:
+        return _signin_page(request, ctx, error=ctx.t("my.failed"), code=code, status_code=401)
+    now_s = now_ms // 1000
+    session = Session("wallet", wallet_id, now_s, now_s + web.settings.customer_session_ttl_s,
+                      Session.anonymous(now_s, 0).nonce, credential_fingerprint(person.pin_hash))
+    state.cookies[:] = [cookie_header(request, CUSTOMER_COOKIE, web.codec.dumps(session),
+                                      max_age=web.settings.customer_session_ttl_s)]
+    return RedirectResponse("/my", status_code=303)
+
+
+@router.post("/my/signout")
+def my_signout(request: Request, state: SessionDep) -> Response:
+    """End the customer session."""
+    web: WebApp = request.app.state.web
+    anon = Session.anonymous(clock_ms(request) // 1000, web.settings.customer_session_ttl_s)
+    state.cookies[:] = [cookie_header(request, CUSTOMER_COOKIE, web.codec.dumps(anon),
+                                      max_age=web.settings.customer_session_ttl_s)]
+    return RedirectResponse("/my/signin", status_code=303)
+
+
+def _token(request: Request, wallet_id: int) -> tuple[str | None, int, int, str]:
+    """(token text or None when blocked, balance, expires_ms, error key)."""
+    svc = services(request)
+    with database(request).read() as conn:
+        try:
+            signed = signed_wallet_token(conn, wallet_id, issuer=svc.issuer.active(conn),
+                                         settings=get_event_settings(conn), now_ms=svc.clock())
+        except WalletError:
+            view = wallet_view(conn, wallet_id, history=0)
+            return None, view.balance, 0, "my.blocked"
+    return signed.token, signed.balance, signed.expires_at * 1000, ""
+
+
+@router.get("/my")
+def my_page(request: Request, ctx: PageDep, wallet_id: WalletDep) -> Response:
+    """The wallet QR, balance, history, and guest invitations."""
+    token, balance, expires_ms, error = _token(request, wallet_id)
+    with database(request).read() as conn:
+        view = wallet_view(conn, wallet_id, history=30)
+        person = customers.customer(conn, wallet_id)
+        invites = customers.invitations(conn, wallet_id)
+        allowed = person is not None and customers.may_invite(conn, person, now_s=ctx.now_ms // 1000)
+    live = sum(1 for i in invites if i["cancelled_at"] is None)
+    return page(request, "my.html", ctx, w=view, person=person, token=token, balance=balance,
+                qr=qr_svg(token, scale=QR_SCALE) if token else "", expires_ms=expires_ms, error=error,
+                margin_ms=request.app.state.web.settings.wallet_qr_refresh_margin_s * 1000,
+                invites=invites, may_invite=allowed, quota=person.guest_quota if person else 0, used=live,
+                guest_error=_guest_error(ctx, request.query_params.get("guest_error", "")),
+                wallet_code=format_short_id(wallet_id))
+
+
+def _guest_error(ctx: PageContext, key: str) -> str:
+    return ctx.t(key) if key.startswith("my.guest_") and key in MESSAGES["en"] else ""
+
+
+@router.get("/my/qr")
+def my_qr(request: Request, ctx: PageDep, wallet_id: WalletDep) -> Response:
+    """A fresh wallet token as SVG, for the page's refresh before expiry."""
+    token, balance, expires_ms, error = _token(request, wallet_id)
+    if token is None:
+        return JSONResponse({"error": ctx.t(error)}, status_code=409)
+    return JSONResponse({"svg": str(qr_svg(token, scale=QR_SCALE)), "expires_ms": expires_ms, "now_ms": ctx.now_ms,
+                         "balance_text": ctx.money(balance),
+                         "expires_text": ctx.t("my.qr_valid_until", time=ctx.time(expires_ms, "%H:%M"))},
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.post("/my/guests")
+def my_invite(request: Request, ctx: PageDep, wallet_id: WalletDep,
+              guest_name: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Make a guest invitation within the quota."""
+    now = clock_ms(request)
+    try:
+        with database(request).write() as conn:
+            invitation = customers.invite_guest(conn, wallet_id, guest_name=guest_name, now_ms=now)
+    except customers.GuestError as exc:
+        return RedirectResponse(f"/my?guest_error={exc}", status_code=303)
+    return RedirectResponse(f"/my/guests/{invitation}", status_code=303)
+
+
+@router.get("/my/guests/{invitation_id}")
+def my_guest(request: Request, ctx: PageDep, wallet_id: WalletDep, invitation_id: int) -> Response:
+    """One guest ticket: its QR to send or print."""
+    svc = services(request)
+    with database(request).read() as conn:
+        found = [i for i in customers.invitations(conn, wallet_id) if i["id"] == invitation_id]
+        if not found:
+            return RedirectResponse("/my?guest_error=my.guest_not_found", status_code=303)
+        text = customers.guest_ticket_text(conn, found[0], svc.issuer.active(conn))
+    inv = found[0]
+    return page(request, "my_guest.html", ctx, inv=inv, qr=qr_svg(text, scale=QR_SCALE) if not inv["cancelled_at"]
+                else "", ticket_code=format_short_id(int(inv["ticket_id"])))
+
+
+@router.post("/my/guests/{invitation_id}/cancel")
+def my_cancel(request: Request, ctx: PageDep, wallet_id: WalletDep, invitation_id: int) -> Response:
+    """Cancel an invitation: its ticket is revoked at every gate, and the place is free again."""
+    try:
+        with database(request).write() as conn:
+            customers.cancel_invitation(conn, wallet_id, invitation_id, now_ms=clock_ms(request))
+    except customers.GuestError as exc:
+        return RedirectResponse(f"/my?guest_error={exc}", status_code=303)
+    return RedirectResponse("/my?done=cancelled", status_code=303)
