@@ -59,8 +59,8 @@ def main() -> None:
     files = sum(1 for p in app.rglob("*") if p.is_file())
     print(f"build ({'cold' if args.clean else 'incremental'}, {os.cpu_count()} cores): {build_s:.1f} s")
     print(f"one-folder app: {size / 2**20:.0f} MiB in {files} files ({app})")
-    parts = sorted(((folder_size(p) if p.is_dir() else p.stat().st_size, p.name)
-                    for p in (app / "_internal").iterdir()), reverse=True)[:6]
+    parts = sorted(((folder_size(p) if p.is_dir() else p.lstat().st_size, p.name)
+                    for p in (app / "_internal").iterdir() if not p.is_symlink()), reverse=True)[:6]
     print("largest parts: " + ", ".join(f"{name} {b / 2**20:.0f} MiB" for b, name in parts))
 
     window_wall, window_check, self_test_wall = [], [], []

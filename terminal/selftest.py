@@ -5,8 +5,8 @@ it finishes, then a ``summary`` line; the exit code is 0 only when every check
 passed.  Nothing here touches the network, opens a camera or writes outside a
 temporary directory, so it is safe to run on a kiosk laptop on the day.
 
-PySide6 is imported only inside the Qt checks: ``import terminal.selftest``
-stays headless like the rest of ``terminal/``.
+PySide6 and ``ui`` are imported by name (``importlib``) inside the Qt checks only, like
+``terminal/run.py`` does: ``import terminal.selftest`` stays headless like the rest of ``terminal/``.
 
     ennichi-terminal --self-test                 # every check
     ennichi-terminal --self-test --only window   # one check (the start-up benchmark uses this)
@@ -113,12 +113,16 @@ def _qapplication() -> Any:
     """Return the QApplication, creating it (offscreen unless QT_QPA_PLATFORM says otherwise)."""
     if not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
+    widgets = _qt("QtWidgets")
+    app = widgets.QApplication.instance()
     if app is None:
-        app = QApplication(["ennichi-terminal"])
+        app = widgets.QApplication(["ennichi-terminal"])
     return app
+
+
+def _qt(module: str) -> Any:
+    """Import a PySide6 module by name (this package never imports Qt at the top or by statement)."""
+    return importlib.import_module(f"PySide6.{module}")
 
 
 def _native_plugin(app: Any) -> str:
@@ -146,10 +150,8 @@ def _native_plugin(app: Any) -> str:
 
 def check_qt(_work: Path) -> str:
     """Import the UI, create a QApplication and a widget, find the native platform plugin; raises CheckFailed."""
-    from PySide6 import __version__ as pyside_version
-    from PySide6.QtWidgets import QLabel
-
     app = _qapplication()
+    pyside_version = str(importlib.import_module("PySide6").__version__)
     ui_modules = 0
     failed: list[str] = []
     ui = importlib.import_module("ui")
@@ -163,7 +165,7 @@ def check_qt(_work: Path) -> str:
         raise CheckFailed("; ".join(failed))
     if "ui.app" not in sys.modules:
         raise CheckFailed("ui.app is missing")
-    label = QLabel("縁日 Ennichi")
+    label = _qt("QtWidgets").QLabel("縁日 Ennichi")
     label.show()
     app.processEvents()
     shown = label.isVisible()
@@ -178,8 +180,7 @@ def check_window(work: Path) -> str:
     """Start the real terminal app on an empty data dir and wait for its first screen; raises CheckFailed."""
     started = time.perf_counter()
     app = _qapplication()
-    from PySide6.QtCore import QEventLoop, QTimer
-
+    qt_core = _qt("QtCore")
     from terminal.engine import Terminal
 
     # by name: ui/ is type-checked on its own terms, not as part of the headless packages
@@ -189,9 +190,9 @@ def check_window(work: Path) -> str:
     terminal_app = ui_app.TerminalApp(lambda: Terminal.open(data), source_factory=None, kiosk=False,
                                       sounds=ui_sounds.Sounds(enabled=False), sync=False,
                                       reports_dir=work / "reports")
-    loop = QEventLoop()
+    loop = qt_core.QEventLoop()
     terminal_app.ready.connect(loop.quit)
-    timer = QTimer()
+    timer = qt_core.QTimer()
     timer.setSingleShot(True)
     timer.timeout.connect(loop.quit)
     timer.start(WINDOW_TIMEOUT_MS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -157,3 +159,74 @@ def test_built_app_leaves_the_server_and_test_tools_out(built_app: Path) -> None
     if sys.platform.startswith("linux"):
         assert (internal / "libzbar.so.0").is_file()
         assert not (internal / "libgtk-3.so.0").exists()
+
+
+# ---------------------------------------------------------------- server deployment files
+
+
+def _server_default_body_limit() -> int:
+    from server.settings import ServerSettings
+
+    return ServerSettings().max_body_bytes
+
+
+def test_nginx_body_limit_matches_the_server() -> None:
+    conf = (ROOT / "packaging" / "nginx" / "ennichi.conf").read_text(encoding="utf-8")
+    sizes = re.findall(r"^\s*client_max_body_size\s+(\d+)([kKmM]?);", conf, flags=re.MULTILINE)
+    assert sizes, "client_max_body_size missing"
+    factor = {"": 1, "k": 1024, "m": 1024 * 1024}
+    assert {int(n) * factor[unit.lower()] for n, unit in sizes} == {_server_default_body_limit()}
+    env = (ROOT / "packaging" / "systemd" / "ennichi-server.env").read_text(encoding="utf-8")
+    assert f"ENNICHI_MAX_BODY_BYTES={_server_default_body_limit()}" in env.splitlines()
+    assert re.search(r"^\s*server 127\.0\.0\.1:8000\b", conf, flags=re.MULTILINE)
+    assert "return 301 https://$host$request_uri;" in conf
+
+
+def test_systemd_unit_runs_commands_that_exist() -> None:
+    unit = (ROOT / "packaging" / "systemd" / "ennichi-server.service").read_text(encoding="utf-8")
+    commands = re.findall(r"^Exec\w+=\S*/ennichi (.+)$", unit, flags=re.MULTILINE)
+    assert "server run" in [c.strip() for c in commands]
+    for command in commands:
+        proc = subprocess.run([sys.executable, "-m", "terminal.cli", *command.split(), "--help"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, f"ennichi {command} --help: {proc.stderr}"
+    for option in ("User=ennichi", "Restart=on-failure", "ProtectSystem=strict", "ReadWritePaths=/var/lib/ennichi",
+                   "NoNewPrivileges=yes", "PrivateTmp=yes", "EnvironmentFile=/etc/ennichi/server.env"):
+        assert option in unit.splitlines(), option
+
+
+def test_systemd_template_runs_one_process_per_port() -> None:
+    unit = (ROOT / "packaging" / "systemd" / "ennichi-server@.service").read_text(encoding="utf-8").splitlines()
+    assert "ExecStart=/opt/ennichi/bin/ennichi server run --port %i" in unit
+    assert not [line for line in unit if line.startswith("ExecStartPre=")]  # one upgrade, not one per instance
+    single = (ROOT / "packaging" / "systemd" / "ennichi-server.service").read_text(encoding="utf-8").splitlines()
+    hardening = {line for line in single if line.startswith(("Protect", "Private", "Restrict", "NoNew", "ReadWrite"))}
+    assert hardening <= set(unit)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.parametrize("unit", ["ennichi-server.service", "ennichi-server@8001.service"])
+def test_systemd_unit_verifies(unit: str, tmp_path: Path) -> None:
+    source = ROOT / "packaging" / "systemd" / ("ennichi-server@.service" if "@" in unit else unit)
+    (tmp_path / unit).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    proc = subprocess.run(["systemd-analyze", "verify", str(tmp_path / unit)],
+                          capture_output=True, text=True, timeout=60)
+    problems = [line for line in proc.stderr.splitlines() if "is not executable" not in line and line.strip()]
+    assert not problems, problems
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_nginx_config_is_valid(tmp_path: Path) -> None:
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "k.pem"),
+                    "-out", str(tmp_path / "c.pem"), "-days", "1", "-subj", "/CN=ennichi.example.org"],
+                   check=True, capture_output=True, timeout=60)
+    site = (ROOT / "packaging" / "nginx" / "ennichi.conf").read_text(encoding="utf-8")
+    site = re.sub(r"/etc/letsencrypt/live/[^;]*/fullchain\.pem", str(tmp_path / "c.pem"), site)
+    site = re.sub(r"/etc/letsencrypt/live/[^;]*/privkey\.pem", str(tmp_path / "k.pem"), site)
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/")
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
+                                         f"events {{}}\nhttp {{ include {tmp_path}/site.conf; }}\n", encoding="utf-8")
+    proc = subprocess.run(["nginx", "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
