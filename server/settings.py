@@ -31,7 +31,8 @@ class ServerSettings:
     max_body_bytes: int = 2 * 1024 * 1024
     max_inflight: int = 64  # requests served at once before new ones wait
     admission_wait_ms: int = 100  # how long a request may wait for a slot before 503
-    pool_size: int = 8  # database connections kept open (PostgreSQL)
+    worker_threads: int = 8  # threads running request handlers (fewer threads, less GIL convoying)
+    pool_size: int = 8  # database connections kept open
     sqlite_synchronous: str = "FULL"  # money: FULL unless measured otherwise
     enroll_code_ttl_s: int = 86400
     log_level: str = "info"

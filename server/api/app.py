@@ -49,7 +49,7 @@ def create_app(settings: ServerSettings, *, clock: Clock = system_clock, db: Dat
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = max(40, settings.max_inflight)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, settings.worker_threads)
         try:
             yield
         finally:

@@ -40,7 +40,7 @@ class ApiProblem(Exception):
         self.extra = extra
 
 
-def _services(request: Request) -> Services:
+async def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -48,7 +48,7 @@ def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-def _db(services: ServicesDep) -> Database:
+async def _db(services: ServicesDep) -> Database:
     return services.db
 
 
@@ -72,7 +72,7 @@ def _caller(services: ServicesDep,
 CallerDep = Annotated[TerminalCaller | StaffCaller, Depends(_caller)]
 
 
-def _terminal(caller: CallerDep) -> TerminalCaller:
+async def _terminal(caller: CallerDep) -> TerminalCaller:
     if not isinstance(caller, TerminalCaller):
         raise ApiProblem(403, "this call is for enrolled terminals")
     return caller
