@@ -118,3 +118,67 @@ def mark_resolved(conn: Connection, anomaly_id: int, *, staff_id: int, now_ms: i
                         .values(resolved_at=now_ms, resolved_by=staff_id)).rowcount
     if not done:
         raise ValueError("this anomaly is already resolved or does not exist")
+
+
+def reset_pin(conn: Connection, staff_id: int, *, pin: str) -> None:
+    """Set a new PIN (terminals pull the new hash); raises StaffError."""
+    from server.staff import hash_secret, touch_staff
+
+    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+        raise StaffError("a PIN is 4 to 12 digits")
+    if not conn.execute(update(t.staff).where(t.staff.c.id == staff_id).values(pin_hash=hash_secret(pin))).rowcount:
+        raise StaffError(f"unknown staff {staff_id}")
+    touch_staff(conn, [staff_id])
+
+
+def set_staff_active(conn: Connection, staff_id: int, *, active: bool) -> None:
+    """Deactivate (or reactivate) a person everywhere; raises StaffError."""
+    from server.staff import touch_staff
+
+    if not conn.execute(update(t.staff).where(t.staff.c.id == staff_id).values(active=active)).rowcount:
+        raise StaffError(f"unknown staff {staff_id}")
+    touch_staff(conn, [staff_id])
+
+
+def set_role_permissions(conn: Connection, role: str, permissions: list[str]) -> None:
+    """Create a role or replace its permissions; holders are re-sent to terminals. Raises StaffError."""
+    import json
+
+    from sqlalchemy import insert, select
+
+    from server.staff import touch_staff
+    from sync.permissions import Permission
+
+    role = role.strip().lower()
+    if not role or len(role) > 40 or not all(c.isalnum() or c in "-_" for c in role):
+        raise StaffError("a role name is letters, digits, - and _")
+    perms = sorted({Permission(p).value for p in permissions})
+    encoded = json.dumps(perms)
+    if not conn.execute(update(t.roles).where(t.roles.c.name == role).values(permissions=encoded)).rowcount:
+        conn.execute(insert(t.roles).values(name=role, permissions=encoded))
+    holders = conn.execute(select(t.staff_roles.c.staff_id).where(t.staff_roles.c.role == role)).scalars()
+    touch_staff(conn, list(holders))
+
+
+def remove_assignment(conn: Connection, staff_id: int, assignment_id: int) -> None:
+    """Take one role assignment away; raises StaffError."""
+    from sqlalchemy import delete
+
+    from server.staff import touch_staff
+
+    sr = t.staff_roles
+    if not conn.execute(delete(sr).where(sr.c.id == assignment_id, sr.c.staff_id == staff_id)).rowcount:
+        raise StaffError("unknown role assignment")
+    touch_staff(conn, [staff_id])
+
+
+def remove_override(conn: Connection, staff_id: int, override_id: int) -> None:
+    """Withdraw one grant or denial; raises StaffError."""
+    from sqlalchemy import delete
+
+    from server.staff import touch_staff
+
+    so = t.staff_overrides
+    if not conn.execute(delete(so).where(so.c.id == override_id, so.c.staff_id == staff_id)).rowcount:
+        raise StaffError("unknown override")
+    touch_staff(conn, [staff_id])

@@ -293,3 +293,49 @@ def audit_entries(conn: Connection, *, actor: str = "", action: str = "", limit:
     if limit is not None:
         query = query.limit(limit)
     return list(conn.execute(query))
+
+
+# ---------------------------------------------------------------- staff and roles
+
+
+def staff_list(conn: Connection) -> list[Any]:
+    """Every staff member (not the customers' linked rows without roles... all rows), by name."""
+    s = t.staff
+    return list(conn.execute(select(s.c.id, s.c.name, s.c.login, s.c.active, s.c.created_at).order_by(s.c.name)))
+
+
+def staff_member(conn: Connection, staff_id: int) -> Any:
+    """One staff row without its secrets, or None."""
+    s = t.staff
+    return conn.execute(select(s.c.id, s.c.name, s.c.login, s.c.active, s.c.badge_not_before, s.c.created_at)
+                        .where(s.c.id == staff_id)).first()
+
+
+def role_assignments(conn: Connection, staff_ids: list[int] | None = None) -> list[Any]:
+    """Role assignment rows (with their ids, for removal)."""
+    sr = t.staff_roles
+    query = select(sr).order_by(sr.c.staff_id, sr.c.id)
+    if staff_ids is not None:
+        query = query.where(sr.c.staff_id.in_(staff_ids))
+    return list(conn.execute(query))
+
+
+def overrides_of(conn: Connection, staff_id: int) -> list[Any]:
+    """Override rows of one person (with their ids, for removal)."""
+    so = t.staff_overrides
+    return list(conn.execute(select(so).where(so.c.staff_id == staff_id).order_by(so.c.id)))
+
+
+def roles(conn: Connection) -> list[tuple[str, list[str]]]:
+    """Every role with its permission values."""
+    return [(r.name, json.loads(r.permissions)) for r in conn.execute(select(t.roles).order_by(t.roles.c.name))]
+
+
+def gate_counts(conn: Connection, *, since_ms: int) -> dict[int, dict[str, int]]:
+    """Entries and exits per gate since ``since_ms``."""
+    c = t.checkins
+    out: dict[int, dict[str, int]] = {}
+    for gate_id, direction, n in conn.execute(select(c.c.gate_id, c.c.direction, func.count())
+                                              .where(c.c.created_at >= since_ms).group_by(c.c.gate_id, c.c.direction)):
+        out.setdefault(int(gate_id), {"in": 0, "out": 0})[direction] = int(n)
+    return out

@@ -1,0 +1,219 @@
+"""Staff (create, badges, PIN reset) and roles (permissions, assignments per stall or gate, grants and denials)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection
+
+from server.staff import StaffError, add_override, create_staff, grant_role
+from server.web import actions, queries
+from server.web.access import Admin
+from server.web.deps import PageDep, Refused, database, require, services
+from server.web.forms import checkbox
+from server.web.qr import qr_svg
+from server.web.render import PageContext, page
+from sync.ids import format_short_id
+from sync.permissions import Permission, Scope, ScopeKind
+from sync.tokens import StaffBadge, encode_token
+
+router = APIRouter()
+STAFF, ROLES = Permission.STAFF_MANAGE, Permission.ROLES_MANAGE
+BADGE_TTL_S = 4 * 86400
+
+
+def parse_scope(text: str) -> Scope:
+    """``event``, ``stall:3`` or ``gate:2``; raises StaffError."""
+    kind, _, ref = text.partition(":")
+    try:
+        scope_kind = ScopeKind(kind)
+        return Scope() if scope_kind is ScopeKind.EVENT else Scope(scope_kind, int(ref))
+    except ValueError as exc:
+        raise StaffError(f"unknown scope {text!r}") from exc
+
+
+def _expiry(ctx: PageContext, text: str) -> int | None:
+    """A ``datetime-local`` value in the event's zone to Unix seconds; blank is None."""
+    if not text.strip():
+        return None
+    try:
+        return int(dt.datetime.fromisoformat(text.strip()).replace(tzinfo=ctx.tz).timestamp())
+    except ValueError as exc:
+        raise StaffError("the expiry is not a date and time") from exc
+
+
+def _scopes(conn: Connection) -> list[tuple[str, str]]:
+    out = [("event", "")]
+    out += [(f"stall:{sid}", name) for sid, name in queries.stall_names(conn).items()]
+    out += [(f"gate:{g.id}", g.name) for g in queries.gates(conn)]
+    return out
+
+
+@router.get("/admin/staff")
+def staff_page(request: Request, ctx: PageDep, admin: Admin = require(STAFF)) -> Response:
+    """Everyone with their roles; create a person."""
+    with database(request).read() as conn:
+        people = queries.staff_list(conn)
+        assignments = queries.role_assignments(conn)
+        roles = queries.roles(conn)
+        scopes = _scopes(conn)
+    by_person: dict[int, list[object]] = {}
+    for a in assignments:
+        by_person.setdefault(int(a.staff_id), []).append(a)
+    return page(request, "staff.html", ctx, active="staff", people=people, by_person=by_person, roles=roles,
+                scopes=dict(scopes), scope_items=scopes, can_roles=admin.can(ROLES))
+
+
+@router.post("/admin/staff")
+def staff_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_length=100)],
+                 pin: Annotated[str, Form(max_length=12)], role: Annotated[str, Form(max_length=40)] = "",
+                 scope: Annotated[str, Form(max_length=20)] = "event", login: Annotated[str, Form(max_length=100)] = "",
+                 password: Annotated[str, Form(max_length=200)] = "", admin: Admin = require(STAFF)) -> Response:
+    """Create a person; a login and password make them a dashboard user; a role needs roles.manage."""
+    if (role or login) and not admin.can(ROLES, Scope()):
+        raise Refused(ROLES.value)
+
+    def run(conn: Connection, now: int) -> dict[str, object]:
+        if not name.strip():
+            raise StaffError("a person needs a name")
+        if login and len(password) < 10:
+            raise StaffError("a dashboard password has at least 10 characters")
+        sid = create_staff(conn, name=name.strip(), pin=pin.strip(), now_ms=now,
+                           login=login.strip().lower() or None, password=password or None)
+        if role:
+            grant_role(conn, sid, role, scope=parse_scope(scope))
+        return {"staff_id": sid, "role": role, "scope": scope, "login": login.strip().lower()}
+
+    return actions.perform(request, ctx, admin, "staff.create", run, back="/admin/staff", done="saved",
+                           name=name.strip())
+
+
+@router.get("/admin/staff/badges")
+def badges(request: Request, ctx: PageDep, ids: str = "", admin: Admin = require(STAFF)) -> Response:
+    """A printable sheet of staff badges (each a signed ES1: QR); ``ids`` comma-separated, empty for all."""
+    svc = services(request)
+    now_s = ctx.now_ms // 1000
+    wanted = {int(i) for i in ids.split(",") if i.strip().isdigit()}
+    with database(request).read() as conn:
+        people = [p for p in queries.staff_list(conn) if p.active and (not wanted or int(p.id) in wanted)]
+        issuer = svc.issuer.active(conn)
+        assignments = queries.role_assignments(conn, [int(p.id) for p in people])
+    roles: dict[int, list[str]] = {}
+    for a in assignments:
+        roles.setdefault(int(a.staff_id), []).append(a.role)
+    cards = [{"id": int(p.id), "name": p.name, "code": format_short_id(int(p.id)), "roles": roles.get(int(p.id), []),
+              "qr": qr_svg(encode_token(StaffBadge(int(p.id), now_s, now_s + BADGE_TTL_S), issuer), scale=5)}
+             for p in people]
+    return page(request, "badges.html", ctx, active="staff", cards=cards,
+                expires_ms=(now_s + BADGE_TTL_S) * 1000)
+
+
+@router.get("/admin/staff/{staff_id}")
+def person_page(request: Request, ctx: PageDep, staff_id: int, admin: Admin = require(STAFF)) -> Response:
+    """One person: roles per scope, grants and denials, PIN reset."""
+    with database(request).read() as conn:
+        person = queries.staff_member(conn, staff_id)
+        if person is None:
+            raise Refused("unknown staff")
+        assignments = queries.role_assignments(conn, [staff_id])
+        overrides = queries.overrides_of(conn, staff_id)
+        roles = queries.roles(conn)
+        scopes = _scopes(conn)
+    return page(request, "person.html", ctx, active="staff", p=person, assignments=assignments, overrides=overrides,
+                roles=roles, scopes=dict(scopes), scope_items=scopes, permissions=[p.value for p in Permission],
+                can_roles=admin.can(ROLES, Scope()), now_s=ctx.now_ms // 1000)
+
+
+@router.post("/admin/staff/{staff_id}/pin")
+def person_pin(request: Request, ctx: PageDep, staff_id: int, pin: Annotated[str, Form(max_length=12)],
+               admin: Admin = require(STAFF)) -> Response:
+    """Reset a PIN (a forgotten one at the stall)."""
+    return actions.perform(request, ctx, admin, "staff.pin_reset",
+                           lambda conn, now: actions.reset_pin(conn, staff_id, pin=pin.strip()),
+                           back=f"/admin/staff/{staff_id}", done="saved", staff_id=staff_id)
+
+
+@router.post("/admin/staff/{staff_id}/active")
+def person_active(request: Request, ctx: PageDep, staff_id: int, active: Annotated[str | None, Form()] = None,
+                  admin: Admin = require(STAFF)) -> Response:
+    """Deactivate or reactivate a person."""
+    flag = checkbox(active)
+    return actions.perform(request, ctx, admin, "staff.active",
+                           lambda conn, now: actions.set_staff_active(conn, staff_id, active=flag),
+                           back=f"/admin/staff/{staff_id}", done="saved", staff_id=staff_id, active=flag)
+
+
+def _roles_admin(admin: Admin) -> None:
+    if not admin.can(ROLES, Scope()):
+        raise Refused(ROLES.value)
+
+
+@router.post("/admin/staff/{staff_id}/roles")
+def person_grant_role(request: Request, ctx: PageDep, staff_id: int, role: Annotated[str, Form(max_length=40)],
+                      scope: Annotated[str, Form(max_length=20)] = "event", admin: Admin = require(STAFF)) -> Response:
+    """Give a role for the event, one stall or one gate."""
+    _roles_admin(admin)
+    return actions.perform(request, ctx, admin, "staff.role_grant",
+                           lambda conn, now: grant_role(conn, staff_id, role, scope=parse_scope(scope)),
+                           back=f"/admin/staff/{staff_id}", done="saved", staff_id=staff_id, role=role, scope=scope)
+
+
+@router.post("/admin/staff/{staff_id}/roles/{assignment_id}/remove")
+def person_remove_role(request: Request, ctx: PageDep, staff_id: int, assignment_id: int,
+                       admin: Admin = require(STAFF)) -> Response:
+    """Take a role assignment away."""
+    _roles_admin(admin)
+    return actions.perform(request, ctx, admin, "staff.role_remove",
+                           lambda conn, now: actions.remove_assignment(conn, staff_id, assignment_id),
+                           back=f"/admin/staff/{staff_id}", done="saved", staff_id=staff_id,
+                           assignment_id=assignment_id)
+
+
+@router.post("/admin/staff/{staff_id}/overrides")
+def person_override(request: Request, ctx: PageDep, staff_id: int, permission: Annotated[str, Form(max_length=40)],
+                    allow: Annotated[str, Form(max_length=5)], scope: Annotated[str, Form(max_length=20)] = "event",
+                    expires: Annotated[str, Form(max_length=30)] = "", admin: Admin = require(STAFF)) -> Response:
+    """Grant or deny one permission to this person, optionally until a time."""
+    _roles_admin(admin)
+
+    def run(conn: Connection, now: int) -> dict[str, object]:
+        until = _expiry(ctx, expires)
+        add_override(conn, staff_id, Permission(permission), allow=allow == "1", scope=parse_scope(scope),
+                     expires_at=until)
+        return {"expires_at": until}
+
+    return actions.perform(request, ctx, admin, "staff.override", run, back=f"/admin/staff/{staff_id}", done="saved",
+                           staff_id=staff_id, permission=permission, allow=allow == "1", scope=scope)
+
+
+@router.post("/admin/staff/{staff_id}/overrides/{override_id}/remove")
+def person_remove_override(request: Request, ctx: PageDep, staff_id: int, override_id: int,
+                           admin: Admin = require(STAFF)) -> Response:
+    """Withdraw a grant or denial."""
+    _roles_admin(admin)
+    return actions.perform(request, ctx, admin, "staff.override_remove",
+                           lambda conn, now: actions.remove_override(conn, staff_id, override_id),
+                           back=f"/admin/staff/{staff_id}", done="saved", staff_id=staff_id, override_id=override_id)
+
+
+@router.get("/admin/roles")
+def roles_page(request: Request, ctx: PageDep, admin: Admin = require(ROLES)) -> Response:
+    """Roles as sets of permissions."""
+    with database(request).read() as conn:
+        roles = queries.roles(conn)
+    return page(request, "roles.html", ctx, active="roles", roles=roles, permissions=[p.value for p in Permission],
+                editable=admin.can(ROLES, Scope()))
+
+
+@router.post("/admin/roles")
+def role_save(request: Request, ctx: PageDep, role: Annotated[str, Form(max_length=40)],
+              permission: Annotated[list[str] | None, Form()] = None, admin: Admin = require(ROLES)) -> Response:
+    """Create a role or replace its permissions (every check box of the row)."""
+    _roles_admin(admin)
+    chosen = list(permission or [])
+    return actions.perform(request, ctx, admin, "role.save",
+                           lambda conn, now: actions.set_role_permissions(conn, role, chosen),
+                           back="/admin/roles", done="saved", role=role, permissions=sorted(chosen))
