@@ -117,6 +117,7 @@ def built_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     app = dist / APP
     assert (app / f"{APP}{EXE_SUFFIX}").is_file()
     yield app
+    shutil.rmtree(dist, ignore_errors=True)  # ~370 MB; pytest keeps the last three runs' temp folders
 
 
 @pytest.mark.slow
