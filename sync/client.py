@@ -3,7 +3,8 @@
 Every httpx or decoding error is turned into the project's own errors at this
 boundary (``sync.errors``); callers never see a raw library error:
 
-    httpx.TimeoutException, httpx.TransportError  → SyncUnavailable
+    httpx.TimeoutException, httpx.TransportError  → SyncUnavailable (``maybe_delivered`` False
+                                                    when it surely never reached the server)
     HTTP 5xx, 429 (Retry-After honoured)          → SyncUnavailable
     HTTP 401 → Unauthorized   403 → Forbidden   409 → Conflict   other 4xx → ApiError
     a 2xx body that is not the expected schema    → ApiError
@@ -123,10 +124,12 @@ class SyncClient:
                 response = self._http.request(method, path, json=json)
             else:
                 response = self._http.request(method, path, json=json, timeout=timeout)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # never sent
+            raise SyncUnavailable(f"cannot reach the server ({type(exc).__name__})", maybe_delivered=False) from exc
         except httpx.TimeoutException as exc:
             raise SyncUnavailable(f"the server did not answer in time ({type(exc).__name__})") from exc
-        except httpx.HTTPError as exc:  # connect refused, reset, protocol errors, ...
-            raise SyncUnavailable(f"cannot reach the server ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:  # reset, protocol errors, ...: it may have been applied
+            raise SyncUnavailable(f"the connection failed ({type(exc).__name__})") from exc
         status = response.status_code
         if status < 300:
             return response
@@ -139,7 +142,7 @@ class SyncClient:
             raise Conflict(status, message)
         if status >= 500 or status in (408, 429):
             raise SyncUnavailable(f"server busy or failing: HTTP {status} {message}",
-                                  retry_after=_retry_after(response))
+                                  retry_after=_retry_after(response), maybe_delivered=status not in (429, 503))
         raise ApiError(status, message)
 
 

@@ -98,6 +98,9 @@ class Conflict(ApiError):
 class SyncUnavailable(SyncError):
     """The server could not be reached or did not answer in time; try again later."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, maybe_delivered: bool = True) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # False only when the request certainly never reached the server (refused, busy answer);
+        # True when it may have been applied and only the answer was lost (timeout, reset).
+        self.maybe_delivered = maybe_delivered

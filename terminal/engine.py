@@ -56,6 +56,7 @@ class Terminal:
         self._client: SyncClient | None = None
         self._service: SyncService | None = None
         self._service_store: Store | None = None
+        self._recovered = False
 
     @classmethod
     def open(cls, data_dir: Path | str, *, clock: Clock | None = None,
@@ -64,7 +65,10 @@ class Terminal:
         path = Path(data_dir)
         path.mkdir(parents=True, exist_ok=True)
         os.chmod(path, 0o700)
-        return cls(path, Store(path / DB_NAME), clock=clock or SystemClock(), transport=transport)
+        terminal = cls(path, Store(path / DB_NAME), clock=clock or SystemClock(), transport=transport)
+        with terminal._lock:
+            terminal._context()  # reverses online authorizations a crash left unanswered, before any sync
+        return terminal
 
     def close(self) -> None:
         """Stop syncing and close the database."""
@@ -164,9 +168,13 @@ class Terminal:
             self._key = load_private_key(self.data_dir / KEY_NAME)
         if self._client is None:
             self._client = SyncClient(creds.server_url, creds.api_token, transport=self.transport)
-        return Context(store=self.store, clock=self.clock, key=self._key, terminal=self.store.terminal_row()
-                       or creds.terminal, settings=self.store.event_settings(), keys=self.store.keyset(),
-                       client=self._client, on_record=self._record_written)
+        ctx = Context(store=self.store, clock=self.clock, key=self._key, terminal=self.store.terminal_row()
+                      or creds.terminal, settings=self.store.event_settings(), keys=self.store.keyset(),
+                      client=self._client, on_record=self._record_written)
+        if not self._recovered:  # online authorizations a crash left without an answer are reversed
+            sales.recover(ctx)
+            self._recovered = True
+        return ctx
 
     def _staff(self, ctx: Context) -> StaffRow | None:
         live = self.sessions.active(idle_logout_s=ctx.settings.staff_idle_logout_s)

@@ -113,7 +113,8 @@ CREATE TABLE ledger (                   -- every record this terminal made, sign
     ack_seq INTEGER,                   -- the wallet's seq right after this record, at the server
     ack_balance INTEGER,
     ack_at INTEGER,
-    ack_reason TEXT
+    ack_reason TEXT,
+    auto INTEGER NOT NULL DEFAULT 0 CHECK (auto IN (0, 1))  -- 1: an automatic reversal (void)
 ) STRICT;
 CREATE INDEX ledger_wallet ON ledger (wallet_id, kind);
 CREATE INDEX ledger_ref ON ledger (ref_id);
@@ -132,6 +133,15 @@ CREATE TABLE outbox (                   -- records not yet acknowledged by the s
     n INTEGER PRIMARY KEY AUTOINCREMENT,
     record_id TEXT NOT NULL UNIQUE REFERENCES ledger (id),
     attempts INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE pending_authorizations ( -- written before an online authorize, gone after its answer
+    id TEXT PRIMARY KEY,               -- the record id sent to the server
+    kind TEXT NOT NULL CHECK (kind IN ('sale', 'topup')),
+    body TEXT NOT NULL,
+    sig TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('sending', 'in_doubt'))  -- in_doubt: a top-up nobody can reverse
 ) STRICT;
 
 CREATE TABLE checkins (                 -- this gate's and other gates' check-ins, for pass-back

@@ -42,6 +42,7 @@ class ShiftReport:
     unsynced_count: int = 0
     unsynced_amount: int = 0
     refused_count: int = 0  # records the server refused (conflict/rejected): to investigate
+    reversals_count: int = 0  # online sales reversed because their answer never came (not in the totals)
     products: list[ProductTotal] = field(default_factory=list)
 
     @property
@@ -59,7 +60,9 @@ class ShiftReport:
 # Every query reads the window [since, until) for one staff member (or all when :staff is NULL).
 _TOTALS = ("SELECT l.kind, COUNT(*), COALESCE(SUM(l.amount), 0) FROM ledger l "
            "WHERE l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff) "
-           "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) GROUP BY l.kind")
+           "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) "
+           "AND l.auto = 0 AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.ref_id = l.id AND v.auto = 1) "
+           "GROUP BY l.kind")
 _TOPUP_BODIES = ("SELECT l.body FROM ledger l WHERE l.kind = 'topup' "
                  "AND l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
 _FLAGS = ("SELECT COALESCE(SUM(l.mode = 'offline' AND l.kind != 'checkin'), 0), "
@@ -72,7 +75,10 @@ _PRODUCTS = ("SELECT s.product_id, p.name, SUM(s.qty), SUM(s.qty * s.unit_price)
              "WHERE l.kind = 'sale' "
              "AND l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff) "
              "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) "
+             "AND l.auto = 0 AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.ref_id = l.id AND v.auto = 1) "
              "GROUP BY s.product_id ORDER BY s.product_id")
+_REVERSALS = ("SELECT COUNT(*) FROM ledger l WHERE l.auto = 1 "
+              "AND l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
 
 
 def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | None = None) -> ShiftReport:
@@ -82,6 +88,7 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
     totals = {str(kind): (int(count), int(amount)) for kind, count, amount in conn.execute(_TOTALS, params)}
     cash = sum(int(json.loads(body).get("cash_received", 0)) for (body,) in conn.execute(_TOPUP_BODIES, params))
     offline, refused = conn.execute(_FLAGS, params).fetchone()
+    (reversals,) = conn.execute(_REVERSALS, params).fetchone()
     unsynced_count, unsynced_amount = conn.execute(_UNSYNCED, params).fetchone()
     products = [ProductTotal(pid, name or ("free amount" if pid is None else f"#{pid}"), int(qty), int(amount))
                 for pid, name, qty, amount in conn.execute(_PRODUCTS, params)]
@@ -96,5 +103,5 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
         voids_count=total("void")[0], voids_amount=total("void")[1],
         topups_count=total("topup")[0], topups_amount=total("topup")[1],
         cash_received=cash, checkins_count=total("checkin")[0],
-        offline_count=int(offline), refused_count=int(refused),
+        offline_count=int(offline), refused_count=int(refused), reversals_count=int(reversals),
         unsynced_count=int(unsynced_count), unsynced_amount=int(unsynced_amount), products=products)

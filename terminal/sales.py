@@ -7,6 +7,7 @@ returns an approval, and the sync service is poked to push it soon.
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 from sync.errors import ApiError, SyncUnavailable, TokenError, Unauthorized
@@ -25,12 +26,12 @@ from sync.schemas import (
     VoidRecord,
 )
 from terminal.authorize import WalletView, best_statement, offline_decline, read_wallet, token_decline
-from terminal.context import Context, RecordModel
+from terminal.context import Context
 from terminal.decisions import Cart, Decision, DeclineReason, Mode
 from terminal.sessions import staff_allowed
 from terminal.store import LedgerRow
 
-__all__ = ["refund", "sell", "topup", "void"]
+__all__ = ["recover", "refund", "reverse", "sell", "topup", "void"]
 
 Lines = list[tuple[int | None, int, int]]
 
@@ -120,11 +121,16 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
     if view.token is not None:
         limit = min(limit, view.token.offline_limit)
     params: dict[str, object] = {"available": available, "statement_seq": best.seq, "source": best.source}
+    row = ctx.sign(record, mode="offline")
+    in_doubt = False
     if amount > ctx.settings.floor_limit:
-        online = _online(ctx, record, priced, wallet_id=wallet_id, params=params)
+        online = _online(ctx, row, priced, wallet_id=wallet_id, params=params)
         if online is not None:
             return online
+        in_doubt = ctx.store.has_pending_authorization(row.id)  # it may be booked: reverse unless approved here
         if ctx.settings.offline_fallback is OfflineFallback.DECLINE:
+            if in_doubt:
+                reverse(ctx, json.loads(row.body), row.sig, why="no answer in time")
             return Decision(False, DeclineReason.SERVER_UNREACHABLE, wallet_id=wallet_id, amount=amount,
                             params=params)
         params["server_unreachable"] = True
@@ -134,44 +140,91 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
         unsynced_offline_total=unsynced_offline, settings=ctx.settings, now_ms=ctx.clock.now_ms(),
         last_sync_ms=ctx.last_sync_or_enrollment_ms())
     if reason is not None:
+        if in_doubt:
+            reverse(ctx, json.loads(row.body), row.sig, why="no answer in time; declined offline")
         return Decision(False, reason, wallet_id=wallet_id, amount=amount, params=params)
-    row = ctx.sign(record, mode="offline")
-    _commit(ctx, row, lines=priced)
+    _commit(ctx, row, lines=priced)  # the same signed body: a push finds it booked ("duplicate") or books it
     return Decision(True, None, record_id=row.id, amount=amount, wallet_id=wallet_id,
                     balance_after=available - amount, mode="offline", params=params)
 
 
-def _online(ctx: Context, record: RecordModel, lines: Lines, *, wallet_id: int,
+def _online(ctx: Context, row: LedgerRow, lines: Lines, *, wallet_id: int,
             params: dict[str, object]) -> Decision | None:
-    """Ask the server; returns its decision, or None when it could not be reached in time."""
-    kind = record.kind
-    amount = getattr(record, "amount", 0)
+    """Ask the server about a signed record; returns its decision, or None when there was no answer in time.
+
+    The record is noted as a pending authorization before it is sent.  On None
+    the note stays: the caller either books the record offline or reverses it
+    (``reverse``), because the server may have booked it and lost the answer.
+    """
+    kind = row.kind
+    amount = row.amount
     if ctx.client is None:
         return None
-    row = ctx.sign(record, mode="online")
+    ctx.store.begin_authorization(row)
     try:
         resp = ctx.client.authorize(row.signed(), timeout_s=ctx.settings.authorize_timeout_ms / 1000)
     except SyncUnavailable as exc:
         params["error"] = str(exc)
+        if not exc.maybe_delivered:
+            ctx.store.drop_authorization(row.id)
         return None
     except Unauthorized as exc:
+        ctx.store.drop_authorization(row.id)
         ctx.store.wipe_personal_data(now_ms=ctx.clock.now_ms(), why=f"authorize: {exc.message}")
         return _decline(DeclineReason.TERMINAL_REVOKED, kind)
     except ApiError as exc:
+        ctx.store.drop_authorization(row.id)
         return Decision(False, DeclineReason.SERVER_DECLINED, kind=kind, wallet_id=wallet_id, amount=amount,
                         params={**params, "server_reason": exc.message, "status": exc.status})
     if not resp.approved:
+        ctx.store.drop_authorization(row.id)
         return Decision(False, DeclineReason.SERVER_DECLINED, kind=kind, wallet_id=wallet_id, amount=amount,
                         params={**params, "server_reason": resp.reason})
     ack = PushItemResult(id=row.id, status=ItemStatus.APPLIED, code=200, wallet_id=wallet_id,
                          balance=resp.balance, seq=resp.seq)
-    _commit(ctx, row, lines=lines, ack=ack)  # also queued: the push answers "duplicate"
+    _commit(ctx, row, lines=lines, ack=ack)  # settles the pending note; also queued: the push says "duplicate"
     balance = resp.balance
     if balance is not None and resp.seq is not None:  # minus what the server has not seen from us yet
         balance += ctx.store.wallet_pending(wallet_id, resp.seq).net
     mode: Mode = "online"
     return Decision(True, None, kind=kind, record_id=row.id, amount=amount, wallet_id=wallet_id,
                     balance_after=balance, mode=mode, params=params)
+
+
+def reverse(ctx: Context, body: dict[str, object], sig: str, *, why: str) -> str | None:
+    """Reverse an online authorization whose answer never came: push the sale and its automatic void.
+
+    The sale may or may not be booked at the server; pushing both (sale first)
+    leaves the wallet as if nothing happened either way, and both records are
+    kept in the local ledger.  Top-ups have no reversal record: they are kept
+    "in doubt" for an admin.  Returns the void's id, or None for a top-up.
+    """
+    record_id = str(body["id"])
+    if body.get("kind") != "sale":
+        ctx.store.mark_in_doubt(record_id)
+        ctx.store.log_security(now_ms=ctx.clock.now_ms(), event="topup_in_doubt", reason=why, detail=record_id)
+        return None
+    sale = LedgerRow.from_signed(dict(body), sig, mode="online")
+    raw_lines = body.get("lines")
+    lines: Lines = [(ln["product_id"], ln["qty"], ln["unit_price"]) for ln in raw_lines] \
+        if isinstance(raw_lines, list) else []
+    void = VoidRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=sale.staff_id,
+                      created_at=ctx.clock.now_ms(), stall_id=sale.stall_id or 1, wallet_id=sale.wallet_id or 0,
+                      amount=sale.amount, ref_id=UUID(record_id), reason=f"automatic reversal: {why}"[:200])
+    void_row = ctx.sign(void, mode="online")
+    with ctx.store.write():  # one transaction: the sale, its void, both outbox rows, the note settled
+        ctx.store.add_record(sale, lines=lines)
+        ctx.store.add_record(void_row, auto=True)
+    ctx.on_record()
+    return void_row.id
+
+
+def recover(ctx: Context) -> int:
+    """Reverse the online authorizations a crash left unanswered; returns how many."""
+    pending = ctx.store.pending_authorizations("sending")
+    for _record_id, _kind, body, sig in pending:
+        reverse(ctx, json.loads(body), sig, why="the terminal stopped before the answer")
+    return len(pending)
 
 
 def _original(ctx: Context, ref: str, kind: str) -> LedgerRow | Decision:
@@ -256,8 +309,12 @@ def topup(ctx: Context, staff: StaffRow, wallet_text: str, amount: int, *,
                          created_at=ctx.clock.now_ms(), wallet_id=view.wallet_id, amount=amount,
                          cash_received=cash)
     params: dict[str, object] = {"change": cash - amount}
-    decision = _online(ctx, record, [], wallet_id=view.wallet_id, params=params)
+    row = ctx.sign(record, mode="online")
+    decision = _online(ctx, row, [], wallet_id=view.wallet_id, params=params)
     if decision is None:
+        if ctx.store.has_pending_authorization(row.id):
+            reverse(ctx, json.loads(row.body), row.sig, why="no answer in time")
+            params["in_doubt"] = True
         return Decision(False, DeclineReason.SERVER_UNREACHABLE, kind="topup", wallet_id=view.wallet_id,
                         amount=amount, params=params)
     return decision

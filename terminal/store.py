@@ -399,9 +399,13 @@ class Store:
     # ------------------------------------------------------------ ledger and outbox
 
     def add_record(self, row: LedgerRow, *, lines: Sequence[tuple[int | None, int, int]] = (),
-                   ack: PushItemResult | None = None) -> None:
-        """Write a record, its sale lines and its outbox entry in one durable transaction."""
+                   ack: PushItemResult | None = None, auto: bool = False) -> None:
+        """Write a record, its sale lines and its outbox entry in one durable transaction.
+
+        A pending online authorization with the same id is settled in the same transaction.
+        """
         with self.write() as conn:
+            conn.execute("DELETE FROM pending_authorizations WHERE id = ?", (row.id,))
             conn.execute(
                 _INSERT_LEDGER,
                 (row.id, row.kind, row.mode, row.staff_id, row.wallet_id, row.stall_id, row.gate_id,
@@ -412,6 +416,8 @@ class Store:
                              "VALUES (?, ?, ?, ?, ?)",
                              [(row.id, i, p, q, u) for i, (p, q, u) in enumerate(lines)])
             conn.execute("INSERT INTO outbox (record_id) VALUES (?)", (row.id,))
+            if auto:
+                conn.execute("UPDATE ledger SET auto = 1 WHERE id = ?", (row.id,))
             if row.kind == "checkin" and row.ticket_id is not None and row.gate_id is not None:
                 body = json.loads(row.body)
                 conn.execute("INSERT INTO checkins (id, ticket_id, gate_id, terminal_id, direction, created_at) "
@@ -424,6 +430,36 @@ class Store:
         conn.execute("INSERT INTO statements (wallet_id, balance, seq, blocked) VALUES (?, ?, ?, 0) "
                      "ON CONFLICT (wallet_id) DO UPDATE SET balance = excluded.balance, seq = excluded.seq "
                      "WHERE excluded.seq > statements.seq", (wallet_id, balance, seq))
+
+    def begin_authorization(self, row: LedgerRow) -> None:
+        """Durably note an online authorization about to be sent (so a crash can be reversed)."""
+        with self.write() as conn:
+            conn.execute("INSERT INTO pending_authorizations (id, kind, body, sig, created_at, state) "
+                         "VALUES (?, ?, ?, ?, ?, 'sending')", (row.id, row.kind, row.body, row.sig, row.created_at))
+
+    def drop_authorization(self, record_id: str) -> None:
+        """Forget a pending authorization the server surely did not book (declined, refused, never sent)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM pending_authorizations WHERE id = ?", (record_id,))
+
+    def pending_authorizations(self, state: str = "sending") -> list[tuple[str, str, str, str]]:
+        """Return (id, kind, body, sig) of pending online authorizations in ``state``."""
+        rows = self.conn.execute("SELECT id, kind, body, sig FROM pending_authorizations WHERE state = ? "
+                                 "ORDER BY created_at", (state,)).fetchall()
+        return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
+
+    def has_pending_authorization(self, record_id: str) -> bool:
+        """True while an online authorization of this record has no settled outcome."""
+        return self._one("SELECT 1 FROM pending_authorizations WHERE id = ?", (record_id,)) is not None
+
+    def in_doubt_count(self) -> int:
+        """Return how many top-ups wait for an admin to resolve."""
+        return int(self._scalar("SELECT COUNT(*) FROM pending_authorizations WHERE state = 'in_doubt'"))
+
+    def mark_in_doubt(self, record_id: str) -> None:
+        """Keep a pending top-up for an admin to resolve (there is no automatic top-up reversal)."""
+        with self.write() as conn:
+            conn.execute("UPDATE pending_authorizations SET state = 'in_doubt' WHERE id = ?", (record_id,))
 
     def record(self, record_id: str) -> LedgerRow | None:
         """Return one record of the local ledger."""

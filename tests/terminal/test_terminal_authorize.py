@@ -318,3 +318,58 @@ def test_token_balance_field_is_signed(env: Env, term: Terminal) -> None:
     text = encode_token(token, env.issuer)
     tampered = text[:-3] + ("AAA" if text[-3:] != "AAA" else "BBB")
     assert sell(env, 100, tampered).reason in (R.FORGED, R.DAMAGED)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------ unanswered online authorizations
+
+
+def test_a_timeout_with_decline_fallback_reverses_the_sale(env: Env) -> None:
+    def stall(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    env.transport = httpx.MockTransport(stall)
+    env.settings = EventSettings(floor_limit=100, offline_fallback=OfflineFallback.DECLINE,
+                                 staff_idle_logout_s=86400)
+    term = env.seed(statements=[StatementRow(wallet_id=W, balance=5000, seq=10)])
+    env.login()
+    decision = sell(env, 500, env.wallet(W, 5000, 10))
+    assert decision.reason is R.SERVER_UNREACHABLE  # type: ignore[attr-defined]
+    sale, void = sorted(term.recent(), key=lambda r: r.kind)
+    assert (sale.kind, void.kind, void.ref_id, void.amount) == ("sale", "void", sale.id, 500)
+    assert [r.id for r in term.store.outbox_batch(10)] == [sale.id, void.id]  # the sale first
+    assert sell(env, 100, env.wallet(W, 5000, 10)).params["available"] == 5000  # type: ignore[attr-defined]
+    report = term.shift_report(whole_terminal=True)
+    assert (report.sales_count, report.sales_amount, report.voids_count) == (1, 100, 0)  # the 100 only
+    assert report.reversals_count == 1
+
+
+def test_a_refused_connection_needs_no_reversal(env: Env) -> None:
+    env.settings = EventSettings(floor_limit=100, offline_fallback=OfflineFallback.DECLINE,
+                                 staff_idle_logout_s=86400)
+    term = env.seed(statements=[StatementRow(wallet_id=W, balance=5000, seq=10)])
+    env.login()
+    assert sell(env, 500, env.wallet(W, 5000, 10)).reason is R.SERVER_UNREACHABLE  # type: ignore[attr-defined]
+    assert term.recent() == [] and term.store.pending_authorizations() == []
+
+
+def test_a_crash_during_authorize_is_reversed_on_restart(env: Env) -> None:
+    from sync.ids import new_record_id
+    from sync.schemas import SaleRecord
+    from terminal.store import LedgerRow
+
+    term = env.seed(statements=[StatementRow(wallet_id=W, balance=5000, seq=10)])
+    record = SaleRecord(id=new_record_id(), terminal_id=env.terminal_id, staff_id=CASHIER,
+                        created_at=env.clock.now_ms(), stall_id=STALL_ID, wallet_id=W, amount=1500, lines=[],
+                        token_seq=10)
+    from sync.keys import load_private_key
+    from sync.records import sign_record
+    from terminal.engine import KEY_NAME
+
+    body = record.model_dump(mode="json")
+    row = LedgerRow.from_signed(body, sign_record(body, load_private_key(term.data_dir / KEY_NAME)), mode="online")
+    term.store.begin_authorization(row)  # ... and the process dies here
+    term.close()
+    reopened = env.open()
+    kinds = sorted(r.kind for r in reopened.recent())
+    assert kinds == ["sale", "void"] and reopened.store.pending_authorizations() == []
+    assert reopened.status().unsynced_count == 2

@@ -134,3 +134,23 @@ def test_a_revoked_terminal_stops_and_wipes_personal_data(live: Live, tmp_path: 
     assert term.login(live.seed.badge(live.cashier), PIN).reason == "terminal_revoked"
     assert any(e["event"] == "terminal_revoked" for e in term.store.security_events())
     term.close()
+
+
+def test_a_lost_answer_with_decline_fallback_leaves_the_wallet_untouched(tmp_path: Path) -> None:
+    from sync.schemas import EventSettings, OfflineFallback
+
+    live = Live(tmp_path, EventSettings(floor_limit=1000, offline_fallback=OfflineFallback.DECLINE,
+                                        authorize_timeout_ms=500, staff_idle_logout_s=86400))
+    try:
+        wallet = live.seed.wallet(5000)
+        term = live.terminal(tmp_path / "t")
+        live.proxy.set_mode("lose_responses")  # booked at the server, the answer lost
+        assert term.sell(Cart.amount(2000), format_short_id(wallet)).reason is R.SERVER_UNREACHABLE
+        live.proxy.set_mode("pass")
+        assert term.sync_now().unsynced_count == 0
+        assert live.wallet(wallet)["balance"] == 5000  # sale and automatic void
+        kinds = sorted(r["kind"] for r in live.records())
+        assert kinds == ["sale", "void"]
+        term.close()
+    finally:
+        live.close()
