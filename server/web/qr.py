@@ -15,5 +15,5 @@ def qr_svg(text: str, *, scale: int = 8, error: str = "m", border: int = 4) -> M
     code = segno.make_qr(text, error=error, boost_error=False)
     out = io.BytesIO()
     code.save(out, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True, svgclass="qr",
-              lineclass=None, omitsize=False, dark="#000", light="#fff")
+              lineclass=None, omitsize=True, dark="#000", light="#fff")
     return Markup(out.getvalue().decode("utf-8"))  # noqa: S704 - segno's own SVG, no user markup

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web_harness import Live, shoot, sign_in
+from web_harness import FollowClock, Live, shoot, sign_in
 
 from server.testing import Seeder
 from terminal.engine import Terminal
@@ -34,7 +34,7 @@ def test_enrollment_code_enrolls_a_headless_terminal_and_edits_reach_its_pull(pa
     assert page.locator("#enroll-qr svg").count() == 1
     shoot(page, "enroll-code")
 
-    terminal = Terminal.open(tmp_path / "terminal")
+    terminal = Terminal.open(tmp_path / "terminal", clock=FollowClock(live.clock))
     try:
         row = terminal.enroll(code_text, name="Takoyaki till")
         assert row.stall_id == stall

@@ -113,3 +113,16 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, "no CSRF field on the page"
     return match.group(1)
+
+
+@dataclass
+class FollowClock:
+    """A terminal clock that reads the server's movable clock (terminal.clock.Clock protocol)."""
+
+    source: MovableClock
+
+    def now_ms(self) -> int:
+        return self.source()
+
+    def monotonic(self) -> float:
+        return self.source() / 1000
