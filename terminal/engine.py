@@ -19,7 +19,7 @@ from typing import Literal
 
 import httpx
 
-from sync.client import SyncClient
+from sync.client import DEFAULT_TIMEOUT, SyncClient
 from sync.enrollment import EnrollmentCode, EnrollmentCodeError
 from sync.errors import Conflict, SyncError, SyncUnavailable
 from sync.keys import SigningKey, load_private_key, save_private_key
@@ -45,11 +45,14 @@ class Terminal:
     """One enrolled (or not yet enrolled) terminal, on one data directory."""
 
     def __init__(self, data_dir: Path, store: Store, *, clock: Clock,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, sync_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 backoff: Callable[[], Backoff] = Backoff) -> None:
         self.data_dir = data_dir
         self.store = store
         self.clock = clock
         self.transport = transport
+        self.sync_timeout = sync_timeout
+        self.backoff_factory = backoff
         self.sessions = Sessions(store, clock)
         self._lock = threading.RLock()
         self._key: SigningKey | None = None
@@ -60,12 +63,17 @@ class Terminal:
 
     @classmethod
     def open(cls, data_dir: Path | str, *, clock: Clock | None = None,
-             transport: httpx.BaseTransport | None = None) -> Terminal:
-        """Open (creating and migrating) the terminal in ``data_dir``; raises sqlite3.Error, OSError."""
+             transport: httpx.BaseTransport | None = None, sync_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+             backoff: Callable[[], Backoff] = Backoff) -> Terminal:
+        """Open (creating and migrating) the terminal in ``data_dir``; raises sqlite3.Error, OSError, KeyFileError.
+
+        ``transport`` is the HTTP seam; ``sync_timeout`` and ``backoff`` tune the background sync.
+        """
         path = Path(data_dir)
         path.mkdir(parents=True, exist_ok=True)
         os.chmod(path, 0o700)
-        terminal = cls(path, Store(path / DB_NAME), clock=clock or SystemClock(), transport=transport)
+        terminal = cls(path, Store(path / DB_NAME), clock=clock or SystemClock(), transport=transport,
+                       sync_timeout=sync_timeout, backoff=backoff)
         with terminal._lock:
             terminal._context()  # reverses online authorizations a crash left unanswered, before any sync
         return terminal
@@ -263,19 +271,22 @@ class Terminal:
                               enrolled=self.store.credentials() is not None,
                               security_events=self.store.security_count())
 
-    def sync_service(self, *, on_status: Callable[[SyncStatus], None] | None = None,
-                     backoff: Backoff | None = None) -> SyncService:
-        """Return the sync service (made once, on its own connection); raises NotEnrolled."""
+    def sync_service(self, *, on_status: Callable[[SyncStatus], None] | None = None) -> SyncService:
+        """Return the sync service (made once, on its own connection), setting ``on_status``; raises NotEnrolled."""
         with self._lock:
             if self._service is not None:
+                if on_status is not None:
+                    self._service.on_status = on_status
                 return self._service
             creds = self.store.credentials()
             if creds is None:
                 raise NotEnrolled("enroll the terminal first")
             store = Store(self.store.path, migrate=False)
             target = StoreSyncTarget(store, self.clock, on_revoked=self.sessions.logout)
-            client = SyncClient(creds.server_url, creds.api_token, transport=self.transport)
-            service = SyncService(target, client, clock=self.clock, on_status=on_status, backoff=backoff)
+            client = SyncClient(creds.server_url, creds.api_token, transport=self.transport,
+                                timeout=self.sync_timeout)
+            service = SyncService(target, client, clock=self.clock, on_status=on_status,
+                                  backoff=self.backoff_factory())
             target.last_error = lambda: service.state()[2]
             self._service, self._service_store = service, store
             return service
