@@ -28,6 +28,7 @@ from server.web import queries
 from server.web.access import Admin, Grants
 from server.web.config import WebSettings
 from server.web.i18n import pick_lang
+from server.web.live import LiveTotals
 from server.web.render import PageContext
 from server.web.session import ADMIN_COOKIE, CUSTOMER_COOKIE, Session, SessionCodec, credential_fingerprint
 from sync.permissions import Permission
@@ -63,6 +64,7 @@ class WebApp:
     settings: WebSettings
     codec: SessionCodec
     templates: jinja2.Environment
+    live: LiveTotals = field(default_factory=LiveTotals)
 
 
 @dataclass(slots=True)

@@ -57,7 +57,8 @@ def stall_names(conn: Connection) -> dict[int, str]:
 
 
 def stall_takings(conn: Connection, *, since_ms: int, until_ms: int | None = None,
-                  bucket_ms: int = 3_600_000) -> list[tuple[str, int, int, int]]:
+                  bucket_ms: int = 3_600_000, txn_range: tuple[int, int] | None = None
+                  ) -> list[tuple[str, int, int, int]]:
     """Stall revenue postings since ``since_ms``: rows of (txn kind, stall id, bucket index, amount).
 
     Sales post positive amounts to a stall's revenue account, refunds and voids
@@ -68,6 +69,8 @@ def stall_takings(conn: Connection, *, since_ms: int, until_ms: int | None = Non
     where = [x.c.created_at >= since_ms, a.c.kind == "stall_revenue"]
     if until_ms is not None:
         where.append(x.c.created_at < until_ms)
+    if txn_range is not None:
+        where += [x.c.id > txn_range[0], x.c.id <= txn_range[1]]
     query = (
         select(x.c.kind, a.c.ref, bucket, func.sum(p.c.amount))
         .select_from(x.join(p, p.c.txn_id == x.c.id).join(a, a.c.id == p.c.account_id))
@@ -76,11 +79,15 @@ def stall_takings(conn: Connection, *, since_ms: int, until_ms: int | None = Non
     return [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in conn.execute(query)]
 
 
-def transaction_totals(conn: Connection, *, since_ms: int) -> dict[str, tuple[int, int]]:
-    """Count and sum of ``transactions.amount`` per kind since ``since_ms``."""
+def transaction_totals(conn: Connection, *, since_ms: int, txn_range: tuple[int, int] | None = None
+                       ) -> dict[str, tuple[int, int]]:
+    """Count and sum of ``transactions.amount`` per kind since ``since_ms`` (ids in ``txn_range``)."""
     x = t.transactions
+    where = [x.c.created_at >= since_ms]
+    if txn_range is not None:
+        where += [x.c.id > txn_range[0], x.c.id <= txn_range[1]]
     rows = conn.execute(select(x.c.kind, func.count(), func.coalesce(func.sum(x.c.amount), 0))
-                        .where(x.c.created_at >= since_ms).group_by(x.c.kind))
+                        .where(*where).group_by(x.c.kind))
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
 
@@ -93,13 +100,29 @@ def terminal_health(conn: Connection) -> list[Any]:
         tm.c.last_error).order_by(tm.c.id)))
 
 
-def gate_flow(conn: Connection, *, since_ms: int, bucket_ms: int) -> list[tuple[int, int, str, int]]:
+def gate_flow(conn: Connection, *, since_ms: int, bucket_ms: int, change_range: tuple[int, int] | None = None
+              ) -> list[tuple[int, int, str, int]]:
     """Check-ins since ``since_ms``: rows of (gate id, bucket index, direction, count)."""
     c = t.checkins
     bucket = ((c.c.created_at - since_ms) // bucket_ms).label("bucket")
+    where = [c.c.created_at >= since_ms]
+    if change_range is not None:
+        where += [c.c.change_seq > change_range[0], c.c.change_seq <= change_range[1]]
     rows = conn.execute(select(c.c.gate_id, bucket, c.c.direction, func.count())
-                        .where(c.c.created_at >= since_ms).group_by(c.c.gate_id, bucket, c.c.direction))
+                        .where(*where).group_by(c.c.gate_id, bucket, c.c.direction))
     return [(int(r[0]), int(r[1]), r[2], int(r[3])) for r in rows]
+
+
+def watermarks(conn: Connection) -> tuple[int, int]:
+    """The highest transaction id and check-in change number committed.
+
+    Both come from the server's changes counter, handed out in commit order,
+    so everything at or below them is visible now and nothing below them can
+    appear later: aggregates can be extended from one watermark to the next.
+    """
+    txn = conn.execute(select(func.coalesce(func.max(t.transactions.c.id), 0))).scalar_one()
+    chk = conn.execute(select(func.coalesce(func.max(t.checkins.c.change_seq), 0))).scalar_one()
+    return int(txn), int(chk)
 
 
 def checkins_before(conn: Connection, *, until_ms: int) -> int:

@@ -31,12 +31,13 @@ def overview_data(request: Request, ctx: PageContext) -> dict[str, Any]:
     online_window = max(60_000, 3 * event_settings(request).pull_interval_s * 1000)
     with database(request).read() as conn:
         names = queries.stall_names(conn)
-        takings = queries.stall_takings(conn, since_ms=since)
-        totals = queries.transaction_totals(conn, since_ms=since)
+        day = request.app.state.web.live.read(conn, since_ms=since, gate_bucket_ms=GATE_BUCKET_MS)
         terminals = queries.terminal_health(conn)
-        flow = queries.gate_flow(conn, since_ms=since, bucket_ms=GATE_BUCKET_MS)
-        inside_before = queries.checkins_before(conn, until_ms=since)
         anomalies = queries.open_anomalies(conn)
+    takings = [(kind, stall, bucket, amount) for (kind, stall, bucket), amount in day.takings.items()]
+    totals = {kind: (day.counts[kind], day.sums[kind]) for kind in day.counts}
+    flow = [(gate, bucket, direction, n) for (gate, bucket, direction), n in day.flow.items()]
+    inside_before = day.inside_before
     hours = [0] * 24
     per_stall: dict[int, dict[str, int]] = {}
     for kind, stall_id, bucket, amount in takings:
