@@ -132,6 +132,8 @@ CREATE TABLE sale_lines (
 CREATE TABLE outbox (                   -- records not yet acknowledged by the server
     n INTEGER PRIMARY KEY AUTOINCREMENT,
     record_id TEXT NOT NULL UNIQUE REFERENCES ledger (id),
+    amount INTEGER NOT NULL,           -- copied from the record: the caps sum this narrow table
+    offline_amount INTEGER NOT NULL,   -- the amount of an offline sale, else 0
     attempts INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 

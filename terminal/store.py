@@ -389,10 +389,7 @@ class Store:
 
     def unsynced(self) -> tuple[int, int, int]:
         """Return (records in the outbox, their money total, offline sale total) not yet acknowledged."""
-        row = self._one(
-            "SELECT COUNT(*), COALESCE(SUM(l.amount), 0), "
-            " COALESCE(SUM(CASE WHEN l.kind = 'sale' AND l.mode = 'offline' THEN l.amount ELSE 0 END), 0) "
-            "FROM outbox o JOIN ledger l ON l.id = o.record_id")
+        row = self._one("SELECT COUNT(*), COALESCE(SUM(amount), 0), COALESCE(SUM(offline_amount), 0) FROM outbox")
         assert row is not None
         return int(row[0]), int(row[1]), int(row[2])
 
@@ -415,7 +412,9 @@ class Store:
             conn.executemany("INSERT INTO sale_lines (record_id, line, product_id, qty, unit_price) "
                              "VALUES (?, ?, ?, ?, ?)",
                              [(row.id, i, p, q, u) for i, (p, q, u) in enumerate(lines)])
-            conn.execute("INSERT INTO outbox (record_id) VALUES (?)", (row.id,))
+            offline_amount = row.amount if row.kind == "sale" and row.mode == "offline" else 0
+            conn.execute("INSERT INTO outbox (record_id, amount, offline_amount) VALUES (?, ?, ?)",
+                         (row.id, row.amount, offline_amount))
             if auto:
                 conn.execute("UPDATE ledger SET auto = 1 WHERE id = ?", (row.id,))
             if row.kind == "checkin" and row.ticket_id is not None and row.gate_id is not None:

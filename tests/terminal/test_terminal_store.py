@@ -46,7 +46,7 @@ def test_strict_types_and_constraints_hold(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.OperationalError):
         store.conn.execute("INSERT INTO no_such_table (x) VALUES (1)")
     with pytest.raises(sqlite3.IntegrityError):  # an outbox row needs its record
-        store.conn.execute("INSERT INTO outbox (record_id) VALUES ('nope')")
+        store.conn.execute("INSERT INTO outbox (record_id, amount, offline_amount) VALUES ('nope', 1, 0)")
 
 
 def test_a_failed_pull_page_leaves_cursor_and_data_untouched(env: Env) -> None:
