@@ -194,7 +194,7 @@ class SyncService:
                 break
             if poked:
                 self._wake.clear()
-                debounce, _ = self.target.timing()
+                debounce, _ = self._timing()
                 if debounce > 0 and self._stop.wait(debounce):
                     break
                 self._wake.clear()
@@ -208,12 +208,16 @@ class SyncService:
             now = time.monotonic()
             if ok:
                 if want_pull:
-                    next_pull = now + self.target.timing()[1]
+                    next_pull = now + self._timing()[1]
                 next_try = 0.0
             else:
                 delay = self.backoff.next()
                 next_try = now + max(delay, retry_after or 0.0)
                 next_pull = next_try
+
+    def _timing(self) -> tuple[float, float]:
+        with self._lock:  # the target's connection is only used under the lock
+            return self.target.timing()
 
     def _cycle(self, *, pull: bool) -> tuple[bool, float | None]:
         with self._lock:
