@@ -79,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="admin")
     p = sub.add_parser("revoke-terminal", help="revoke a terminal; it wipes itself on next contact")
     p.add_argument("--terminal", type=int, required=True)
+    p = sub.add_parser("backup", help="write database, issuer keys and server.toml to one tar.gz (mode 0600)")
+    p.add_argument("--out", required=True, help="the archive to write (refused if it exists, unless --force)")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--timeout", type=float, default=900, help="seconds pg_dump may take (default 900)")
+    p = sub.add_parser("restore", help="restore a backup into a fresh database and data dir, then verify it")
+    p.add_argument("--from", dest="source", required=True, help="the archive written by `backup`")
+    p.add_argument("--data-dir", dest="target_data_dir", type=Path, help="where keys and server.toml go")
+    p.add_argument("--database-url", dest="target_database_url", help="the database to restore into")
+    p.add_argument("--force", action="store_true", help="replace a database or keys that are already there")
+    p.add_argument("--timeout", type=float, default=900, help="seconds pg_restore may take (default 900)")
     return parser
 
 
@@ -249,6 +259,20 @@ def _revoke_terminal(db: Any, settings: ServerSettings, args: argparse.Namespace
     return 0
 
 
+def _backup(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.backup import backup_command
+
+    return backup_command(settings, args, now_ms=_now())
+
+
+def _restore(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.backup import restore_command
+
+    target = ServerSettings.load(data_dir=args.target_data_dir or args.data_dir,
+                                 database_url=args.target_database_url or args.database_url)
+    return restore_command(target, args, now_ms=_now())
+
+
 _COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] = {
     "reconcile": _reconcile,
     "enroll-code": _enroll_code,
@@ -262,4 +286,6 @@ _COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] =
     "topup": _topup,
     "block-wallet": _block_wallet,
     "revoke-terminal": _revoke_terminal,
+    "backup": _backup,
+    "restore": _restore,
 }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from server.settings import ServerSettings
@@ -25,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default=None)
     run.add_argument("--port", type=int, default=None)
     run.add_argument("--public-url", default=None, help="the URL terminals use (for enrollment codes)")
+    run.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (more than 1: PostgreSQL only)")
     sub.add_parser("upgrade", help="apply database migrations")
     return parser
 
@@ -55,7 +58,7 @@ def main(argv: list[str]) -> int:
             db.dispose()
         print(f"database at {_safe_url(settings.url)} is up to date")
         return 0
-    return _run(settings)
+    return _run(settings, workers=args.workers)
 
 
 def _safe_url(url: str) -> str:
@@ -83,12 +86,32 @@ def _init(settings: ServerSettings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(settings: ServerSettings) -> int:
+def _run(settings: ServerSettings, *, workers: int = 1) -> int:
     import uvicorn
 
-    from server.api.app import create_app
+    from server.observability import configure_logging, prepare_multiprocess_metrics
 
-    app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                timeout_graceful_shutdown=10)
+    if workers < 1 or (workers > 1 and settings.is_sqlite):
+        why = ("--workers must be at least 1" if workers < 1 else
+               "SQLite serves one process: --workers above 1 needs PostgreSQL (--database-url or "
+               "ENNICHI_DATABASE_URL=postgresql+psycopg://...); on SQLite raise worker_threads instead")
+        print(f"error: {why}", file=sys.stderr)
+        return 1
+    configure_logging(settings.log_level)  # JSON lines; uvicorn's own loggers propagate into it
+    common: dict[str, object] = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+                                 "log_config": None, "access_log": False, "timeout_graceful_shutdown": 10}
+    if workers == 1:
+        from server.api.app import create_app
+
+        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+        return 0
+    # Workers are fresh interpreters (spawn): they rebuild the settings from the environment.
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        os.environ[f"ENNICHI_{f.name.upper()}"] = str(value.resolve() if isinstance(value, Path) else value)
+    cleanup = prepare_multiprocess_metrics()
+    try:
+        uvicorn.run("server.api.app:app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+    finally:
+        cleanup()
     return 0

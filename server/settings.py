@@ -36,6 +36,7 @@ class ServerSettings:
     sqlite_synchronous: str = "FULL"  # money: FULL unless measured otherwise
     enroll_code_ttl_s: int = 86400
     log_level: str = "info"
+    metrics_token: str = ""  # /metrics from off-loopback or through a proxy needs Bearer <this>; empty: refused
 
     @property
     def sqlite_path(self) -> Path:

@@ -17,9 +17,10 @@ from server.api.routes import authorize, enroll, health, sync, wallets
 from server.clock import Clock, system_clock
 from server.db.engine import Database
 from server.issuer import IssuerKeys
+from server.observability import configure_logging, install_observability
 from server.settings import ServerSettings
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
 
 log = logging.getLogger("ennichi.server")
 
@@ -70,7 +71,15 @@ def create_app(settings: ServerSettings, *, clock: Clock = system_clock, db: Dat
     app.state.admission = admission
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(_Wrap, inner=admission)  # type: ignore[arg-type]  # outermost: shed before reading
+    install_observability(app, settings=settings, db=database, clock=clock)  # request ids, logs, /metrics
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The uvicorn factory of ``ennichi server run --workers N``: settings from ``ENNICHI_*``; raises ValueError."""
+    settings = ServerSettings.load()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 class _Wrap:

@@ -11,6 +11,7 @@ from server.auth import StaffCaller, TerminalCaller, lookup_caller
 from server.clock import Clock
 from server.db.engine import Database
 from server.issuer import IssuerKeys
+from server.observability import note_terminal
 from server.settings import ServerSettings
 from server.staff import Access, load_access
 from sync.permissions import Permission, Scope
@@ -75,6 +76,7 @@ CallerDep = Annotated[TerminalCaller | StaffCaller, Depends(_caller)]
 async def _terminal(caller: CallerDep) -> TerminalCaller:
     if not isinstance(caller, TerminalCaller):
         raise ApiProblem(403, "this call is for enrolled terminals")
+    note_terminal(caller.id)
     return caller
 
 

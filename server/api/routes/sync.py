@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from server.api.deps import ApiProblem, ServicesDep, TerminalDep
 from server.api.schemas import ErrorBody
 from server.event import get_event_settings
+from server.observability import observe_pull, observe_push
 from server.pull import PullError, pull, record_status
 from server.records import RecordApplier, check_record
 from sync.schemas import PullRequest, PullResponse, PushItemResult, PushRequest, PushResponse
@@ -28,7 +29,9 @@ def push(request: PushRequest, terminal: TerminalDep, services: ServicesDep) -> 
         applier = RecordApplier(conn, terminal, get_event_settings(conn), now, lock=not db.is_sqlite)
         return [outcome.result() for outcome in applier.run(checked)]
 
-    return PushResponse(results=db.run_write(work))
+    results = db.run_write(work)
+    observe_push(request.records, results)
+    return PushResponse(results=results)
 
 
 @router.post("/pull", response_model=PullResponse)
@@ -39,6 +42,8 @@ def pull_changes(request: PullRequest, terminal: TerminalDep, services: Services
     db.run_write(lambda conn: record_status(conn, terminal.id, request.status, now_ms=now))
     try:
         with db.read() as conn:
-            return pull(conn, terminal, request, now_ms=now)
+            page = pull(conn, terminal, request, now_ms=now)
     except PullError as exc:
         raise ApiProblem(422, str(exc)) from exc
+    observe_pull(page)
+    return page

@@ -1,0 +1,51 @@
+"""``ennichi server upgrade``: migrates an empty or an older database to the newest schema, on both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from ops_helpers import admin_args
+from sqlalchemy import inspect, text
+
+from server import cli
+from server.db.engine import Database
+from server.db.migrate import upgrade
+from server.settings import ServerSettings
+
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from server.db.migrate import alembic_config
+
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_upgrade_migrates_an_older_database_to_head_then_is_a_no_op(
+        engine: str, tmp_path: Path, new_database: Callable[[str], str], capsys: pytest.CaptureFixture[str]) -> None:
+    url = new_database(engine)
+    data = tmp_path / "data"
+    data.mkdir()
+    db = Database(ServerSettings.load(data_dir=data, env={}, database_url=url or None).url)
+    try:
+        upgrade(db.engine, "0001")  # the first release's schema
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        before = set(inspect(db.engine).get_table_names())
+        for _ in range(2):
+            assert cli.main([*admin_args(data, url), "upgrade"]) == 0
+            assert "is up to date" in capsys.readouterr().out
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
+        db.dispose()
+        after = set(inspect(db.engine).get_table_names())
+        assert before < after  # the later migrations' tables exist now
+        assert cli.main([*admin_args(data, url), "init"]) == 0  # and an event can be created on it
+        assert "admin password" in capsys.readouterr().out
+    finally:
+        db.dispose()
