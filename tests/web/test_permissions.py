@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from web_harness import Live, sign_in
+from web_harness import Live, shoot, sign_in
 
 from server.staff import create_staff, grant_role
 from server.testing import Seeder
@@ -58,6 +58,8 @@ def test_page_is_shown_to_its_role_and_refused_to_another(page, live: Live, peop
     assert response.status == 403
     assert page.locator(".error-page").is_visible()
     assert page.locator(f"nav.main a[data-nav={key}]").count() == 0
+    if key == "stalls":
+        shoot(page, "forbidden")
 
 
 def test_stall_scoped_manager_edits_only_their_stall(page, live: Live) -> None:

@@ -34,6 +34,8 @@ def test_top_up_refund_adjust_and_block(page, live: Live, seed: Seeder) -> None:
     page.goto("/admin/wallets")
     page.fill("#wallet-search input[name=q]", format_short_id(wallet).lower().replace("-", " "))
     page.click("#wallet-search button")
+    assert page.locator("#wallet-list a.shortid").count() == 1
+    shoot(page, "wallets")
     page.click("#wallet-list a.shortid")
     assert page.inner_text("#wallet-balance") == "¥400"
 
