@@ -148,7 +148,7 @@ def run(engine: str, requests: int) -> None:
         import uvicorn
 
         db = Database(settings.url, synchronous=settings.sqlite_synchronous, pool_size=settings.pool_size)
-        app = create_app(settings, clock=clock, db=db)
+        app = create_app(settings, clock=clock, db=db, web=False)
         include_web(app, secret=b"bench-secret-0123456789abcdef")
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))

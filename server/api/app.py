@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from server.api.deps import ApiProblem, Services
 from server.api.middleware import AdmissionControl, BodyLimit
-from server.api.routes import authorize, enroll, health, sync, wallets
+from server.api.routes import authorize, enroll, gates, health, sync, wallets
 from server.clock import Clock, system_clock
 from server.db.engine import Database
 from server.issuer import IssuerKeys
@@ -42,8 +42,12 @@ def _invalid(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail, "errors": errors[:20]}, status_code=422)
 
 
-def create_app(settings: ServerSettings, *, clock: Clock = system_clock, db: Database | None = None) -> FastAPI:
-    """Build the FastAPI app for one event (the database is opened lazily, on first use)."""
+def create_app(settings: ServerSettings, *, clock: Clock = system_clock, db: Database | None = None,
+               web: bool = True) -> FastAPI:
+    """Build the FastAPI app for one event (the database is opened lazily, on first use).
+
+    ``web`` mounts the dashboard and My page (tests of the web pages mount it themselves).
+    """
     database = db or Database(settings.url, synchronous=settings.sqlite_synchronous, pool_size=settings.pool_size)
     services = Services(settings=settings, db=database, clock=clock,
                         issuer=IssuerKeys(settings.issuer_key_path))
@@ -64,13 +68,17 @@ def create_app(settings: ServerSettings, *, clock: Clock = system_clock, db: Dat
     app.state.services = services
     app.add_exception_handler(ApiProblem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid)
-    for module in (health, enroll, sync, authorize, wallets):
+    for module in (health, enroll, sync, authorize, wallets, gates):
         app.include_router(module.router, prefix="/api/v1")
     admission = AdmissionControl(app.router, max_inflight=settings.max_inflight,
                                  wait_s=settings.admission_wait_ms / 1000, exempt=("/api/v1/health",))
     app.state.admission = admission
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     app.add_middleware(_Wrap, inner=admission)  # type: ignore[arg-type]  # outermost: shed before reading
+    if web:
+        from server.web import include_web
+
+        include_web(app)
     install_observability(app, settings=settings, db=database, clock=clock)  # request ids, logs, /metrics
     return app
 

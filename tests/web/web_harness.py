@@ -74,7 +74,7 @@ def start_server(data_dir: Path, *, database_url: str = "", web: WebSettings | N
     db = Database(settings.url, synchronous="NORMAL")
     result = init_event(settings, now_ms=clock(), admin_login="admin", admin_password=ADMIN_PASSWORD,
                         admin_pin="2468", db=db, event=EventSettings(event_name="Ennichi test fair"))
-    app = create_app(settings, clock=clock, db=db)
+    app = create_app(settings, clock=clock, db=db, web=False)
     include_web(app, settings=web or WebSettings(poll_interval_s=1), secret=b"test-secret-0123456789abcdef")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
