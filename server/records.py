@@ -15,7 +15,7 @@ key *before* it looks at the body, then validates the body as ``RecordBody``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, func, select
@@ -41,6 +41,9 @@ from sync.schemas import (
     TopUpRecord,
     VoidRecord,
 )
+
+if TYPE_CHECKING:
+    from server.hotcache import CacheView
 
 __all__ = ["Checked", "Outcome", "RecordApplier", "check_record"]
 
@@ -126,6 +129,7 @@ class RecordApplier:
     settings: EventSettings
     now_ms: int
     lock: bool
+    cache: CacheView | None = None  # people's access from the per-process cache (``server.hotcache``)
     batch: LedgerBatch = field(init=False)
     _sales: dict[str, _Sale] = field(default_factory=dict)
     _refunded: dict[str, int] = field(default_factory=dict)
@@ -191,7 +195,7 @@ class RecordApplier:
             else:
                 tickets.add(b.ticket_id)
         self.batch.load(keys)  # locks first, so the duplicate check below sees committed rivals
-        self._access = load_access(self.conn, staff)
+        self._access = self.cache.access(staff) if self.cache is not None else load_access(self.conn, staff)
         r = t.records
         if refs:
             for row in self.conn.execute(select(r.c.id, r.c.wallet_id, r.c.stall_id, r.c.amount, r.c.txn_id)
