@@ -11,7 +11,11 @@ Nothing here is imported by the server itself.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -35,6 +39,7 @@ from sync.schemas import EnrollRequest, EventSettings, TerminalMode
 
 __all__ = [
     "Seeder",
+    "ServerProcess",
     "TestTerminal",
     "fresh_postgres_database",
     "init_test_event",
@@ -79,6 +84,83 @@ def run_server_in_thread(settings: ServerSettings, *, clock: Clock = system_cloc
         sock.close()
 
     return f"http://127.0.0.1:{port}", stop
+
+
+class ServerProcess:
+    """``ennichi server run`` as a real child process on a fixed loopback port (so it can be killed and restarted).
+
+    The child reads the same data directory and database as ``settings``; ``kill()`` is SIGKILL (no shutdown,
+    no flush), ``start()`` runs a new process on the same port.  ``env`` adds ``ENNICHI_*`` variables.
+    """
+
+    def __init__(self, settings: ServerSettings, *, port: int = 0, log: Path | None = None,
+                 env: dict[str, str] | None = None, startup_timeout: float = 60.0) -> None:
+        self.settings = settings
+        self.port = port or _free_port()
+        self.log = log or settings.data_dir / "server-process.log"
+        self.extra_env = dict(env or {})
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        """The base URL on loopback."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the server and wait until ``/api/v1/health`` answers; raises RuntimeError."""
+        import httpx
+
+        env = {**os.environ, "ENNICHI_DATA_DIR": str(self.settings.data_dir), "ENNICHI_DATABASE_URL":
+               self.settings.url, "ENNICHI_LOG_LEVEL": "warning", **self.extra_env}
+        repo = Path(__file__).resolve().parents[1]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "terminal.cli", "server", "run", "--host", "127.0.0.1", "--port",
+                 str(self.port)], cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.starts += 1
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.proc.returncode} (see {self.log})")
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"the server did not start (see {self.log})")
+
+    def kill(self) -> None:
+        """SIGKILL the server and reap it."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(30)
+        self.proc = None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM (graceful), then SIGKILL if it does not exit in ``timeout``."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+    def restart(self, *, hard: bool = True) -> None:
+        """Kill (SIGKILL when ``hard``) and start again on the same port."""
+        self.kill() if hard else self.stop()
+        self.start()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def fresh_postgres_database(base_url: str) -> tuple[str, Callable[[], None]]:
