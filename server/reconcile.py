@@ -103,4 +103,12 @@ def reconcile(conn: Connection, *, limit: int = 50) -> ReconcileReport:
     for row in conn.execute(select(over.c.ref_id, over.c.back, r.c.amount)
                             .join(r, r.c.id == over.c.ref_id).where(over.c.back > r.c.amount).limit(limit)):
         report.breaks.append(f"sale {row.ref_id}: refunded {row.back} of {row.amount}")
+    # the same over all refund and void transactions, the dashboard's included
+    sale_txn = x.alias("sale_txn")
+    back = (select(x.c.ref_txn, func.sum(x.c.amount).label("back"))
+            .where(x.c.kind.in_(("refund", "void")), x.c.ref_txn.is_not(None)).group_by(x.c.ref_txn).subquery())
+    for row in conn.execute(select(sale_txn.c.id, back.c.back, sale_txn.c.amount)
+                            .join(back, back.c.ref_txn == sale_txn.c.id)
+                            .where(sale_txn.c.kind == "sale", back.c.back > sale_txn.c.amount).limit(limit)):
+        report.breaks.append(f"sale transaction {row.id}: refunded {row.back} of {row.amount}")
     return report

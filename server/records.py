@@ -201,10 +201,16 @@ class RecordApplier:
             for row in self.conn.execute(select(r.c.id, r.c.wallet_id, r.c.stall_id, r.c.amount, r.c.txn_id)
                                          .where(r.c.id.in_(sorted(refs)), r.c.kind == "sale")):
                 self._sales[row.id] = _Sale(int(row.wallet_id), int(row.stall_id), int(row.amount), row.txn_id)
-            for ref_id, total in self.conn.execute(
-                    select(r.c.ref_id, func.sum(r.c.amount)).where(r.c.ref_id.in_(sorted(refs)))
-                    .group_by(r.c.ref_id)):
-                self._refunded[ref_id] = int(total or 0)
+            # What was given back of each sale: every refund or void transaction naming it, whether it
+            # came from a terminal record or from the dashboard (which books no terminal record).
+            by_txn = {sale.txn_id: ref for ref, sale in self._sales.items() if sale.txn_id is not None}
+            x = t.transactions
+            if by_txn:
+                for ref_txn, total in self.conn.execute(
+                        select(x.c.ref_txn, func.sum(x.c.amount))
+                        .where(x.c.ref_txn.in_(sorted(by_txn)), x.c.kind.in_(("refund", "void")))
+                        .group_by(x.c.ref_txn)):
+                    self._refunded[by_txn[ref_txn]] = int(total or 0)
         if tickets:
             tt = t.ticket_types
             self._policies = {int(i): p for i, p in self.conn.execute(select(tt.c.id, tt.c.policy))}
