@@ -47,7 +47,8 @@ def parse_cursor(cursor: str) -> int:
     """Return the change number of ``cursor`` ('' is 0); raises PullError."""
     if cursor == "":
         return 0
-    if not cursor.isdigit() or len(cursor) > 19:
+    # ASCII digits only ("³".isdigit() is true, and int() refuses it), and within a database integer
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19 or int(cursor) >= 1 << 63:
         raise PullError("cursor: not a cursor this server gave out")
     return int(cursor)
 

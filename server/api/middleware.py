@@ -76,18 +76,25 @@ class BodyLimit:
                     return
         seen = 0
         started = False
+        over = False
 
         async def limited_receive() -> Any:
-            nonlocal seen
+            nonlocal seen, over
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.max_bytes:
+                    over = True
                     raise _TooLarge
             return msg
 
         async def tracking_send(msg: Any) -> None:
             nonlocal started
+            if over:  # the app caught _TooLarge (FastAPI turns a body it cannot read into a 400): it is a 413
+                if msg["type"] == "http.response.start" and not started:
+                    started = True
+                    await _send_json(send, 413, message)
+                return
             if msg["type"] == "http.response.start":
                 started = True
             await send(msg)

@@ -25,7 +25,7 @@ WalletPath = Annotated[str, Path(description="wallet id: digits, or the printed 
 
 
 def _wallet_id(text: str) -> int:
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit() is also true for "³" or "٣", which int() refuses
         value = int(text)
         if value < 1 << 40:
             return value
