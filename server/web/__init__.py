@@ -21,6 +21,7 @@ from server.web.deps import CsrfFailed, Refused, SignInRequired, WebApp, WebCook
 from server.web.i18n import pick_lang
 from server.web.render import PageContext, make_templates, page
 from server.web.session import SessionCodec
+from server.web.signin import SigninLimiter
 
 __all__ = ["include_web"]
 
@@ -33,7 +34,9 @@ def include_web(app: FastAPI, *, settings: WebSettings | None = None, secret: by
 
     if secret is None:
         secret = load_secret(Path(app.state.services.settings.data_dir))
-    app.state.web = WebApp(settings or WebSettings.from_env(), SessionCodec(secret), make_templates())
+    settings = settings or WebSettings.from_env()
+    app.state.web = WebApp(settings, SessionCodec(secret), make_templates(),
+                           limiter=SigninLimiter(settings.signin_ip_failures, settings.signin_ip_window_s))
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
     app.mount("/web/static", StaticFiles(directory=str(STATIC)), name="web-static")

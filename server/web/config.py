@@ -22,6 +22,8 @@ class WebSettings:
     customer_session_ttl_s: int = 2 * 3600
     lockout_failures: int = 5  # this many failures in a row ...
     lockout_minutes: int = 15  # ... lock the login for this long
+    signin_ip_failures: int = 20  # this many failed sign-ins from one address (any account) ...
+    signin_ip_window_s: int = 600  # ... within this window refuse that address (429)
     cookie_secure: str = "auto"  # auto: Secure when the request came over https; "1" / "0" force it
     poll_interval_s: int = 5  # the overview's live refresh
     wallet_qr_refresh_margin_s: int = 60  # My page fetches a new token this long before expiry

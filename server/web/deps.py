@@ -31,6 +31,7 @@ from server.web.i18n import pick_lang
 from server.web.live import LiveTotals
 from server.web.render import PageContext
 from server.web.session import ADMIN_COOKIE, CUSTOMER_COOKIE, Session, SessionCodec, credential_fingerprint
+from server.web.signin import SigninLimiter
 from sync.permissions import Permission
 from sync.permissions import Scope as PermScope
 from sync.schemas import EventSettings
@@ -65,6 +66,21 @@ class WebApp:
     codec: SessionCodec
     templates: jinja2.Environment
     live: LiveTotals = field(default_factory=LiveTotals)
+    limiter: SigninLimiter | None = None  # failed sign-ins per client address (set by include_web)
+
+    def signin_refused_ms(self, request: Request, now_ms: int) -> int:
+        """0 when this client may try to sign in; otherwise ms until it may (too many failures)."""
+        return self.limiter.retry_after_ms(client_address(request), now_ms) if self.limiter else 0
+
+    def signin_failed(self, request: Request, now_ms: int) -> None:
+        """Count a failed sign-in of this client."""
+        if self.limiter:
+            self.limiter.failed(client_address(request), now_ms)
+
+
+def client_address(request: Request) -> str:
+    """The peer address (uvicorn applies X-Forwarded-For only from its trusted proxies)."""
+    return request.client.host if request.client else ""
 
 
 @dataclass(slots=True)

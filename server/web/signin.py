@@ -10,6 +10,8 @@ locked are logged as ``*.locked`` and do not extend the lock.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -18,7 +20,7 @@ from sqlalchemy import Connection
 
 from server.web import queries
 
-__all__ = ["Outcome", "check_secret", "locked_until"]
+__all__ = ["Outcome", "SigninLimiter", "check_secret", "locked_until"]
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -50,3 +52,44 @@ def locked_until(conn: Connection, actor: str, *, area: str, now_ms: int, failur
         return None
     until = events[0][1] + window_ms
     return until if until > now_ms else None
+
+
+class SigninLimiter:
+    """Failed sign-ins per client address, over both sign-in forms (per process, in memory).
+
+    The per-account lockout stops guessing one account; this stops one address spraying a
+    common password or PIN over many accounts: after ``limit`` failures within ``window_s``
+    the address is refused (429) until its oldest failure leaves the window.  Only failures
+    count, so people behind one NAT are not refused for signing in successfully.
+    """
+
+    def __init__(self, limit: int, window_s: int, *, max_addresses: int = 10_000) -> None:
+        self.limit = limit
+        self.window_ms = window_s * 1000
+        self.max_addresses = max_addresses
+        self._failures: OrderedDict[str, deque[int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _live(self, address: str, now_ms: int) -> deque[int]:
+        times = self._failures.get(address)
+        if times is None:
+            return deque()
+        while times and times[0] <= now_ms - self.window_ms:
+            times.popleft()
+        return times
+
+    def retry_after_ms(self, address: str, now_ms: int) -> int:
+        """0 when ``address`` may try; otherwise how long until it may (ms)."""
+        with self._lock:
+            times = self._live(address, now_ms)
+            return max(1, times[0] + self.window_ms - now_ms) if len(times) >= self.limit else 0
+
+    def failed(self, address: str, now_ms: int) -> None:
+        """Count one failed attempt from ``address``."""
+        with self._lock:
+            times = self._live(address, now_ms)
+            times.append(now_ms)
+            self._failures[address] = times
+            self._failures.move_to_end(address)
+            while len(self._failures) > self.max_addresses:
+                self._failures.popitem(last=False)

@@ -40,6 +40,9 @@ def signin(ctx: PageDep, state: SessionDep, request: Request, login: Annotated[s
     login = login.strip().lower()
     actor = f"admin:{login}"
     now_ms = clock_ms(request)
+    if wait_ms := web.signin_refused_ms(request, now_ms):  # one address spraying many logins
+        return page(request, "signin.html", ctx, status_code=429, next=safe_next(next, "/admin"), login=login,
+                    error=ctx.t("auth.locked", minutes=max(1, -(-wait_ms // 60_000))))
     with db.read() as conn:
         until = locked_until(conn, actor, area="web", now_ms=now_ms, failures=web.settings.lockout_failures,
                              minutes=web.settings.lockout_minutes)
@@ -55,6 +58,7 @@ def signin(ctx: PageDep, state: SessionDep, request: Request, login: Annotated[s
     with db.write() as conn:
         audit(conn, actor=actor, action="web.signin.ok" if ok else "web.signin.failed", now_ms=now_ms)
     if not ok:
+        web.signin_failed(request, now_ms)
         return page(request, "signin.html", ctx, status_code=401, next=safe_next(next, "/admin"), login=login,
                     error=ctx.t("auth.failed"))
     now_s = now_ms // 1000

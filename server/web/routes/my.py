@@ -44,12 +44,16 @@ def my_signin(request: Request, ctx: PageDep, state: SessionDep, code: Annotated
               pin: Annotated[str, Form(max_length=20)]) -> Response:
     """Short code and PIN; repeated failures lock that wallet's sign-in for a while."""
     web: WebApp = request.app.state.web
+    now_ms = clock_ms(request)
+    if wait_ms := web.signin_refused_ms(request, now_ms):  # one address trying many wallets
+        return _signin_page(request, ctx, error=ctx.t("auth.locked", minutes=max(1, -(-wait_ms // 60_000))),
+                            code=code, status_code=429)
     try:
         wallet_id = parse_short_id(code)
     except ShortIdError:
+        web.signin_failed(request, now_ms)
         return _signin_page(request, ctx, error=ctx.t("my.bad_code"), code=code, status_code=401)
     actor = f"wallet:{format_short_id(wallet_id)}"
-    now_ms = clock_ms(request)
     db = database(request)
     with db.read() as conn:
         until = locked_until(conn, actor, area="my", now_ms=now_ms, failures=web.settings.lockout_failures,
@@ -64,6 +68,7 @@ def my_signin(request: Request, ctx: PageDep, state: SessionDep, code: Annotated
     with db.write() as conn:
         audit(conn, actor=actor, action="my.signin.ok" if ok else "my.signin.failed", now_ms=now_ms)
     if not ok or person is None:
+        web.signin_failed(request, now_ms)
         return _signin_page(request, ctx, error=ctx.t("my.failed"), code=code, status_code=401)
     now_s = now_ms // 1000
     session = Session("wallet", wallet_id, now_s, now_s + web.settings.customer_session_ttl_s,
