@@ -140,7 +140,7 @@ class Event:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        app = create_app(self.settings, clock=self.clock)
+        app = create_app(self.settings, clock=self.clock, web=False)
         include_web(app, settings=self.web, secret=WEB_SECRET)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

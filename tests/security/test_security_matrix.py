@@ -194,7 +194,7 @@ def classify(resp: httpx.Response) -> str:
 
 
 def test_every_route_has_a_row(event: Event) -> None:
-    app = create_app(event.settings)
+    app = create_app(event.settings, web=False)
     include_web(app, secret=b"x" * 32)
     served = walk(app.routes)
     declared = {(m, p) for m, p, _ in MATRIX}
