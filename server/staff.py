@@ -97,7 +97,7 @@ def create_staff(conn: Connection, *, name: str, pin: str, now_ms: int, staff_id
                  login: str | None = None, password: str | None = None,
                  pin_hash: str | None = None) -> int:
     """Create a staff member and return their short id; raises StaffError on a bad PIN."""
-    if not (pin_hash or (pin.isdigit() and 4 <= len(pin) <= 12)):
+    if not (pin_hash or (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12)):
         raise StaffError("a PIN is 4 to 12 digits")
     staff_id = new_short_id() if staff_id is None else staff_id
     conn.execute(insert(t.staff).values(

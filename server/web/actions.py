@@ -124,7 +124,7 @@ def reset_pin(conn: Connection, staff_id: int, *, pin: str) -> None:
     """Set a new PIN (terminals pull the new hash); raises StaffError."""
     from server.staff import hash_secret, touch_staff
 
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         raise StaffError("a PIN is 4 to 12 digits")
     if not conn.execute(update(t.staff).where(t.staff.c.id == staff_id).values(pin_hash=hash_secret(pin))).rowcount:
         raise StaffError(f"unknown staff {staff_id}")

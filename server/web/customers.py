@@ -62,7 +62,7 @@ def set_customer(conn: Connection, wallet_id: int, *, holder_name: str, pin: str
     if conn.execute(select(t.accounts.c.id).where(t.accounts.c.kind == "wallet", t.accounts.c.ref == wallet_id)
                     ).scalar() is None:
         raise ValueError("unknown wallet")
-    if pin and not (pin.isdigit() and 4 <= len(pin) <= 12):
+    if pin and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         raise ValueError("a PIN is 4 to 12 digits")
     if not 0 <= guest_quota <= 100:
         raise ValueError("the guest quota is 0 to 100")

@@ -96,7 +96,7 @@ def badges(request: Request, ctx: PageDep, ids: str = "", admin: Admin = require
     """A printable sheet of staff badges (each a signed ES1: QR); ``ids`` comma-separated, empty for all."""
     svc = services(request)
     now_s = ctx.now_ms // 1000
-    wanted = {int(i) for i in ids.split(",") if i.strip().isdigit()}
+    wanted = {int(i) for i in ids.split(",") if i.strip().isascii() and i.strip().isdigit()}
     with database(request).read() as conn:
         people = [p for p in queries.staff_list(conn) if p.active and (not wanted or int(p.id) in wanted)]
         issuer = svc.issuer.active(conn)
