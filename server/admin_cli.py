@@ -37,6 +37,18 @@ def _short_id(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _when(text: str) -> int:
+    from server.tickets import TicketError, parse_time
+
+    try:
+        value = parse_time(text, "time")
+    except TicketError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if value is None:
+        raise argparse.ArgumentTypeError("empty time")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ennichi admin", description="Operations on an event.")
     parser.add_argument("--data-dir", type=Path, default=None, help="data directory (env ENNICHI_DATA_DIR, ./data)")
@@ -61,6 +73,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-ticket-type", help="create a ticket type; prints its id")
     p.add_argument("--name", required=True)
     p.add_argument("--policy", choices=["single", "reentry", "unlimited"], required=True)
+    p.add_argument("--valid-from", type=_when, help="tickets valid from (Unix s or ISO 8601 with zone)")
+    p.add_argument("--valid-until", type=_when, help="tickets valid until (Unix s or ISO 8601 with zone)")
+    p = sub.add_parser("issue-tickets", help="issue tickets; writes CSV (ids, tokens) to --out or stdout")
+    p.add_argument("--type", type=int, help="ticket type id (or a 'type' column in --csv)")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--count", type=int, help="how many tickets of --type")
+    how.add_argument("--csv", type=Path, help="one ticket per row: type, holder, valid_from, valid_until")
+    p.add_argument("--holder", default="", help="holder name for --count tickets")
+    p.add_argument("--valid-from", type=_when)
+    p.add_argument("--valid-until", type=_when)
+    p.add_argument("--out", type=Path, help="the CSV to write (refused if it exists)")
+    p = sub.add_parser("revoke-ticket", help="revoke (or --unrevoke) a ticket at every gate")
+    p.add_argument("--ticket", type=_short_id, required=True)
+    p.add_argument("--unrevoke", action="store_true")
+    p.add_argument("--reason", default="admin")
     p = sub.add_parser("create-staff", help="create a staff member; prints id and badge text")
     p.add_argument("--name", required=True)
     p.add_argument("--pin", required=True)
@@ -159,7 +186,8 @@ def _simple(fn_name: str) -> Callable[[Any, ServerSettings, argparse.Namespace],
             elif fn_name == "gate":
                 new_id = catalog.create_gate(conn, name=args.name)
             else:
-                new_id = catalog.create_ticket_type(conn, name=args.name, policy=args.policy)
+                new_id = catalog.create_ticket_type(conn, name=args.name, policy=args.policy,
+                                                    valid_from=args.valid_from, valid_until=args.valid_until)
             audit(conn, actor="cli", action=f"{fn_name}.create", now_ms=now, id=new_id, name=args.name)
         print(new_id)
         return 0
@@ -273,6 +301,50 @@ def _restore(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int
     return restore_command(target, args, now_ms=_now())
 
 
+def _issue_tickets(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.issuer import IssuerKeys
+    from server.tickets import TicketRequest, import_tickets_csv, issue_tickets, tickets_csv
+
+    if args.out is not None and args.out.exists():
+        raise ValueError(f"{args.out} exists; refusing to overwrite tickets")
+    if args.count is not None and (args.type is None or args.count < 1):
+        raise ValueError("--count needs --type and a positive number")
+    now = _now()
+    with db.write() as conn:
+        issuer = IssuerKeys(settings.issuer_key_path).active(conn)
+        if args.csv is not None:
+            issued = import_tickets_csv(conn, args.csv.read_text(encoding="utf-8"), issuer=issuer, now_ms=now,
+                                        default_type=args.type)
+        else:
+            request = TicketRequest(args.type, holder=args.holder, valid_from=args.valid_from,
+                                    valid_until=args.valid_until)
+            issued = issue_tickets(conn, [request] * args.count, issuer=issuer, now_ms=now)
+        audit(conn, actor="cli", action="tickets.issue", now_ms=now, count=len(issued),
+              source="csv" if args.csv else "admin", ticket_type=args.type)
+    text = tickets_csv(issued)
+    if args.out is not None:
+        args.out.touch(mode=0o600, exist_ok=False)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"issued {len(issued)} tickets to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _revoke_ticket(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.tickets import revoke_ticket
+
+    now = _now()
+    with db.write() as conn:
+        tid = revoke_ticket(conn, args.ticket, now_ms=now, reason=args.reason, revoked=not args.unrevoke)
+        audit(conn, actor="cli", action="ticket.unrevoke" if args.unrevoke else "ticket.revoke", now_ms=now,
+              ticket_id=tid, reason=args.reason)
+    print("unrevoked" if args.unrevoke else "revoked")
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] = {
     "reconcile": _reconcile,
     "enroll-code": _enroll_code,
@@ -286,6 +358,8 @@ _COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] =
     "topup": _topup,
     "block-wallet": _block_wallet,
     "revoke-terminal": _revoke_terminal,
+    "issue-tickets": _issue_tickets,
+    "revoke-ticket": _revoke_ticket,
     "backup": _backup,
     "restore": _restore,
 }

@@ -55,10 +55,14 @@ def create_gate(conn: Connection, *, name: str) -> int:
 
 
 def create_ticket_type(conn: Connection, *, name: str, policy: Literal["single", "reentry", "unlimited"],
-                       gate_ids: list[int] | None = None) -> int:
-    """Create a ticket type; raises CatalogError for an unknown policy."""
+                       gate_ids: list[int] | None = None, valid_from: int | None = None,
+                       valid_until: int | None = None) -> int:
+    """Create a ticket type (validity window in Unix s, None: open); raises CatalogError for a bad policy or window."""
     if policy not in ("single", "reentry", "unlimited"):
         raise CatalogError(f"unknown entry policy {policy!r}")
+    if valid_from is not None and valid_until is not None and valid_until <= valid_from:
+        raise CatalogError("the validity window must end after it starts")
     return int(conn.execute(insert(t.ticket_types).values(
         name=name, policy=policy, gate_ids=json.dumps(sorted(gate_ids or [])), active=True,
+        valid_from=valid_from, valid_until=valid_until,
         change_seq=reserve_changes(conn, 1)).returning(t.ticket_types.c.id)).scalar_one())

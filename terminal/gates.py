@@ -1,10 +1,29 @@
 """Gate check-ins: decode the ticket, check revocations and pass-back, record + outbox in one transaction.
 
-Pass-back uses every check-in the terminal knows of (its own and those of
-other gates from the pull) for the ticket's ``EntryPolicy``:
-single entry — one ``in`` ever; re-entry — ``in`` only when the last known
-passage was ``out`` (or none); unlimited — no check.  An ``out`` always passes.
-A later issue refines gates (gate groups, the offline window of other gates).
+Everything is decided offline, from the token, the pulled revocation list and
+ticket types, and the local check-in log (this gate's own check-ins and those
+of other gates from the pull).  An entry is refused with one reason:
+
+==================  =========================================================
+``not_a_code``      not an Ennichi code; ``damaged``: ours but unreadable
+``forged``          bad signature or unknown issuer key (security log)
+``wrong_kind``      a wallet or staff badge shown at the gate
+``not_yet_valid``   before the ticket's ``valid_from``; ``expired``: after
+                    its ``valid_until`` (the window of its type, at issue)
+``ticket_revoked``  on the pulled revocation list
+``ticket_type_inactive``  its type was switched off
+``wrong_gate``      its type opens other gates only
+``already_used``    single entry: an ``in`` is known (here or at another gate)
+``already_inside``  re-entry: the last known passage is an ``in`` (pass-back)
+==================  =========================================================
+
+An approved entry ("valid") is written with its outbox row in one durable
+transaction before this returns; the network is never waited for.  Unlimited
+tickets (staff) have no pass-back check.  An exit is recorded for any genuine
+ticket, even an expired, revoked or wrong-gate one: the person is leaving, and
+the counts of people inside must see it.  Two gates that both admit a ticket
+while neither knows of the other's entry are reconciled by the server (a
+``duplicate_entry`` anomaly), never here.
 """
 
 from __future__ import annotations
@@ -33,8 +52,10 @@ def check_in(ctx: Context, staff: StaffRow, ticket_text: str, direction: Literal
     gate_id = ctx.terminal.gate_id
     if not staff_allowed(staff, Permission.GATE, Scope.gate(gate_id), now_s=ctx.clock.now_ms() // 1000):
         return GateDecision(False, DeclineReason.NOT_PERMITTED, direction=direction)
-    try:
-        token = decode_token(ticket_text, ctx.keys, now=ctx.clock.now_ms() // 1000, expect=TicketToken)
+    entering = direction == "in"
+    try:  # an exit is recorded whatever the ticket's window: the person is leaving
+        token = decode_token(ticket_text, ctx.keys, now=ctx.clock.now_ms() // 1000 if entering else None,
+                             expect=TicketToken)
     except TokenError as exc:
         if exc.is_forgery:
             ctx.log_forgery(ticket_text, exc.reason.value, "ticket at gate")
@@ -46,19 +67,10 @@ def check_in(ctx: Context, staff: StaffRow, ticket_text: str, direction: Literal
         return GateDecision(False, reason, ticket_id=token.ticket_id, ticket_type=token.ticket_type,
                             direction=direction)
 
-    if ctx.store.is_revoked("ticket", token.ticket_id):
-        return refuse(DeclineReason.TICKET_REVOKED)
-    ticket_type = ctx.store.ticket_type(token.ticket_type)
-    if ticket_type is not None:
-        if not ticket_type.active:
-            return refuse(DeclineReason.TICKET_TYPE_INACTIVE)
-        if ticket_type.gate_ids and gate_id not in ticket_type.gate_ids:
-            return refuse(DeclineReason.WRONG_GATE)
-    history = ctx.store.checkins_of(token.ticket_id)
-    if direction == "in" and token.policy is EntryPolicy.SINGLE and any(d == "in" for d, _ in history):
-        return refuse(DeclineReason.ALREADY_USED)
-    if direction == "in" and token.policy is EntryPolicy.REENTRY and history and history[-1][0] == "in":
-        return refuse(DeclineReason.ALREADY_INSIDE)
+    if entering:
+        reason = _entry_refusal(ctx, token, gate_id)
+        if reason is not None:
+            return refuse(reason)
     record = CheckInRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=staff.staff_id,
                            created_at=ctx.clock.now_ms(), gate_id=gate_id, ticket_id=token.ticket_id,
                            ticket_type=token.ticket_type, direction=direction)
@@ -67,3 +79,23 @@ def check_in(ctx: Context, staff: StaffRow, ticket_text: str, direction: Literal
     ctx.on_record()
     return GateDecision(True, None, record_id=row.id, ticket_id=token.ticket_id, ticket_type=token.ticket_type,
                         direction=direction)
+
+
+def _entry_refusal(ctx: Context, token: TicketToken, gate_id: int) -> DeclineReason | None:
+    """Return why a genuine, in-window ticket may not enter here, or None."""
+    if ctx.store.is_revoked("ticket", token.ticket_id):
+        return DeclineReason.TICKET_REVOKED
+    ticket_type = ctx.store.ticket_type(token.ticket_type)
+    if ticket_type is not None:
+        if not ticket_type.active:
+            return DeclineReason.TICKET_TYPE_INACTIVE
+        if ticket_type.gate_ids and gate_id not in ticket_type.gate_ids:
+            return DeclineReason.WRONG_GATE
+    if token.policy is EntryPolicy.UNLIMITED:
+        return None
+    history = ctx.store.checkins_of(token.ticket_id)
+    if token.policy is EntryPolicy.SINGLE and any(d == "in" for d, _ in history):
+        return DeclineReason.ALREADY_USED
+    if token.policy is EntryPolicy.REENTRY and history and history[-1][0] == "in":
+        return DeclineReason.ALREADY_INSIDE
+    return None

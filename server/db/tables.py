@@ -28,7 +28,7 @@ __all__ = [
     "BIG", "BOOL", "accounts", "anomalies", "api_tokens", "audit_log", "checkins", "counters",
     "enrollment_codes", "event", "gates", "issuer_keys", "metadata", "postings", "products",
     "records", "revocations", "roles", "staff", "staff_overrides", "staff_roles", "stalls",
-    "terminals", "ticket_types", "transactions",
+    "terminals", "ticket_types", "tickets", "transactions",
 ]
 
 BIG = BigInteger().with_variant(INTEGER(), "sqlite")
@@ -120,7 +120,26 @@ ticket_types = Table(
     Column("gate_ids", TEXT, nullable=False, server_default="[]"),  # JSON list
     Column("active", BOOL, nullable=False, server_default="1"),
     _change_seq(),
+    Column("valid_from", BIG, nullable=True),  # Unix seconds; tickets of the type are valid inside the window
+    Column("valid_until", BIG, nullable=True),
     Index(None, "change_seq"),
+    **_STRICT,
+)
+
+# An issued ticket (admin, CSV import); its token is re-signed from these fields on demand.
+tickets = Table(
+    "tickets", metadata,
+    Column("ticket_id", BIG, primary_key=True, autoincrement=False),  # 40-bit short id
+    Column("ticket_type", Integer, ForeignKey("ticket_types.id"), nullable=False, index=True),
+    Column("policy", TEXT, nullable=False),  # copied into the token at issue
+    Column("flags", Integer, nullable=False, server_default="0"),
+    Column("valid_from", BIG, nullable=False),  # Unix seconds
+    Column("valid_until", BIG, nullable=False),
+    Column("holder", TEXT, nullable=False, server_default=""),
+    Column("source", TEXT, nullable=False),  # admin | csv
+    Column("batch", TEXT, nullable=False, server_default="", index=True),
+    Column("created_at", BIG, nullable=False),
+    Column("revoked_at", BIG, nullable=True),
     **_STRICT,
 )
 
@@ -288,6 +307,7 @@ checkins = Table(
     Column("created_at", BIG, nullable=False),
     _change_seq(),
     Index(None, "change_seq"),
+    Index("ix_checkins_created_at_gates", "created_at"),
     **_STRICT,
 )
 
