@@ -21,7 +21,7 @@ def _role(text: str) -> tuple[str, str, int | None]:
     parts = text.split(":")
     if len(parts) == 1:
         return parts[0], "event", None
-    if len(parts) == 3 and parts[1] in ("stall", "gate") and parts[2].isdigit():
+    if len(parts) == 3 and parts[1] in ("stall", "gate") and parts[2].isascii() and parts[2].isdigit():
         return parts[0], parts[1], int(parts[2])
     raise argparse.ArgumentTypeError(f"role {text!r}: use ROLE or ROLE:stall:ID or ROLE:gate:ID")
 
@@ -29,7 +29,7 @@ def _role(text: str) -> tuple[str, str, int | None]:
 def _short_id(text: str) -> int:
     from sync.ids import ShortIdError, parse_short_id
 
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         return parse_short_id(text)

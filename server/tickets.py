@@ -174,7 +174,7 @@ def parse_time(text: str, where: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         moment = datetime.fromisoformat(text)
@@ -202,7 +202,7 @@ def parse_tickets_csv(text: str, *, default_type: int | None = None) -> list[Tic
         where = f"line {number}"
         type_text = row.get("type", "")
         if type_text:
-            if not type_text.isdigit():
+            if not (type_text.isascii() and type_text.isdigit()):
                 raise TicketError(f"{where}: type {type_text!r} is not a ticket type id")
             ticket_type = int(type_text)
         elif default_type is not None:
@@ -239,7 +239,7 @@ def tickets_csv(issued: Sequence[IssuedTicket]) -> str:
 def _ticket_id(value: int | str) -> int:
     if isinstance(value, int):
         return value
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
     try:
         return parse_short_id(value)
