@@ -2,7 +2,9 @@
 
 Who may invite is decided by ``sync.permissions`` (permission
 ``guests.invite``, held through the linked person's roles, e.g. ``student``);
-how many by the customer's quota.  A guest ticket is a signed ``ET1:`` token
+how many by the quota: the event's default for the person's role (``student``,
+set on the dashboard's tickets page) unless the admin set a number for this
+customer (an exception).  A guest ticket is a signed ``ET1:`` token
 with the GUEST flag; cancelling publishes a ticket revocation that every
 gate pulls.
 """
@@ -24,10 +26,14 @@ from sync.keys import IssuerKey
 from sync.permissions import EVENT, Permission
 from sync.tokens import EntryPolicy, TicketFlags, TicketToken, encode_token
 
-__all__ = ["GuestError", "cancel_invitation", "customer", "guest_ticket_text", "invitations", "invite_guest",
-           "may_invite", "set_customer", "ticket_types"]
+__all__ = ["QUOTA_ROLES", "GuestError", "cancel_invitation", "customer", "effective_quota", "guest_ticket_text",
+           "invitations", "invite_guest", "may_invite", "role_quota", "set_customer", "set_role_quota", "ticket_types"]
 
 GUEST_TICKET_TTL_S = 3 * 86400
+MAX_QUOTA = 100
+QUOTA_ROLES = ("student",)  # roles whose default quota the dashboard sets
+_ROLE_DEFAULT = -1  # web_customers.guest_quota: no exception, the role's default applies
+_QUOTA_KEY = "web.guest_quota.role."  # a row of the server's ``counters`` (name -> integer): no schema change
 _POLICIES = {"single": EntryPolicy.SINGLE, "reentry": EntryPolicy.REENTRY, "unlimited": EntryPolicy.UNLIMITED}
 
 
@@ -43,7 +49,7 @@ class Customer:
     holder_name: str
     pin_hash: str
     staff_id: int | None
-    guest_quota: int
+    guest_quota: int | None  # the admin's exception; None: the role's default
     guest_ticket_type: int | None
 
 
@@ -52,20 +58,52 @@ def customer(conn: Connection, wallet_id: int) -> Customer | None:
     row = conn.execute(select(customers).where(customers.c.wallet_id == wallet_id)).first()
     if row is None:
         return None
-    return Customer(int(row.wallet_id), row.holder_name, row.pin_hash, row.staff_id, int(row.guest_quota),
-                    row.guest_ticket_type)
+    quota = int(row.guest_quota)
+    return Customer(int(row.wallet_id), row.holder_name, row.pin_hash, row.staff_id,
+                    None if quota == _ROLE_DEFAULT else quota, row.guest_ticket_type)
 
 
-def set_customer(conn: Connection, wallet_id: int, *, holder_name: str, pin: str, student: bool, guest_quota: int,
-                 guest_ticket_type: int | None, now_ms: int) -> dict[str, Any]:
-    """Give a wallet My page access (or change it); a blank PIN keeps the old one. Raises ValueError."""
+def role_quota(conn: Connection, role: str) -> int:
+    """The event's default guest quota for holders of ``role`` (0 when unset)."""
+    value = conn.execute(select(t.counters.c.value).where(t.counters.c.name == _QUOTA_KEY + role)).scalar()
+    return int(value or 0)
+
+
+def set_role_quota(conn: Connection, role: str, quota: int) -> None:
+    """Set the default guest quota of ``role`` (one of QUOTA_ROLES); raises ValueError."""
+    if role not in QUOTA_ROLES:
+        raise ValueError(f"no default quota for role {role!r}")
+    if not 0 <= quota <= MAX_QUOTA:
+        raise ValueError(f"the guest quota is 0 to {MAX_QUOTA}")
+    c = t.counters
+    if not conn.execute(update(c).where(c.c.name == _QUOTA_KEY + role).values(value=quota)).rowcount:
+        conn.execute(insert(c).values(name=_QUOTA_KEY + role, value=quota))
+
+
+def effective_quota(conn: Connection, person: Customer) -> int:
+    """The admin's exception when set, else the highest default of the linked person's roles."""
+    if person.guest_quota is not None:
+        return person.guest_quota
+    if person.staff_id is None:
+        return 0
+    sr = t.staff_roles
+    roles = set(conn.execute(select(sr.c.role).where(sr.c.staff_id == person.staff_id)).scalars())
+    return max((role_quota(conn, r) for r in roles if r in QUOTA_ROLES), default=0)
+
+
+def set_customer(conn: Connection, wallet_id: int, *, holder_name: str, pin: str, student: bool,
+                 guest_quota: int | None, guest_ticket_type: int | None, now_ms: int) -> dict[str, Any]:
+    """Give a wallet My page access (or change it); a blank PIN keeps the old one. Raises ValueError.
+
+    ``guest_quota`` None: the role's default applies; a number is this customer's exception.
+    """
     if conn.execute(select(t.accounts.c.id).where(t.accounts.c.kind == "wallet", t.accounts.c.ref == wallet_id)
                     ).scalar() is None:
         raise ValueError("unknown wallet")
     if pin and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         raise ValueError("a PIN is 4 to 12 digits")
-    if not 0 <= guest_quota <= 100:
-        raise ValueError("the guest quota is 0 to 100")
+    if guest_quota is not None and not 0 <= guest_quota <= MAX_QUOTA:
+        raise ValueError(f"the guest quota is 0 to {MAX_QUOTA}")
     existing = customer(conn, wallet_id)
     if existing is None and not pin:
         raise ValueError("set a PIN for the first sign-in")
@@ -75,7 +113,8 @@ def set_customer(conn: Connection, wallet_id: int, *, holder_name: str, pin: str
         staff_id = create_staff(conn, name=holder_name or f"wallet {wallet_id}", pin=f"{secrets.randbelow(10**8):08d}",
                                 now_ms=now_ms)
         grant_role(conn, staff_id, "student")
-    values = {"holder_name": holder_name.strip(), "staff_id": staff_id, "guest_quota": guest_quota,
+    values = {"holder_name": holder_name.strip(), "staff_id": staff_id,
+              "guest_quota": _ROLE_DEFAULT if guest_quota is None else guest_quota,
               "guest_ticket_type": guest_ticket_type}
     if pin:
         values["pin_hash"] = hash_secret(pin)
@@ -119,7 +158,7 @@ def invite_guest(conn: Connection, wallet_id: int, *, guest_name: str, now_ms: i
     if person.guest_ticket_type is None:
         raise GuestError("my.guest_no_type")
     # Counted and inserted in one write transaction: two tabs cannot both take the last place.
-    if live_invitations(conn, wallet_id) >= person.guest_quota:
+    if live_invitations(conn, wallet_id) >= effective_quota(conn, person):
         raise GuestError("my.guest_quota_full")
     now_s = now_ms // 1000
     return int(conn.execute(insert(guest_invitations).values(

@@ -110,11 +110,12 @@ def my_page(request: Request, ctx: PageDep, wallet_id: WalletDep) -> Response:
         person = customers.customer(conn, wallet_id)
         invites = customers.invitations(conn, wallet_id)
         allowed = person is not None and customers.may_invite(conn, person, now_s=ctx.now_ms // 1000)
+        quota = customers.effective_quota(conn, person) if person else 0
     live = sum(1 for i in invites if i["cancelled_at"] is None)
     return page(request, "my.html", ctx, w=view, person=person, token=token, balance=balance,
                 qr=qr_svg(token, scale=QR_SCALE) if token else "", expires_ms=expires_ms, error=error,
                 margin_ms=request.app.state.web.settings.wallet_qr_refresh_margin_s * 1000,
-                invites=invites, may_invite=allowed, quota=person.guest_quota if person else 0, used=live,
+                invites=invites, may_invite=allowed, quota=quota, used=live,
                 guest_error=_guest_error(ctx, request.query_params.get("guest_error", "")),
                 wallet_code=format_short_id(wallet_id))
 

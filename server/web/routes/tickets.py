@@ -1,41 +1,67 @@
-"""Tickets and gates: ticket types, gates, and per-gate counts.
+"""Tickets and gates: ticket types, gates with people inside, and the tickets registry.
 
-Issuing, importing, printing and revoking individual tickets waits for the
-server's tickets table (a separate issue); guest tickets from My page work.
+Issuing (one, or N of a type), CSV import, the printable QR sheet and revoking
+are ``server.tickets``'s functions, each run in one write transaction with its
+audit entry.  A CSV with any bad line is refused whole, with every bad line
+listed.  The guest-invitation default quota of the ``student`` role is set
+here too (a customer's own number on the wallet page is the exception).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from server import tickets as registry
 from server.catalog import create_gate, create_ticket_type
+from server.db import tables as t
+from server.gates import GateTotals, gate_counts
 from server.web import actions, customers, queries
 from server.web.access import Admin
-from server.web.deps import PageDep, database, require
-from server.web.render import page
+from server.web.deps import PageDep, Refused, database, require, services
+from server.web.qr import qr_svg
+from server.web.render import PageContext, page
 from server.web.routes.overview import day_start_ms
+from sync.ids import ShortIdError, format_short_id, parse_short_id
 from sync.permissions import Permission
 
 router = APIRouter()
 P = Permission.TICKETS_MANAGE
+MAX_FORM_ISSUE = 500  # per click; bigger runs go through CSV import or the CLI
+MAX_PRINT = 500  # QR codes on one printed sheet
+MAX_CSV_BYTES = 2 * 1024 * 1024
+RECENT = 30
 
 
 @router.get("/admin/tickets")
 def tickets_page(request: Request, ctx: PageDep, admin: Admin = require(P)) -> Response:
-    """Gates with today's counts, and ticket types."""
+    """Gates with today's entries, exits and people inside; ticket types; issuing, import, recent tickets."""
+    since = day_start_ms(ctx)
     with database(request).read() as conn:
         gates = queries.gates(conn)
-        counts = queries.gate_counts(conn, since_ms=day_start_ms(ctx))
+        counts = gate_counts(conn, since_ms=since, until_ms=max(ctx.now_ms + 1, since + 1),
+                             bucket_s=86400).gates
         types = customers.ticket_types(conn)
+        tk = t.tickets
+        recent = list(conn.execute(select(tk).order_by(tk.c.created_at.desc(), tk.c.ticket_id).limit(RECENT)))
+        student_quota = customers.role_quota(conn, "student")
     names = {g.id: g.name for g in gates}
-    return page(request, "tickets.html", ctx, active="tickets", gates=gates, counts=counts,
+    type_names = {int(tt.id): tt.name for tt in types}
+    return page(request, "tickets.html", ctx, active="tickets", gates=gates, counts=counts, zero=GateTotals(),
                 types=[{"id": tt.id, "name": tt.name, "policy": tt.policy,
-                        "gates": [names.get(g, g) for g in json.loads(tt.gate_ids)]} for tt in types])
+                        "gates": [names.get(g, g) for g in json.loads(tt.gate_ids)]} for tt in types],
+                recent=[{"id": int(r.ticket_id), "code": format_short_id(int(r.ticket_id)),
+                         "type": type_names.get(int(r.ticket_type), str(r.ticket_type)), "holder": r.holder,
+                         "source": r.source, "batch": r.batch, "revoked": r.revoked_at is not None,
+                         "valid_until_ms": int(r.valid_until) * 1000} for r in recent],
+                student_quota=student_quota, max_issue=MAX_FORM_ISSUE)
 
 
 @router.post("/admin/gates")
@@ -63,3 +89,153 @@ def ticket_type_create(request: Request, ctx: PageDep, name: Annotated[str, Form
 
     return actions.perform(request, ctx, admin, "ticket_type.create", run, back="/admin/tickets", done="saved",
                            name=name, policy=policy)
+
+
+def _issue(request: Request, ctx: PageContext, admin: Admin, action: str,
+           make: list[registry.TicketRequest], source: str, **detail: object) -> Response:
+    """Issue ``make`` (all or none) with its audit entry, then show the printable sheet of the batch."""
+    batch = uuid.uuid4().hex[:12]
+
+    def run(conn: Connection, now: int) -> dict[str, object]:
+        issuer = services(request).issuer.active(conn)
+        issued = registry.issue_tickets(conn, make, issuer=issuer, now_ms=now, source=source, batch=batch)
+        return {"count": len(issued), "batch": batch}
+
+    response = actions.perform(request, ctx, admin, action, run, back="/admin/tickets", done="tickets_issued",
+                               **detail)
+    if response.status_code == 303:
+        return actions.back_to("/admin/tickets/print", batch=batch)
+    return response
+
+
+@router.post("/admin/tickets/issue")
+def tickets_issue(request: Request, ctx: PageDep, ticket_type: Annotated[int, Form()],
+                  count: Annotated[int, Form()] = 1, holder: Annotated[str, Form(max_length=200)] = "",
+                  admin: Admin = require(P)) -> Response:
+    """Issue one ticket (with the holder's name) or ``count`` tickets of a type."""
+    if not 1 <= count <= MAX_FORM_ISSUE:
+        return _refused(request, ctx, ctx.t("tickets.count_range", n=MAX_FORM_ISSUE))
+    make = [registry.TicketRequest(ticket_type, holder=holder) for _ in range(count)]
+    return _issue(request, ctx, admin, "ticket.issue", make, "admin", ticket_type=ticket_type, count=count,
+                  holder=holder)
+
+
+def csv_errors(text: str, active_types: set[int]) -> list[str]:
+    """Every bad line of a tickets CSV, each as server.tickets words it (empty: the file is good)."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    try:
+        registry.parse_tickets_csv(text)
+    except registry.TicketError as exc:
+        if header is None or str(exc).startswith(("the CSV needs", "give a ticket type", "the CSV has no rows")):
+            return [str(exc)]
+    errors: list[str] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(f"line {reader.line_num}: {exc}")
+            break
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        one = io.StringIO()
+        csv.writer(one).writerows([header or [], row])
+        try:
+            (req,) = registry.parse_tickets_csv(one.getvalue())
+        except registry.TicketError as exc:
+            errors.append(f"line {line}: " + str(exc).removeprefix("line 2: "))
+            continue
+        if req.ticket_type not in active_types:
+            errors.append(f"line {line}: unknown or inactive ticket type {req.ticket_type}")
+    return errors
+
+
+@router.post("/admin/tickets/import")
+async def tickets_import(request: Request, ctx: PageDep, file: Annotated[UploadFile, File()],
+                         admin: Admin = require(P)) -> Response:
+    """Issue one ticket per CSV line (type, holder, valid_from, valid_until): all, or none with every bad line."""
+    raw = await file.read(MAX_CSV_BYTES + 1)
+    if len(raw) > MAX_CSV_BYTES:
+        return _refused(request, ctx, ctx.t("tickets.csv_too_big"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _refused(request, ctx, ctx.t("tickets.csv_not_utf8"))
+    with database(request).read() as conn:
+        tt = t.ticket_types
+        active = {int(i) for i in conn.execute(select(tt.c.id).where(tt.c.active.is_(True))).scalars()}
+    errors = csv_errors(text, active)
+    if errors:
+        return _refused(request, ctx, ctx.t("tickets.csv_refused"), errors=errors)
+    try:
+        make = registry.parse_tickets_csv(text)
+    except registry.TicketError as exc:
+        return _refused(request, ctx, str(exc))
+    return _issue(request, ctx, admin, "ticket.import", make, "csv", file=(file.filename or "")[:200],
+                  count=len(make))
+
+
+def _refused(request: Request, ctx: PageContext, message: str, errors: list[str] | None = None) -> Response:
+    return page(request, "error.html", ctx, status_code=422, status=422, heading=ctx.t("error.invalid"),
+                message=message, errors=errors or [], back="/admin/tickets")
+
+
+@router.get("/admin/tickets/print")
+def tickets_print(request: Request, ctx: PageDep, batch: str = "",
+                  ids: Annotated[list[str] | None, Query(max_length=2000)] = None,
+                  admin: Admin = require(P)) -> Response:
+    """A printable sheet of ticket QR codes: one issued batch, or the ids picked on the tickets page."""
+    wanted: list[int] = []
+    for part in ",".join(ids or []).replace(" ", ",").split(",")[:MAX_PRINT]:
+        if part.strip():
+            try:
+                wanted.append(parse_short_id(part.strip()))
+            except ShortIdError as exc:
+                raise Refused(str(exc)) from exc
+    tk = t.tickets
+    query = select(tk).order_by(tk.c.created_at, tk.c.ticket_id).limit(MAX_PRINT)
+    if batch:
+        query = query.where(tk.c.batch == batch[:40])
+    elif wanted:
+        query = query.where(tk.c.ticket_id.in_(wanted))
+    else:
+        return actions.back_to("/admin/tickets")
+    with database(request).read() as conn:
+        rows = list(conn.execute(query))
+        issuer = services(request).issuer.active(conn)
+        type_names = {int(tt.id): tt.name for tt in customers.ticket_types(conn)}
+        texts = [registry.ticket_text(conn, int(r.ticket_id), issuer=issuer) for r in rows]
+    cards = [{"id": int(r.ticket_id), "code": format_short_id(int(r.ticket_id)), "holder": r.holder,
+              "type": type_names.get(int(r.ticket_type), str(r.ticket_type)), "policy": r.policy,
+              "revoked": r.revoked_at is not None, "from_ms": int(r.valid_from) * 1000,
+              "until_ms": int(r.valid_until) * 1000, "qr": qr_svg(text, scale=4)}
+             for r, text in zip(rows, texts, strict=True)]
+    return page(request, "tickets_print.html", ctx, active="tickets", cards=cards)
+
+
+@router.post("/admin/tickets/revoke")
+def tickets_revoke(request: Request, ctx: PageDep, ticket_id: Annotated[str, Form(max_length=40)],
+                   reason: Annotated[str, Form(max_length=200)] = "", admin: Admin = require(P)) -> Response:
+    """Revoke a ticket at every gate (gates learn it on their next pull), with the reason in the audit log."""
+    def run(conn: Connection, now: int) -> dict[str, object]:
+        if not reason.strip():
+            raise ValueError(ctx.t("tickets.reason_needed"))
+        tid = registry.revoke_ticket(conn, ticket_id.strip(), now_ms=now, reason=reason.strip())
+        return {"ticket_id": tid, "display_id": format_short_id(tid)}
+
+    return actions.perform(request, ctx, admin, "ticket.revoke", run, back="/admin/tickets", done="ticket_revoked",
+                           reason=reason.strip())
+
+
+@router.post("/admin/tickets/guest-quota")
+def guest_quota_default(request: Request, ctx: PageDep, quota: Annotated[int, Form()],
+                        role: Annotated[str, Form(max_length=40)] = "student",
+                        admin: Admin = require(P)) -> Response:
+    """Set the default guest-invitation quota of a role; a customer's own number stays their exception."""
+    return actions.perform(request, ctx, admin, "guest_quota.default",
+                           lambda conn, now: customers.set_role_quota(conn, role, quota),
+                           back="/admin/tickets", done="saved", role=role, quota=quota)
+

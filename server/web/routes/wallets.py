@@ -75,21 +75,25 @@ def wallet_page(request: Request, ctx: PageDep, wallet_id: int, admin: Admin = r
         stalls = queries.stall_names(conn)
         person = customers.customer(conn, wallet_id)
         types = customers.ticket_types(conn)
+        default_quota = customers.role_quota(conn, "student")
     return page(request, "wallet.html", ctx, active="wallets", w=view, history=history, stalls=stalls,
-                manage=admin.can(MANAGE), person=person, ticket_types=types)
+                manage=admin.can(MANAGE), person=person, ticket_types=types, default_quota=default_quota)
 
 
 @router.post("/admin/wallets/{wallet_id}/customer")
 def wallet_customer(request: Request, ctx: PageDep, wallet_id: int, holder_name: Annotated[str, Form(max_length=100)],
                     pin: Annotated[str, Form(max_length=12)] = "", student: Annotated[str | None, Form()] = None,
-                    guest_quota: Annotated[str, Form(max_length=4)] = "0",
+                    guest_quota: Annotated[str, Form(max_length=4)] = "",
                     guest_ticket_type: Annotated[str, Form(max_length=6)] = "",
                     admin: Admin = require(MANAGE)) -> Response:
-    """Give the wallet's holder My page access: name, PIN, student (guests.invite) and guest quota."""
+    """Give the wallet's holder My page access: name, PIN, student (guests.invite) and guest quota.
+
+    A blank quota means the role's default (set on the tickets page); a number is this customer's exception.
+    """
     def run(conn: Connection, now: int) -> dict[str, object]:
         return customers.set_customer(
             conn, wallet_id, holder_name=holder_name, pin=pin.strip(), student=checkbox(student),
-            guest_quota=optional_int(guest_quota) or 0, guest_ticket_type=optional_int(guest_ticket_type),
+            guest_quota=optional_int(guest_quota), guest_ticket_type=optional_int(guest_ticket_type),
             now_ms=now)
 
     return actions.perform(request, ctx, admin, "wallet.my_access", run, back=f"/admin/wallets/{wallet_id}",
