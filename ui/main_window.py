@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.nav_bar = QWidget()
         self.nav_bar.setStyleSheet("background: #e9e4da;")
         nav_row = QHBoxLayout(self.nav_bar)
-        nav_row.setContentsMargins(12, 6, 12, 6)
+        nav_row.setContentsMargins(12, 4, 12, 4)
         self.nav_buttons: dict[str, BigButton] = {}
         for key, (screen, _perm, _modes) in NAV.items():
             button = BigButton(role="nav")

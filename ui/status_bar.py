@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from scanner.status import CameraState, CameraStatus
@@ -36,7 +37,7 @@ class StatusBar(QWidget):
         self.setStyleSheet("#status-bar { background: #1d1b18; } #status-bar QLabel { color: white; font-size: 18px; }")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         row = QHBoxLayout(self)
-        row.setContentsMargins(12, 4, 12, 4)
+        row.setContentsMargins(12, 2, 12, 2)
         row.setSpacing(24)
         self.network = QLabel()
         self.network.setObjectName("status-network")
@@ -49,7 +50,7 @@ class StatusBar(QWidget):
         self.lang_button = BigButton(role="nav")
         self.lang_button.setObjectName("language-button")
         self.lang_button.setMinimumHeight(56)
-        self.lang_button.setMaximumWidth(200)
+        self.lang_button.setStyleSheet("min-width: 220px; color: #1d1b18;")
         self.lang_button.clicked.connect(backend.i18n.toggle)
         row.addWidget(self.lang_button)
         self.camera_status: CameraStatus | None = None
@@ -81,9 +82,14 @@ class StatusBar(QWidget):
     def refresh(self) -> None:
         """Set every part from the backend's latest view."""
         sync: SyncView = self.backend.sync
-        self.network.setText(self.network_text(sync))
         colour = "#7fe08f" if sync.online else "#ffd37a"  # amber, not red: offline is not an error
         self.network.setStyleSheet(f"color: {colour}; font-weight: bold; font-size: 18px;")
+        text = self.network_text(sync)
+        self.network.setText(text)
+        bold = QFont(self.network.font())
+        bold.setBold(True)
+        bold.setPixelSize(18)
+        self.network.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(text) + 12)
         if sync.last_sync_ms:
             age = max(0, (self.backend.clock.now_ms() - sync.last_sync_ms) // 1000)
             self.sync_age.setText(tr("status.synced_ago", age=age_text(int(age))))

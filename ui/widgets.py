@@ -74,12 +74,13 @@ class Keypad(QWidget):
         self.masked = masked
         self._text = ""
         grid = QGridLayout(self)
-        grid.setSpacing(8)
+        grid.setSpacing(6)
+        grid.setContentsMargins(0, 0, 0, 0)
         keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "C", "0", "⌫"]
         self.buttons: dict[str, BigButton] = {}
         for index, key in enumerate(keys):
             button = BigButton(key)
-            button.setMinimumSize(80, 72)
+            button.setMinimumSize(80, MIN_TOUCH)
             button.clicked.connect(lambda _=False, k=key: self.press(k))
             grid.addWidget(button, index // 3, index % 3)
             self.buttons[key] = button
@@ -115,7 +116,7 @@ class CameraPreview(QLabel):
         """Create an empty preview."""
         super().__init__(parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(QSize(240, 180))
+        self.setMinimumSize(QSize(200, 150))
         self.setStyleSheet("background: #222; color: #eee; border-radius: 8px; font-size: 18px;")
         self.setWordWrap(True)
         self.frames_shown = 0

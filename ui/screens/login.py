@@ -71,13 +71,15 @@ class BadgeAndPin(QWidget):
         self.prompt_key = prompt_key
         self.badge: str | None = None
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
         self.prompt = heading("", "hint")
         self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message = heading("", "error")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pin_display = QLabel()
         self.pin_display.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.pin_display.setStyleSheet("font-size: 40px; letter-spacing: 8px; min-height: 56px;")
+        self.pin_display.setStyleSheet("font-size: 40px; letter-spacing: 8px; min-height: 48px;")
         self.keypad = Keypad(max_len=12, masked=True)
         self.keypad.changed.connect(lambda _t: self.pin_display.setText(self.keypad.display()))
         self.keypad.setMaximumWidth(420)
@@ -151,7 +153,8 @@ class LoginScreen(Screen):
         """Build the screen."""
         super().__init__(backend, parent)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(40, 24, 40, 24)
+        layout.setContentsMargins(40, 8, 40, 8)
+        layout.setSpacing(4)
         self.title = heading()
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.terminal_label = heading("", "hint")

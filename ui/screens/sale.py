@@ -58,7 +58,9 @@ class _CartRow(QWidget):
         super().__init__()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
+        self.setFixedHeight(72)
         self.label = QLabel(label)
+        self.label.setWordWrap(True)
         self.label.setStyleSheet("font-size: 22px;")
         self.amount = QLabel(amount)
         self.amount.setStyleSheet("font-size: 22px; font-weight: bold;")
@@ -119,7 +121,7 @@ class SaleScreen(Screen):
 
         right = QVBoxLayout()
         self.preview = CameraPreview()
-        self.preview.setMinimumHeight(200)
+        self.preview.setMinimumHeight(150)
         right.addWidget(self.preview, 2)
         self.cart_title = heading("", "hint")
         right.addWidget(self.cart_title)
@@ -129,6 +131,7 @@ class SaleScreen(Screen):
         cart_scroll = QScrollArea()
         cart_scroll.setWidgetResizable(True)
         cart_scroll.setWidget(self.cart_host)
+        cart_scroll.setMinimumHeight(120)
         right.addWidget(cart_scroll, 2)
         total_row = QHBoxLayout()
         self.total_caption = heading("", "hint")
@@ -147,8 +150,8 @@ class SaleScreen(Screen):
         self.manual_button.clicked.connect(self._pay_typed)
         self.clear_button = BigButton(role="danger")
         self.clear_button.clicked.connect(self.clear_cart)
-        manual_row.addWidget(self.manual_edit, 2)
-        manual_row.addWidget(self.manual_button, 1)
+        manual_row.addWidget(self.manual_edit, 3)
+        manual_row.addWidget(self.manual_button, 2)
         manual_row.addWidget(self.clear_button, 1)
         right.addLayout(manual_row)
         outer.addLayout(right, 2)
@@ -165,9 +168,10 @@ class SaleScreen(Screen):
         self.product_buttons.clear()
         for index, product in enumerate(self.products):
             button = BigButton(role="product")
-            button.setMinimumHeight(110)
+            button.setFixedHeight(120)
             button.clicked.connect(lambda _=False, pid=product.id: self.add(pid))
             self.grid.addWidget(button, index // 3, index % 3)
+            button.show()  # added to a visible parent: show now, not on the next event loop turn
             self.product_buttons[product.id] = button
         self.grid.setRowStretch(len(self.products) // 3 + 1, 1)
         self._paint_products()
@@ -254,6 +258,7 @@ class SaleScreen(Screen):
             row = _CartRow(self.tr("sale.free_line"), self.backend.money(self.free_amount),
                            on_minus=self.clear_cart, on_plus=None)
             self.cart_box.addWidget(row)
+            row.show()
         for product in self.products:
             qty = self.qty.get(product.id, 0)
             if not qty:
@@ -262,6 +267,7 @@ class SaleScreen(Screen):
                            on_minus=lambda _=False, pid=product.id: self.add(pid, -1),
                            on_plus=lambda _=False, pid=product.id: self.add(pid, 1))
             self.cart_box.addWidget(row)
+            row.show()
         self.cart_box.addStretch(1)
         total = self.total()
         self.total_label.setText(self.backend.money(total))
