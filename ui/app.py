@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from ui.backend import Backend, TerminalView
 from ui.i18n import I18n, i18n, install
 from ui.main_window import MainWindow
+from ui.qt_compat import protect_bool_refcounts
 from ui.scanner_bridge import CameraScanner, SourceFactory, WedgeFilter, camera_source
 from ui.sounds import Sounds
 from ui.tasks import TaskRunner
@@ -69,6 +70,7 @@ class TerminalApp(QObject):
     ) -> None:
         """Build every object; nothing blocks: the engine opens on the worker in ``start``."""
         super().__init__()
+        protect_bool_refcounts()
         self.started_at = time.perf_counter()
         self.i18n = install(i18n_obj) if i18n_obj is not None else i18n()
         self.i18n.set_language(language)
@@ -158,6 +160,9 @@ class TerminalApp(QObject):
     def close(self) -> None:
         """Stop the camera, sync and the workers; close the engine (on its worker)."""
         self.backend.stop_status_timer()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.wedge)
         self.camera.stop()
         engine = self.engine
         if engine is not None:

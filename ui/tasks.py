@@ -35,7 +35,6 @@ class TaskRunner(QObject):
     _deliver = Signal(object)
     user_error = Signal(str)  # a safe message for the kiosk
     bug = Signal(str)  # a one-line summary; the traceback is in the log
-    idle_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         """Create the database executor and the network executor."""

@@ -24,7 +24,7 @@ _RED = "#b3141b"
 class ResultOverlay(QWidget):
     """A full-window overlay; ``show_result`` fills it, a tap or the timer hides it."""
 
-    shown_result = Signal(bool)  # approved?
+    shown_result = Signal(object)  # approved? (object: PySide6 6.12 leaks a reference of bool on Signal(bool))
     dismissed = Signal()
 
     def __init__(self, parent: QWidget, *, auto_hide_ms: int = 4000) -> None:
