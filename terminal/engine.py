@@ -297,6 +297,11 @@ class Terminal:
         service.start()
         return service
 
+    @property
+    def syncing(self) -> bool:
+        """True once this engine syncs with the server (``start_sync`` or ``sync_now`` was called, not stopped)."""
+        return self._service is not None
+
     def sync_now(self) -> SyncStatus:
         """Push and pull once, now, in this thread (serialized with the background loop); raises NotEnrolled."""
         self.sync_service().sync_now()

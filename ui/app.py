@@ -129,6 +129,10 @@ class TerminalApp(QObject):
 
         def work(engine: Any) -> tuple[TerminalView, list[Any]]:
             if self.sync_enabled:
+                if first_screen:
+                    # Just enrolled: pull the staff list and catalog before the login screen shows, so the
+                    # first badge scanned is known (the pull has explicit timeouts; offline it just fails).
+                    engine.sync_now()
                 engine.start_sync()
             return load_terminal_view(engine)
 

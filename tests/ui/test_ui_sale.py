@@ -31,3 +31,18 @@ def test_enroll_login_and_sell(qtbot: Any, tmp_path: Path, event: Event) -> None
         assert sale.total() == 0
     finally:
         close_app(app)
+
+
+def test_staff_added_after_enrollment_can_log_in_at_once(qtbot: Any, tmp_path: Path, event: Event) -> None:
+    """Enrollment pulls the staff list before the login screen; a badge unknown locally triggers one pull."""
+    app = make_app(qtbot, tmp_path)
+    try:
+        enroll(qtbot, app, event)
+        newcomer = event.seeder.staff("Riko", pin="2468", roles=[("cashier", "stall", event.stall_id)])
+        event.staff["newcomer"] = newcomer
+        login(qtbot, app, event, "newcomer", pin="2468")
+        qtbot.wait_until(lambda: app.window.current.name == "sale", timeout=15_000)
+        assert "Riko" in app.window.status_bar.staff.text()
+    finally:
+        del event.staff["newcomer"]
+        close_app(app)

@@ -173,8 +173,14 @@ def pay(qtbot: Any, app: TerminalApp, wallet_text: str) -> Any:
 
 def shot(widget: QWidget, name: str) -> Path:
     """Save a screenshot of ``widget`` (grabbed from the real widget) into docs/screenshots."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    # Let pending layout requests and deferred deletes run, as they would before the screen is painted.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    for _ in range(3):
+        QCoreApplication.processEvents()
     widget.grab().save(str(path))
     return path
 

@@ -185,6 +185,10 @@ class LoginScreen(Screen):
 
         def work(engine: Any) -> tuple[LoginResult, StaffView | None]:
             result = engine.login(badge, pin)
+            if result.reason == "unknown_staff" and engine.syncing and engine.status().online:
+                # Added on the dashboard since the last pull: fetch the staff list once and try again.
+                engine.sync_now()
+                result = engine.login(badge, pin)
             return result, staff_view(engine) if result.ok else None
 
         def done(outcome: tuple[LoginResult, StaffView | None]) -> None:

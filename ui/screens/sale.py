@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -52,22 +53,25 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
 
 
 class _CartRow(QWidget):
-    """One cart line: name × qty, price, and − / + keys."""
+    """One cart line: name, × qty, price, and − / + keys, one line high at the touch size."""
 
-    def __init__(self, label: str, amount: str, *, on_minus: Any, on_plus: Any | None) -> None:
+    def __init__(self, label: str, amount: str, *, on_minus: Any, on_plus: Any | None, qty: int | None = None) -> None:
         super().__init__()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        self.setFixedHeight(72)
         self.label = QLabel(label)
-        self.label.setWordWrap(True)
         self.label.setStyleSheet("font-size: 22px;")
+        # A long name is cut at the row's edge rather than wrapped over the next row.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.qty = QLabel("" if qty is None else f"× {qty}")
+        self.qty.setStyleSheet("font-size: 22px; font-weight: bold;")
         self.amount = QLabel(amount)
         self.amount.setStyleSheet("font-size: 22px; font-weight: bold;")
         minus = BigButton("−")
         minus.setFixedWidth(72)
         minus.clicked.connect(on_minus)
         row.addWidget(self.label, 1)
+        row.addWidget(self.qty)
         row.addWidget(self.amount)
         row.addWidget(minus)
         if on_plus is not None:
@@ -75,6 +79,7 @@ class _CartRow(QWidget):
             plus.setFixedWidth(72)
             plus.clicked.connect(on_plus)
             row.addWidget(plus)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
 
 class SaleScreen(Screen):
@@ -128,6 +133,7 @@ class SaleScreen(Screen):
         self.cart_host = QWidget()
         self.cart_box = QVBoxLayout(self.cart_host)
         self.cart_box.setContentsMargins(0, 0, 0, 0)
+        self.cart_box.setSpacing(2)
         cart_scroll = QScrollArea()
         cart_scroll.setWidgetResizable(True)
         cart_scroll.setWidget(self.cart_host)
@@ -163,8 +169,12 @@ class SaleScreen(Screen):
         self.products = list(products)
         while self.grid.count():
             item = self.grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                # Hide and detach now: deleteLater alone leaves the old row painted until the next loop turn.
+                widget.hide()
+                widget.setParent(None)
+                widget.deleteLater()
         self.product_buttons.clear()
         for index, product in enumerate(self.products):
             button = BigButton(role="product")
@@ -252,8 +262,12 @@ class SaleScreen(Screen):
     def _render_cart(self) -> None:
         while self.cart_box.count():
             item = self.cart_box.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                # Hide and detach now: deleteLater alone leaves the old row painted until the next loop turn.
+                widget.hide()
+                widget.setParent(None)
+                widget.deleteLater()
         if self.free_amount is not None:
             row = _CartRow(self.tr("sale.free_line"), self.backend.money(self.free_amount),
                            on_minus=self.clear_cart, on_plus=None)
@@ -263,7 +277,7 @@ class SaleScreen(Screen):
             qty = self.qty.get(product.id, 0)
             if not qty:
                 continue
-            row = _CartRow(f"{product.name} × {qty}", self.backend.money(product.price * qty),
+            row = _CartRow(product.name, self.backend.money(product.price * qty), qty=qty,
                            on_minus=lambda _=False, pid=product.id: self.add(pid, -1),
                            on_plus=lambda _=False, pid=product.id: self.add(pid, 1))
             self.cart_box.addWidget(row)
