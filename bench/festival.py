@@ -45,6 +45,7 @@ pushes and pulls only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import heapq
 import json
 import math
@@ -115,6 +116,7 @@ class Config:
     injections: int = 5  # of each kind
     workers: int = 6
     pull_interval_s: int = 20
+    speed: float = 0.0  # simulated seconds per wall second; 0 = as fast as the machine goes
 
     @classmethod
     def quick(cls, seed: int = 20261122, engine: str = "sqlite") -> Config:
@@ -198,6 +200,8 @@ class Sim:
     rng: random.Random
     cut: bool = False
     next_sync: float | None = None
+    inbox: list[Event] = field(default_factory=list)  # paced mode: events handed over, run in order
+    busy: bool = False  # paced mode: a pool thread is draining ``inbox``
     backoff: float = 0.0
     created: dict[str, tuple[float, bool]] = field(default_factory=dict)  # record id -> (sim s, made while cut)
     approved: dict[str, int] = field(default_factory=dict)  # what the "screen" showed approved: id -> amount
@@ -445,6 +449,9 @@ class Festival:
     # ------------------------------------------------------------ run
 
     def run(self) -> None:
+        if self.cfg.speed > 0:
+            self._run_paced()
+            return
         seconds = self.cfg.minutes * 60.0
         tick = 1.0
         now = 0.0
@@ -470,6 +477,62 @@ class Festival:
                              f"heap {len(self.heap)}  load {_loadavg()}")
                     next_report = now + max(60.0, seconds / 10)
         self.results["run_wall_s"] = time.perf_counter() - wall0
+
+    def _run_paced(self) -> None:
+        """Each event at its own wall time (``at / speed`` after the start), as a real day spreads its traffic.
+
+        One terminal's events still run in order on one pool thread at a time (its ``inbox``),
+        different terminals' events overlap.  A terminal that falls behind runs late; the log shows it.
+        """
+        seconds = self.cfg.minutes * 60.0
+        speed = self.cfg.speed
+        wall0 = time.perf_counter()
+        next_report = 0.0
+        inbox_lock = threading.Lock()
+        late: list[float] = []
+
+        def drain(sim: Sim) -> None:
+            while True:
+                with inbox_lock:
+                    if not sim.inbox:
+                        sim.busy = False
+                        return
+                    ev = sim.inbox.pop(0)
+                late.append(time.perf_counter() - (wall0 + ev.at / speed))
+                self._run_events(sim, [ev])
+
+        with ThreadPoolExecutor(self.cfg.workers, thread_name_prefix="festival") as pool:
+            while True:
+                target = (time.perf_counter() - wall0) * speed
+                if target >= seconds:
+                    break
+                due: list[Event] = []
+                with self.heap_lock:
+                    while self.heap and self.heap[0].at <= target:
+                        due.append(heapq.heappop(self.heap))
+                    next_at = self.heap[0].at if self.heap else seconds
+                for ev in due:
+                    if ev.terminal == -1:
+                        self._control(ev)
+                        continue
+                    sim = self.sims[ev.terminal]
+                    with inbox_lock:
+                        sim.inbox.append(ev)
+                        start = not sim.busy
+                        sim.busy = True
+                    if start:
+                        pool.submit(drain, sim)
+                if target >= next_report:
+                    self._sample_lag(target)
+                    self.log(f"  t={target / 60:5.1f} min  wall {time.perf_counter() - wall0:6.1f} s  "
+                             f"heap {len(self.heap)}  late p99 {_pct(late, .99) * 1000:.0f} ms  load {_loadavg()}")
+                    next_report = target + max(60.0, seconds / 10)
+                wait = (wall0 + min(next_at, seconds) / speed) - time.perf_counter()
+                if wait > 0:
+                    time.sleep(min(wait, 0.05))
+        self.results["run_wall_s"] = time.perf_counter() - wall0
+        self.results["paced"] = {"speed": speed, "late_ms_p50": round(_pct(late, .5) * 1000, 1),
+                                 "late_ms_p99": round(_pct(late, .99) * 1000, 1)}
 
     def _control(self, ev: Event) -> None:
         if ev.action == "area_down":
@@ -653,6 +716,32 @@ class Festival:
                 return
         raise RuntimeError(f"{left} records still unsynced after the final syncs")
 
+    def server_latency(self) -> None:
+        """Read the server's own authorize latency histogram off ``/metrics`` (handler time, no client queueing)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        try:
+            text = httpx.get(self.server.url + "/metrics", timeout=10).text
+        except httpx.HTTPError as exc:
+            self.log(f"  note: /metrics unreadable: {exc}")
+            return
+        buckets: list[tuple[float, float]] = []
+        for family in text_string_to_metric_families(text):
+            if family.name != "ennichi_http_request_duration_seconds":
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_bucket") and sample.labels.get("route") == "/api/v1/authorize":
+                    buckets.append((float(sample.labels["le"]), sample.value))
+        buckets.sort()
+        if not buckets or buckets[-1][1] == 0:
+            return
+        total = buckets[-1][1]
+        within = {le: count / total for le, count in buckets if le in (0.025, 0.05, 0.1)}
+        self.results["authorize_server"] = {
+            "n": int(total), "share_within_ms": {f"{int(le * 1000)}": round(v, 4) for le, v in within.items()},
+            "p50_ms": _bucket_quantile(buckets, 0.5), "p95_ms": _bucket_quantile(buckets, 0.95),
+            "p99_ms": _bucket_quantile(buckets, 0.99)}
+
     def check(self) -> bool:
         """The invariant, reconciliation and anomalies; returns True when all hold."""
         local: dict[str, str] = {}
@@ -730,8 +819,10 @@ class Festival:
             f"  run: {wall:.1f} s wall for {self.cfg.minutes * 60} s simulated; {records} records on the server "
             f"({records / wall:.0f}/s); {approved_sales} sales + {len(s.gate_decision)} gate scans decided "
             f"({(approved_sales + len(s.gate_decision)) / wall:.0f}/s); load {_loadavg()}",
+            f"  pacing: {self._pacing()}",
             f"  requests: {dict(s.requests)}",
             f"  authorize round trip (HTTP): {_fmt(s.authorize_rtt)}",
+            f"  authorize in the server (/metrics histogram): {_server_fmt(res.get('authorize_server'))}",
             f"  online sale decision:        {_fmt(s.online_decision)}",
             f"  offline sale decision:       {_fmt(s.offline_decision)}",
             f"  gate decision:               {_fmt(s.gate_decision)}",
@@ -751,6 +842,13 @@ class Festival:
         ]
         return "\n".join(lines)
 
+    def _pacing(self) -> str:
+        paced = self.results.get("paced")
+        if not paced:
+            return "none: events of each simulated second all at once, as fast as the machine goes"
+        return (f"{paced['speed']:g} simulated s per wall s, each event at its own time; events ran late by "
+                f"p50 {paced['late_ms_p50']} ms, p99 {paced['late_ms_p99']} ms")
+
     def figures(self) -> dict[str, Any]:
         s = self.stats
         return self.results | {
@@ -760,6 +858,29 @@ class Festival:
             "sync_latency_s": {q: _pct(self.ack_latency, v) for q, v in (("p50", .5), ("p95", .95), ("p99", .99))},
             "sync_lag_s": {q: _pct(self.lag_samples, v) for q, v in (("p50", .5), ("p95", .95))},
             "requests": dict(s.requests), "loadavg": _loadavg()}
+
+
+def _bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """Interpolate quantile ``q`` in ms from cumulative (upper bound s, count) buckets, as histogram_quantile does."""
+    total = buckets[-1][1]
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for le, count in buckets:
+        if count >= rank:
+            if le == float("inf"):
+                return round(lower * 1000, 1)
+            share = (rank - below) / (count - below) if count > below else 1.0
+            return round((lower + (le - lower) * share) * 1000, 1)
+        lower, below = le, count
+    return round(lower * 1000, 1)
+
+
+def _server_fmt(figures: dict[str, Any] | None) -> str:
+    if not figures:
+        return "not read"
+    within = ", ".join(f"{v:.2%} within {k} ms" for k, v in figures["share_within_ms"].items())
+    return (f"n={figures['n']} p50 {figures['p50_ms']} p95 {figures['p95_ms']} p99 {figures['p99_ms']} ms; "
+            f"{within}")
 
 
 def run_festival(cfg: Config, work: Path | None = None, *, log: Callable[[str], None] = print
@@ -775,6 +896,7 @@ def run_festival(cfg: Config, work: Path | None = None, *, log: Callable[[str], 
         fest.plan()
         fest.run()
         fest.drain()
+        fest.server_latency()
         ok = fest.check()
         text = fest.summary()
         return ok, fest.figures(), text
@@ -798,16 +920,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sales-per-hour", type=float, default=d.sales_per_hour, help="per stall terminal")
     parser.add_argument("--workers", type=int, default=d.workers)
     parser.add_argument("--injections", type=int, default=d.injections, help="of each anomaly kind")
+    parser.add_argument("--speed", type=float, default=d.speed,
+                        help="simulated seconds per wall second, each event at its own time (1 = real time); "
+                             "0 = as fast as the machine goes, one simulated second at a time")
     parser.add_argument("--quick", action="store_true", help="a small festival for CI (overrides the sizes)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--work-dir", type=Path, default=None, help="keep the data here (default: a temp dir)")
     args = parser.parse_args(argv)
     if args.quick:
-        cfg = Config.quick(seed=args.seed, engine=args.engine)
+        cfg = dataclasses.replace(Config.quick(seed=args.seed, engine=args.engine), speed=args.speed)
     else:
         cfg = Config(terminals=args.terminals, wallets=args.wallets, stalls=args.stalls, gates=args.gates,
                      tickets=args.tickets, minutes=args.minutes, seed=args.seed, engine=args.engine,
-                     sales_per_hour=args.sales_per_hour, workers=args.workers, injections=args.injections)
+                     sales_per_hour=args.sales_per_hour, workers=args.workers, injections=args.injections,
+                     speed=args.speed)
     if cfg.terminals < 4 or cfg.stalls < 1 or cfg.gates < 1:
         parser.error("need at least 4 terminals, a stall and a gate")
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, load {_loadavg()}", flush=True)
