@@ -46,3 +46,43 @@ def test_staff_added_after_enrollment_can_log_in_at_once(qtbot: Any, tmp_path: P
     finally:
         del event.staff["newcomer"]
         close_app(app)
+
+
+class _Skippable:
+    """The system clock, with the monotonic time moved forward on demand (a quiet stall, without waiting)."""
+
+    def __init__(self) -> None:
+        from terminal.clock import SystemClock
+
+        self.inner = SystemClock()
+        self.skip = 0.0
+
+    def now_ms(self) -> int:
+        return self.inner.now_ms()
+
+    def monotonic(self) -> float:
+        return self.inner.monotonic() + self.skip
+
+
+def test_idle_logout_returns_to_login_and_empties_the_cart(qtbot: Any, tmp_path: Path, event: Event) -> None:
+    app = make_app(qtbot, tmp_path)
+    clock = _Skippable()
+    app.backend.clock = clock
+    try:
+        enroll(qtbot, app, event)
+        login(qtbot, app, event, "cashier")
+        qtbot.wait_until(lambda: app.window.current.name == "sale", timeout=10_000)
+        sale = app.window.sale
+        qtbot.wait_until(lambda: len(sale.product_buttons) == 4, timeout=5000)
+        sale.product_buttons[event.product_ids[0]].click()
+        idle_s = app.backend.terminal.idle_logout_s
+        assert idle_s > 0
+        clock.skip = idle_s - 30  # not yet: the idle check runs every second and must leave the cashier be
+        qtbot.wait(1500)
+        assert app.window.current.name == "sale" and sale.total() == 500
+        clock.skip = idle_s + 1
+        qtbot.wait_until(lambda: app.window.current.name == "login", timeout=5000)
+        assert "Logged out after a quiet while" in app.window.login.form.message.text()
+        assert app.backend.staff is None and sale.total() == 0
+    finally:
+        close_app(app)
