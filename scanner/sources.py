@@ -14,6 +14,7 @@ import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,13 @@ from scanner.errors import SourceLost, SourceUnavailable
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "CameraInfo",
     "CameraSource",
     "FrameSource",
     "ImageFolderSource",
     "MemorySource",
     "VideoFileSource",
+    "list_cameras",
     "open_path",
 ]
 
@@ -269,3 +272,43 @@ def open_path(path: str | os.PathLike[str]) -> FrameSource:
     if p.is_dir() or p.suffix.lower() in IMAGE_SUFFIXES:
         return ImageFolderSource(p)
     return VideoFileSource(p)
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    """A video capture device the system reports: the OpenCV index and the name the driver gives."""
+
+    index: int
+    name: str
+
+
+def list_cameras(sysfs: str | os.PathLike[str] = "/sys/class/video4linux") -> list[CameraInfo]:
+    """Return the webcams Linux lists (``/dev/videoN`` capture nodes with their names), by index.
+
+    A USB webcam usually brings two nodes (picture and metadata); only the node whose
+    ``index`` attribute is 0 captures pictures.  Nothing is opened, so a camera in use by
+    another program is still listed.  Elsewhere (Windows, macOS) or without sysfs this
+    returns an empty list and callers offer device numbers instead.
+    """
+    root = Path(sysfs)
+    found: list[CameraInfo] = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        number = entry.name.removeprefix("video")
+        if not entry.name.startswith("video") or not (number.isascii() and number.isdigit()):
+            continue
+        try:
+            node_index = (entry / "index").read_text().strip()
+        except OSError:
+            node_index = "0"
+        if node_index != "0":
+            continue
+        try:
+            name = (entry / "name").read_text().strip()
+        except OSError:
+            name = ""
+        found.append(CameraInfo(int(number), name or f"video{number}"))
+    return sorted(found, key=lambda c: c.index)

@@ -174,6 +174,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "settings.title": ("Settings", "設定"),
     "settings.camera": ("Camera", "カメラ"),
     "settings.camera_n": ("Camera {n}", "カメラ {n}"),
+    "settings.camera_named": ("Camera {n}: {name}", "カメラ {n}: {name}"),
     "settings.apply_camera": ("Use this camera", "このカメラを使う"),
     "settings.shutdown": ("Shut down the app", "アプリを終了"),
     "settings.need_permission": (

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
-__all__ = ["MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "heading"]
+from scanner.sources import CameraInfo, list_cameras
+
+__all__ = ["MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "fill_camera_choices", "heading"]
 
 MIN_TOUCH = 64  # px: nothing a finger must hit is smaller
 
@@ -135,3 +139,23 @@ class CameraPreview(QLabel):
         """Show ``text`` instead of a picture (camera missing, busy...)."""
         self.clear()
         self.setText(text)
+
+
+def fill_camera_choices(combo: QComboBox, tr: Callable[..., str],
+                        cameras: Callable[[], list[CameraInfo]] = list_cameras) -> None:
+    """List the webcams the system reports by name (device number as item data), keeping the choice.
+
+    Where the system names none (Windows, macOS, or no camera plugged in yet) device numbers 0-3 are offered.
+    """
+    chosen = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
+    found = cameras()
+    if found:
+        for camera in found:
+            combo.addItem(tr("settings.camera_named", n=camera.index, name=camera.name), camera.index)
+    else:
+        for n in range(4):
+            combo.addItem(tr("settings.camera_n", n=n), n)
+    combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen is not None else 0)
+    combo.blockSignals(False)

@@ -86,3 +86,24 @@ def test_idle_logout_returns_to_login_and_empties_the_cart(qtbot: Any, tmp_path:
         assert app.backend.staff is None and sale.total() == 0
     finally:
         close_app(app)
+
+
+def test_enrollment_lists_cameras_by_name_and_picks_the_device(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from scanner.sources import CameraInfo
+    from ui.i18n import I18n
+    from ui.widgets import fill_camera_choices
+
+    i18n = I18n("en")
+    combo = QComboBox()
+    qtbot.add_widget(combo)
+    fill_camera_choices(combo, i18n.tr, lambda: [CameraInfo(0, "Integrated Webcam"), CameraInfo(2, "USB Camera")])
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Camera 0: Integrated Webcam", "Camera 2: USB Camera"]
+    combo.setCurrentIndex(1)
+    assert combo.currentData() == 2
+    i18n.set_language("ja")
+    fill_camera_choices(combo, i18n.tr, lambda: [CameraInfo(0, "Integrated Webcam"), CameraInfo(2, "USB Camera")])
+    assert combo.currentData() == 2 and combo.currentText() == "カメラ 2: USB Camera"  # the choice survives
+    fill_camera_choices(combo, i18n.tr, lambda: [])
+    assert combo.count() == 4 and combo.currentData() == 2  # nothing named: device numbers 0-3

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
+from scanner.sources import CameraInfo, list_cameras
 from sync.enrollment import EnrollmentCode, EnrollmentCodeError
 from terminal.errors import TerminalError
 from ui.screens.base import Screen
-from ui.widgets import BigButton, CameraPreview, heading
+from ui.widgets import BigButton, CameraPreview, fill_camera_choices, heading
 
 __all__ = ["EnrollScreen"]
 
@@ -23,8 +25,9 @@ class EnrollScreen(Screen):
     enrolled = Signal(object)  # the TerminalRow the server gave
     camera_chosen = Signal(int)
 
-    def __init__(self, backend: Any, parent: QWidget | None = None, *, cameras: int = 4) -> None:
-        """Build the screen; ``cameras`` is how many device numbers to offer."""
+    def __init__(self, backend: Any, parent: QWidget | None = None,
+                 *, cameras: Callable[[], list[CameraInfo]] = list_cameras) -> None:
+        """Build the screen; ``cameras`` lists the webcams to offer."""
         super().__init__(backend, parent)
         self.busy = False
         outer = QHBoxLayout(self)
@@ -60,7 +63,7 @@ class EnrollScreen(Screen):
         self.camera_caption = heading("", "hint")
         self.camera_combo = QComboBox()
         self._cameras = cameras
-        self.camera_combo.currentIndexChanged.connect(lambda i: self.camera_chosen.emit(i))
+        self.camera_combo.currentIndexChanged.connect(self._camera_picked)
         self.preview = CameraPreview()
         right.addWidget(self.camera_caption)
         right.addWidget(self.camera_combo)
@@ -110,6 +113,11 @@ class EnrollScreen(Screen):
         failed.handles_bugs = True  # type: ignore[attr-defined]
         self.backend.run(lambda engine: engine.enroll(text), on_done=done, on_error=failed)
 
+    def _camera_picked(self, _position: int) -> None:
+        device = self.camera_combo.currentData()
+        if device is not None:
+            self.camera_chosen.emit(int(device))
+
     def retranslate(self) -> None:
         """Set the texts in the current language."""
         self.title.setText(self.tr("enroll.title"))
@@ -118,13 +126,7 @@ class EnrollScreen(Screen):
         self.submit_button.setText(self.tr("enroll.submit"))
         self.language_caption.setText(self.tr("enroll.language"))
         self.camera_caption.setText(self.tr("enroll.camera"))
-        current = max(0, self.camera_combo.currentIndex())
-        self.camera_combo.blockSignals(True)
-        self.camera_combo.clear()
-        for n in range(self._cameras):
-            self.camera_combo.addItem(self.tr("settings.camera_n", n=n))
-        self.camera_combo.setCurrentIndex(current)
-        self.camera_combo.blockSignals(False)
+        fill_camera_choices(self.camera_combo, self.tr, self._cameras)
         for code, button in self.lang_buttons.items():
             button.setChecked(code == self.backend.i18n.language)
         self.message.setAlignment(Qt.AlignmentFlag.AlignLeft)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
+from scanner.sources import CameraInfo, list_cameras
 from sync.permissions import Permission
 from terminal.decisions import LoginResult
 from ui.screens.base import Screen
 from ui.screens.login import BadgeAndPin
 from ui.screens.supervisor import as_supervisor
-from ui.widgets import BigButton, CameraPreview, heading
+from ui.widgets import BigButton, CameraPreview, fill_camera_choices, heading
 
 __all__ = ["SettingsScreen"]
 
@@ -24,7 +26,8 @@ class SettingsScreen(Screen):
     camera_chosen = Signal(int)
     shutdown_requested = Signal()
 
-    def __init__(self, backend: Any, parent: QWidget | None = None, *, cameras: int = 4) -> None:
+    def __init__(self, backend: Any, parent: QWidget | None = None,
+                 *, cameras: Callable[[], list[CameraInfo]] = list_cameras) -> None:
         """Build the screen, locked."""
         super().__init__(backend, parent)
         self.unlocked = False
@@ -38,7 +41,7 @@ class SettingsScreen(Screen):
         self.camera_caption = heading("", "hint")
         self.camera_combo = QComboBox()
         self.apply_camera = BigButton(role="primary")
-        self.apply_camera.clicked.connect(lambda: self.camera_chosen.emit(self.camera_combo.currentIndex()))
+        self.apply_camera.clicked.connect(lambda: self.camera_chosen.emit(int(self.camera_combo.currentData() or 0)))
         lang_row = QHBoxLayout()
         self.lang_buttons: dict[str, BigButton] = {}
         for code, label in (("ja", "日本語"), ("en", "English")):
@@ -97,11 +100,7 @@ class SettingsScreen(Screen):
         self.title.setText(self.tr("settings.title"))
         self.terminal_label.setText(self.tr("settings.terminal", name=self.backend.terminal.name))
         self.camera_caption.setText(self.tr("settings.camera"))
-        current = max(0, self.camera_combo.currentIndex())
-        self.camera_combo.clear()
-        for n in range(self._cameras):
-            self.camera_combo.addItem(self.tr("settings.camera_n", n=n))
-        self.camera_combo.setCurrentIndex(current)
+        fill_camera_choices(self.camera_combo, self.tr, self._cameras)
         self.apply_camera.setText(self.tr("settings.apply_camera"))
         self.shutdown_button.setText(self.tr("settings.shutdown"))
         for code, button in self.lang_buttons.items():
