@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-__all__ = ["Cart", "CartLine", "Decision", "DeclineReason", "GateDecision", "LoginResult", "Mode"]
+__all__ = ["Cart", "CartLine", "Decision", "DeclineReason", "GateCounts", "GateDecision", "LoginResult", "Mode"]
 
 Mode = Literal["offline", "online"]
 
@@ -102,6 +102,19 @@ class Decision:
             "kind": self.kind, "id": self.record_id, "amount": self.amount, "wallet_id": self.wallet_id,
             "balance_after": self.balance_after, "mode": self.mode, "params": self.params,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class GateCounts:
+    """People inside as this terminal knows it: its own check-ins and the other gates' pulled ones."""
+
+    inside: int  # tickets whose last known passage, at any gate, is an entry
+    entries_here: int  # entries at this gate
+    exits_here: int  # exits at this gate
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {"inside": self.inside, "entries_here": self.entries_here, "exits_here": self.exits_here}
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, Terminal
 from terminal import gates, sales
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
-from terminal.decisions import Cart, Decision, DeclineReason, GateDecision, LoginResult
+from terminal.decisions import Cart, Decision, DeclineReason, GateCounts, GateDecision, LoginResult
 from terminal.errors import AlreadyEnrolled, EnrollmentFailed, NotEnrolled
 from terminal.reports import ShiftReport, shift_report
 from terminal.sessions import Sessions
@@ -236,6 +236,13 @@ class Terminal:
             if isinstance(ready, Decision):
                 return GateDecision(False, ready.reason, direction=direction)
             return gates.check_in(*ready, ticket_text, direction)
+
+    def gate_counts(self) -> GateCounts:
+        """People inside (all gates, as far as this terminal knows) and this gate's entries and exits."""
+        with self._lock:
+            me = self.store.terminal_row()
+            inside, entries, exits = self.store.gate_counts(me.gate_id if me is not None else None)
+            return GateCounts(inside, entries, exits)
 
     def recent(self, limit: int = 20) -> list[LedgerRow]:
         """Return this terminal's newest records first."""

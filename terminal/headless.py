@@ -17,7 +17,7 @@ Commands (``tag`` is echoed back when present)::
     {"cmd": "topup", "wallet": "...", "amount": 1000, "cash": 1000}
     {"cmd": "checkin", "ticket": "ET1:...", "direction": "in"}
     {"cmd": "catalog"} {"cmd": "recent", "limit": 20} {"cmd": "report", "whole": true}
-    {"cmd": "status"} {"cmd": "sync"} {"cmd": "security"} {"cmd": "quit"}
+    {"cmd": "status"} {"cmd": "sync"} {"cmd": "security"} {"cmd": "gate_counts"} {"cmd": "quit"}
 
 A bad command answers ``{"ok": false, "error": "..."}`` and the loop goes on.
 """
@@ -70,6 +70,7 @@ class Headless:
             "enroll": self._enroll, "login": self._login, "logout": self._logout, "sell": self._sell,
             "refund": self._refund, "void": self._void, "topup": self._topup, "checkin": self._checkin,
             "catalog": self._catalog, "recent": self._recent, "report": self._report, "status": self._status,
+            "gate_counts": lambda _cmd: {"ok": True, "counts": self.terminal.gate_counts().to_json()},
             "sync": self._sync, "security": self._security,
         }
 

@@ -521,6 +521,17 @@ class Store:
                                  "ORDER BY created_at, rowid", (ticket_id,)).fetchall()
         return [(str(r[0]), int(r[1])) for r in rows]
 
+    def gate_counts(self, gate_id: int | None) -> tuple[int, int, int]:
+        """Return (tickets whose last known passage is an entry, entries at ``gate_id``, exits at ``gate_id``)."""
+        inside = self.conn.execute(
+            "SELECT COUNT(*) FROM (SELECT direction, ROW_NUMBER() OVER (PARTITION BY ticket_id "
+            "ORDER BY created_at DESC, rowid DESC) AS newest FROM checkins) WHERE newest = 1 AND direction = 'in'"
+        ).fetchone()[0]
+        here = self.conn.execute(
+            "SELECT COALESCE(SUM(direction = 'in'), 0), COALESCE(SUM(direction = 'out'), 0) FROM checkins "
+            "WHERE gate_id = ?", (-1 if gate_id is None else gate_id,)).fetchone()
+        return int(inside), int(here[0]), int(here[1])
+
     # ------------------------------------------------------------ security log
 
     def log_security(self, *, now_ms: int, event: str, reason: str, fingerprint: str = "",

@@ -169,6 +169,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "gate.entry": ("ENTRY", "入場"),
     "gate.exit": ("EXIT", "退場"),
     "gate.inside": ("Inside now: {count}", "場内: {count} 人"),
+    "gate.here": ("This gate: {entries} in · {exits} out", "このゲート: 入場 {entries} · 退場 {exits}"),
     "gate.scan": ("Show the ticket QR", "チケットQRをかざしてください"),
     # settings
     "settings.title": ("Settings", "設定"),

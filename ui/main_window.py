@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.overlay = ResultOverlay(central)
         for screen in self.screens.values():
             screen.overlay = self.overlay  # type: ignore[attr-defined]
+        self.overlay.tapped.connect(self.gate.forget_repeat)
 
         self.login.logged_in.connect(self._logged_in)
         self.enroll.enrolled.connect(lambda _row: self.enrolled.emit())
@@ -144,6 +145,9 @@ class MainWindow(QMainWindow):
         if screen.needs_login and self.backend.staff is None:
             screen = self.login
         self.overlay.dismiss()
+        previous = self.stack.currentWidget()
+        if isinstance(previous, Screen) and previous is not screen:
+            previous.deactivate()
         self.stack.setCurrentWidget(screen)
         screen.activate()
         self._update_nav()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from ui_helpers import PIN, Event, close_app, enroll, login, make_app, pay, shot, show_code
 
 from terminal.decisions import DeclineReason
+from terminal.engine import Terminal
 
 
 def test_refund_needs_a_supervisor_and_recent_and_shift_report(qtbot: Any, tmp_path: Path, event: Event) -> None:
@@ -98,17 +100,42 @@ def test_gate_entry_exit_and_pass_back(qtbot: Any, tmp_path: Path, event: Event)
         login(qtbot, app, event, "gate")
         qtbot.wait_until(lambda: app.window.current.name == "gate", timeout=10_000)
         gate = app.window.gate
+        overlay = app.window.overlay
+        overlay.auto_hide_ms = 0  # results stay until tapped: the steps below do not race its timer
         ticket = event.ticket("reentry")
 
-        def scan() -> Any:
-            app.window.overlay.dismiss()
+        def tap() -> None:
+            if overlay.isVisible():
+                qtbot.mouseClick(overlay, Qt.MouseButton.LeftButton)
+
+        def scan(text: str = ticket) -> Any:
+            tap()
             with qtbot.wait_signal(gate.checked, timeout=15_000) as blocker:
-                show_code(app, ticket)
+                show_code(app, text)
             return blocker.args[0]
 
         first = scan()
         assert first.approved and first.direction == "in"
-        assert gate.inside == 1
+        assert gate.counts.inside == 1 and gate.counts.entries_here == 1
+        assert gate.inside_label.text() == "Inside now: 1"
+        assert gate.here_label.text() == "This gate: 1 in · 0 out"
+
+        # The same ticket still held up (read again, no tap): the same person, not decided again.
+        reads: list[str] = []
+        app.camera.scanned.connect(lambda text, _at: reads.append(text))
+        decided: list[Any] = []
+        gate.checked.connect(decided.append)
+        show_code(app, ticket)
+        qtbot.wait_until(lambda: ticket in reads, timeout=10_000)
+        qtbot.wait(300)
+        assert decided == [] and overlay.approved is True and gate.counts.entries_here == 1
+
+        # The next person's ticket while the result still shows: decided at once, no tap needed.
+        assert overlay.isVisible()
+        with qtbot.wait_signal(gate.checked, timeout=15_000) as blocker:
+            show_code(app, event.ticket("reentry"))
+        assert blocker.args[0].approved and gate.counts.inside == 2 and overlay.isVisible()
+        assert gate.here_label.text() == "This gate: 2 in · 0 out"
         shot(app.window, "gate_entry_en")
         again = scan()
         assert not again.approved and again.reason == DeclineReason.ALREADY_INSIDE
@@ -118,9 +145,27 @@ def test_gate_entry_exit_and_pass_back(qtbot: Any, tmp_path: Path, event: Event)
         app.window.overlay.dismiss()
         gate.exit_button.click()
         out = scan()
-        assert out.approved and out.direction == "out" and gate.inside == 0
+        assert out.approved and out.direction == "out" and gate.counts.inside == 1
+        assert gate.here_label.text() == "This gate: 2 in · 1 out"
         gate.entry_button.click()
         back_in = scan()
-        assert back_in.approved and gate.inside == 1
+        assert back_in.approved and gate.counts.inside == 2
+
+        # Someone enters at another gate: once pulled, the count here includes them, the gate line does not.
+        south = event.seeder.gate("South gate")
+        keeper = event.seeder.staff("Mei", pin=PIN, roles=[("gatekeeper", "gate", south)])
+        other = Terminal.open(tmp_path / "south")
+        try:
+            other.enroll(event.seeder.enrollment_code("gate", gate_id=south, base_url=event.base_url))
+            other.sync_now()
+            assert other.login(event.seeder.badge(keeper), PIN).ok
+            assert other.check_in(event.ticket("reentry"), "in").approved
+            assert other.sync_now().unsynced_count == 0
+        finally:
+            other.close()
+        app.backend.run(lambda engine: engine.sync_now())
+        qtbot.wait_until(lambda: gate.counts.inside == 3, timeout=15_000)  # the screen recounts every 5 s
+        assert gate.inside_label.text() == "Inside now: 3"
+        assert gate.here_label.text() == "This gate: 3 in · 1 out"
     finally:
         close_app(app)

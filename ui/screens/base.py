@@ -38,5 +38,8 @@ class Screen(QWidget):
     def activate(self) -> None:
         """Called when the screen is shown: refresh what it displays."""
 
+    def deactivate(self) -> None:
+        """Called when another screen replaces this one: stop what only matters while it shows."""
+
     def on_scan(self, text: str, captured_at: float) -> None:
         """Handle a scanned code (camera or USB scanner) while this screen is showing."""

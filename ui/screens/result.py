@@ -26,6 +26,7 @@ class ResultOverlay(QWidget):
 
     shown_result = Signal(object)  # approved? (object: PySide6 6.12 leaks a reference of bool on Signal(bool))
     dismissed = Signal()
+    tapped = Signal()  # staff tapped the result away (a deliberate "next"), not the timer
 
     def __init__(self, parent: QWidget, *, auto_hide_ms: int = 4000) -> None:
         """Create the (hidden) overlay over ``parent``."""
@@ -100,5 +101,7 @@ class ResultOverlay(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         """A tap anywhere dismisses the result."""
+        if self.isVisible():
+            self.tapped.emit()
         self.dismiss()
         event.accept()
