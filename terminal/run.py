@@ -29,6 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--script", type=Path, default=None, help="read commands from this file instead of stdin")
     parser.add_argument("--no-sync", action="store_true", help="do not run background sync (diagnostics)")
     parser.add_argument("--log-level", default="WARNING", help="logging level on stderr")
+    window = parser.add_argument_group("the window (not with --headless)")
+    window.add_argument("--camera", default="0", help="webcam number or device path; 'none' for no camera")
+    window.add_argument("--lang", choices=("ja", "en"), default="ja", help="language at start (switchable any time)")
+    window.add_argument("--windowed", action="store_true", help="a normal window instead of the kiosk full screen")
+    window.add_argument("--no-sound", action="store_true", help="no approve/decline sounds")
     args = parser.parse_args(list(argv) if argv is not None else None)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = args.data_dir or _default_data_dir()
@@ -40,5 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = importlib.import_module("ui.app")
     except ImportError as exc:
         parser.error(f"the windowed app is not available ({exc}); use --headless")
-    result: int = app.main(data_dir=data_dir)
+    forwarded = ["--camera", args.camera, "--lang", args.lang]
+    forwarded += [flag for flag, on in (("--windowed", args.windowed), ("--no-sync", args.no_sync),
+                                        ("--no-sound", args.no_sound)) if on]
+    result: int = app.main(forwarded, data_dir=data_dir)
     return result
