@@ -264,9 +264,13 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        ended_by_itself = term is not None and term.poll() is not None
         if term is not None and term.poll() is None:
             term.terminate()
             term.wait(timeout=10)
         server.should_exit = True  # type: ignore[attr-defined]
         _thread.join(timeout=10)
+    if ended_by_itself and term is not None and term.returncode != 0:
+        print(f"the terminal stopped with exit code {term.returncode}", file=sys.stderr, flush=True)
+        return 1
     return 0

@@ -63,3 +63,17 @@ def test_demo_creates_event_sheet_and_enrolled_terminal(tmp_path) -> None:
     )
     assert again.returncode == 0, again.stderr
     assert "already exists" in again.stdout
+
+
+def test_demo_opens_the_terminal_window(tmp_path) -> None:
+    """With a screen (offscreen Qt here) the demo starts the windowed app, which must keep running."""
+    import os
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, "-m", "terminal.cli", "demo", "--data-dir", str(tmp_path), "--port", str(_free_port()),
+         "--terminal", "window", "--exit-after", "8"],
+        capture_output=True, text=True, timeout=180, env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "terminal stopped" not in out.stderr and "unrecognized arguments" not in out.stderr
