@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,26 +13,10 @@ for helper_dir in (TESTS / "helpers", TESTS / "terminal"):  # shared helpers are
     if str(helper_dir) not in sys.path:
         sys.path.insert(0, str(helper_dir))
 
+from fault_helpers import PIN, Event  # noqa: E402
+
 from server.testing import Seeder, ServerProcess, init_test_event  # noqa: E402
 from sync.schemas import EventSettings  # noqa: E402
-
-PIN = "1234"
-
-
-@dataclass
-class Event:
-    """An event on disk, its server as a child process, a stall with a supervisor."""
-
-    seed: Seeder
-    server: ServerProcess
-    stall: int
-    cashier: int
-
-    def code(self, base_url: str, mode: str = "stall") -> str:
-        return self.seed.enrollment_code(mode, stall_id=self.stall, base_url=base_url)
-
-    def badge(self) -> str:
-        return self.seed.badge(self.cashier)
 
 
 @pytest.fixture

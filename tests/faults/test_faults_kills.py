@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from chaos_proxy import ChaosProxy
-from conftest import PIN, Event
+from fault_helpers import PIN, Event
 from ledger_invariant import ledger_breaks, local_records
 from terminal_process import HeadlessProcess
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 from chaos_proxy import ChaosProxy
-from conftest import PIN, Event
+from fault_helpers import PIN, Event
 from ledger_invariant import ledger_breaks, local_records
 
 from sync.ids import format_short_id
