@@ -19,7 +19,8 @@ one thread), so online authorizations, pushes and pulls overlap as they would.
 * Anomalies are injected on purpose and must all be found: a double spend beyond
   the balance on two cut-off terminals (``overdraft``), one single-entry ticket at
   two cut-off gates (``duplicate_entry``), a forged wallet token (declined
-  ``forged`` and written to the terminal's security log), and a known record id
+  ``forged``, written to the terminal's security log and reported to the server as a
+  ``forged_token`` anomaly), and a known record id
   pushed again with another signed body (``record_conflict``).
 
 At the end every terminal syncs, then the bench checks the invariant "the
@@ -79,7 +80,7 @@ from server.testing import Seeder, ServerProcess, fresh_postgres_database, init_
 from sync.keys import IssuerKey, load_private_key  # noqa: E402
 from sync.records import sign_record  # noqa: E402
 from sync.schemas import EventSettings  # noqa: E402
-from sync.tokens import EntryPolicy, TicketToken, WalletToken, encode_token  # noqa: E402
+from sync.tokens import EntryPolicy, TicketToken, WalletToken, encode_token, token_fingerprint  # noqa: E402
 from terminal.decisions import Cart, Decision, DeclineReason, GateDecision  # noqa: E402
 from terminal.engine import DB_NAME, KEY_NAME, Terminal  # noqa: E402
 from terminal.store import PULL_CURSOR  # noqa: E402
@@ -269,7 +270,6 @@ class Festival:
         self.area_cut: set[int] = set()
         self.injected: Counter[str] = Counter()
         self.expected: dict[str, set[Any]] = defaultdict(set)  # kind -> wallet ids / ticket ids / record ids
-        self.forged_found = 0
         self.declines: Counter[str] = Counter()
         self.ack_latency: list[float] = []
         self.ack_latency_online: list[float] = []
@@ -637,12 +637,14 @@ class Festival:
         wallet = self.rng.choice(self.wallet_ids)
         forger = IssuerKey.generate(self.issuer.key_id)  # the right key id, the wrong key
         before = sim.terminal.status().security_events
-        decision = sim.terminal.sell(Cart.of([(self.products[sim.place_id][0], 1)]),
-                                     self._wallet_token(wallet, 90_000, 99, ttl_s=600, at_s=ev.at, issuer=forger))
+        token = self._wallet_token(wallet, 90_000, 99, ttl_s=600, at_s=ev.at, issuer=forger)
+        decision = sim.terminal.sell(Cart.of([(self.products[sim.place_id][0], 1)]), token)
         after = sim.terminal.status().security_events
+        identity = sim.terminal.identity()
         if not decision.approved and decision.reason is DeclineReason.FORGED and after == before + 1:
+            # Declined and logged here; found once the sighting is an anomaly on the server (next sync).
             with self.stats.lock:
-                self.forged_found += 1
+                self.expected["forged"].add((identity.terminal_id if identity else -1, token_fingerprint(token)))
 
     def _do_inject_conflict(self, sim: Sim, ev: Event) -> None:
         """Push a record this terminal already had acknowledged, with another amount, signed by its own key."""
@@ -778,7 +780,9 @@ class Festival:
         found["duplicate_entry"] = len(self.expected["duplicate_entry"] & dup_tickets)
         conflicts = {a["record_id"] for a in anomalies if a["kind"] == "record_conflict"}
         found["record_conflict"] = len(self.expected["record_conflict"] & conflicts)
-        found["forged"] = self.forged_found
+        sightings = {(a["terminal_id"], json.loads(a["detail"])["fingerprint"]) for a in anomalies
+                     if a["kind"] == "forged_token"}
+        found["forged"] = len(self.expected["forged"] & sightings)
         other = Counter(a["kind"] for a in anomalies)
         anomalies_ok = all(found[k] == self.injected[k] for k in self.injected) and all(
             self.injected[k] > 0 for k in ("overdraft", "duplicate_entry", "forged", "record_conflict"))

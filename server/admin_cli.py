@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", default="admin")
     p = sub.add_parser("revoke-terminal", help="revoke a terminal; it wipes itself on next contact")
     p.add_argument("--terminal", type=int, required=True)
+    sub.add_parser("rotate-key", help="make a new issuer key that signs from now on (older keys stay trusted)")
+    p = sub.add_parser("retire-key", help="stop trusting an issuer key everywhere (a leaked key)")
+    p.add_argument("--key-id", type=int, required=True)
     p = sub.add_parser("backup", help="write database, issuer keys and server.toml to one tar.gz (mode 0600)")
     p.add_argument("--out", required=True, help="the archive to write (refused if it exists, unless --force)")
     p.add_argument("--force", action="store_true")
@@ -287,6 +290,33 @@ def _revoke_terminal(db: Any, settings: ServerSettings, args: argparse.Namespace
     return 0
 
 
+def _rotate_key(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.issuer import rotate_issuer_key
+
+    now = _now()
+    with db.write() as conn:
+        key = rotate_issuer_key(conn, path_for=settings.issuer_key_path, now_ms=now)
+        audit(conn, actor="cli", action="issuer_key.rotate", now_ms=now, key_id=key.key_id)
+    print(f"issuer key {key.key_id} signs from now on (private key {settings.issuer_key_path(key.key_id)}, "
+          "mode 0600); older keys stay trusted until retired; terminals learn the key with their next pull. "
+          "Make a new backup: it must hold this key.")
+    return 0
+
+
+def _retire_key(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.issuer import retire_issuer_key
+
+    now = _now()
+    with db.write() as conn:
+        retire_issuer_key(conn, args.key_id)
+        audit(conn, actor="cli", action="issuer_key.retire", now_ms=now, key_id=args.key_id)
+    print(f"issuer key {args.key_id} retired: every token it signed (cards, badges, tickets) reads as forged "
+          "on each terminal after its next pull; reissue what people still need")
+    return 0
+
+
 def _backup(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
     from server.backup import backup_command
 
@@ -358,6 +388,8 @@ _COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] =
     "topup": _topup,
     "block-wallet": _block_wallet,
     "revoke-terminal": _revoke_terminal,
+    "rotate-key": _rotate_key,
+    "retire-key": _retire_key,
     "issue-tickets": _issue_tickets,
     "revoke-ticket": _revoke_ticket,
     "backup": _backup,

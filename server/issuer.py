@@ -6,14 +6,17 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 from server.db import tables as t
 from server.db.engine import reserve_changes
 from sync.keys import IssuerKey, SigningKey, load_private_key, public_key_to_b64, save_private_key
 from sync.schemas import IssuerKeyRow
 
-__all__ = ["IssuerKeyMissing", "IssuerKeys", "create_issuer_key", "issuer_key_rows"]
+__all__ = ["MAX_KEY_ID", "IssuerKeyMissing", "IssuerKeys", "create_issuer_key", "issuer_key_rows", "retire_issuer_key",
+           "rotate_issuer_key"]
+
+MAX_KEY_ID = 255  # one byte in every token
 
 
 class IssuerKeyMissing(Exception):
@@ -28,6 +31,34 @@ def create_issuer_key(conn: Connection, *, key_id: int, path: Path, now_ms: int)
                                               active=True, created_at=now_ms,
                                               change_seq=reserve_changes(conn, 1)))
     return key
+
+
+def rotate_issuer_key(conn: Connection, *, path_for: Callable[[int], Path], now_ms: int) -> IssuerKey:
+    """Make a new active key (the next key id): it signs from now on; the older keys stay trusted.
+
+    Tokens already out (printed cards, badges) keep working until their key is retired.
+    Terminals learn the new public key with their next pull.  Raises ValueError past key id 255.
+    """
+    newest = conn.execute(select(func.max(t.issuer_keys.c.key_id))).scalar() or 0
+    key_id = int(newest) + 1
+    if key_id > MAX_KEY_ID:
+        raise ValueError(f"no key id left (tokens carry one byte: at most {MAX_KEY_ID})")
+    return create_issuer_key(conn, key_id=key_id, path=path_for(key_id), now_ms=now_ms)
+
+
+def retire_issuer_key(conn: Connection, key_id: int) -> None:
+    """Stop trusting key ``key_id`` everywhere (a leaked key): its tokens read as forged after the next pull.
+
+    Raises LookupError for an unknown or already retired key, ValueError for the last active key
+    (rotate first: something must sign).
+    """
+    k = t.issuer_keys
+    active = [int(r) for r in conn.execute(select(k.c.key_id).where(k.c.active.is_(True))).scalars()]
+    if key_id not in active:
+        raise LookupError(f"issuer key {key_id} is not an active key")
+    if len(active) == 1:
+        raise ValueError(f"issuer key {key_id} is the only active key: run rotate-key first")
+    conn.execute(update(k).where(k.c.key_id == key_id).values(active=False, change_seq=reserve_changes(conn, 1)))
 
 
 def issuer_key_rows(conn: Connection) -> list[IssuerKeyRow]:

@@ -31,6 +31,9 @@ from sync.schemas import (
     PullResponse,
     PushRequest,
     PushResponse,
+    SecurityEvent,
+    SecurityReport,
+    SecurityReportResponse,
     SignedRecord,
     WalletTokenResponse,
 )
@@ -80,6 +83,11 @@ class SyncClient:
         """Send a batch of signed records; raises Unauthorized, SyncUnavailable, ApiError."""
         request = PushRequest(records=list(records))
         return self._call("POST", "/push", PushResponse, json=request.model_dump(mode="json"))
+
+    def report_security(self, events: Sequence[SecurityEvent]) -> SecurityReportResponse:
+        """Report forged-token sightings (idempotent per log number); raises Unauthorized, SyncUnavailable, ..."""
+        request = SecurityReport(events=list(events))
+        return self._call("POST", "/security-events", SecurityReportResponse, json=request.model_dump(mode="json"))
 
     def pull(self, request: PullRequest) -> PullResponse:
         """Fetch one page of changes; raises Unauthorized, SyncUnavailable, ApiError."""

@@ -24,12 +24,14 @@ from typing import Any, Protocol
 
 from sync.client import SyncClient
 from sync.errors import ApiError, SyncError, SyncUnavailable, Unauthorized
-from sync.schemas import MAX_PUSH_BATCH, PullRequest, PullResponse, PushItemResult, SignedRecord
+from sync.schemas import MAX_PUSH_BATCH, PullRequest, PullResponse, PushItemResult, SecurityEvent, SignedRecord
 
 __all__ = ["Backoff", "SyncService", "SyncStatus", "SyncTarget", "WallClock"]
 
 log = logging.getLogger(__name__)
 MAX_PULL_PAGES = 1000  # per cycle; a huge first pull continues in the next cycle
+MAX_SECURITY_EVENTS = 100  # sightings per report (the server's limit)
+MAX_SECURITY_BATCHES = 10  # per cycle; a flood of sightings continues in the next cycle
 
 
 class WallClock(Protocol):
@@ -77,6 +79,14 @@ class SyncTarget(Protocol):
 
     def timing(self) -> tuple[float, float]:
         """Return (push debounce, pull interval) in seconds, from the event settings."""
+        ...
+
+    def security_batch(self, limit: int) -> list[SecurityEvent]:
+        """Return the oldest forged-token sightings not yet reported to the server."""
+        ...
+
+    def security_reported(self, numbers: Sequence[int]) -> None:
+        """Mark these sightings (by log number) as reported."""
         ...
 
 
@@ -226,6 +236,7 @@ class SyncService:
                 return False, None
             try:
                 self._push_all()
+                self._report_security()
                 if pull:
                     self._pull_all()
             except Unauthorized as exc:
@@ -275,6 +286,14 @@ class SyncService:
             self.target.apply_push(response.results)
             if len(answered) < len(sent):  # the server skipped some: try again next cycle
                 raise ApiError(200, f"push answered {len(answered)} of {len(sent)} records")
+
+    def _report_security(self) -> None:
+        for _ in range(MAX_SECURITY_BATCHES):
+            batch = self.target.security_batch(MAX_SECURITY_EVENTS)
+            if not batch:
+                return
+            self.client.report_security(batch)
+            self.target.security_reported([e.n for e in batch])
 
     def _pull_all(self) -> None:
         for _ in range(MAX_PULL_PAGES):

@@ -49,6 +49,9 @@ __all__ = [
     "RoleRow",
     "SaleLine",
     "SaleRecord",
+    "SecurityEvent",
+    "SecurityReport",
+    "SecurityReportResponse",
     "SignedRecord",
     "StaffRow",
     "StallRow",
@@ -309,6 +312,30 @@ class TerminalStatus(_Model):
     unsynced_count: Annotated[int, Field(ge=0)] = 0
     unsynced_amount: Annotated[int, Field(ge=0)] = 0
     last_error: str = Field("", max_length=500)
+
+
+class SecurityEvent(_Model):
+    """A forged or altered token shown to a terminal (from its security log), reported for the admins."""
+
+    n: Annotated[int, Field(ge=1, lt=1 << 62, strict=True)]  # the terminal's log number: the idempotency key
+    at_ms: TimeMs
+    event: Literal["forged_token"]
+    reason: str = Field(max_length=60, pattern=r"^[a-z_]+$")
+    fingerprint: str = Field("", max_length=64, pattern=r"^[0-9a-f]*$")  # a hash of the token text, never the token
+    detail: str = Field("", max_length=200)
+
+
+class SecurityReport(_Model):
+    """Security events not yet reported, oldest first."""
+
+    events: list[SecurityEvent] = Field(min_length=1, max_length=100)
+
+
+class SecurityReportResponse(_Model):
+    """How many events were new (each became a ``forged_token`` anomaly) and how many were known."""
+
+    accepted: int
+    known: int
 
 
 class PullRequest(_Model):

@@ -174,6 +174,13 @@ def m0001_initial(db: Database) -> None:
         db.execute(statement)
 
 
+@MIGRATIONS(name="0002_security_reported")
+def m0002_security_reported(db: Database) -> None:
+    """Forged-token sightings are reported to the server: remember which were."""
+    db.execute("ALTER TABLE security_log ADD COLUMN reported INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX security_log_unreported ON security_log (event, reported, n)")
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into complete SQL statements (comments may hold semicolons)."""
     out: list[str] = []

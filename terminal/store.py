@@ -34,6 +34,7 @@ from sync.schemas import (
     ProductRow,
     PullResponse,
     PushItemResult,
+    SecurityEvent,
     SignedRecord,
     StaffRow,
     StallRow,
@@ -547,6 +548,30 @@ class Store:
                                  "ORDER BY n DESC LIMIT ?", (limit,)).fetchall()
         return [dict(zip(("at_ms", "event", "reason", "fingerprint", "detail"), r, strict=True)) for r in rows]
 
+    def security_unreported(self, limit: int) -> list[SecurityEvent]:
+        """Return the oldest forged-token sightings not yet reported to the server."""
+        rows = self.conn.execute(
+            "SELECT n, at_ms, reason, fingerprint, detail FROM security_log "
+            "WHERE event = 'forged_token' AND reported = 0 ORDER BY n LIMIT ?", (limit,)).fetchall()
+        return [SecurityEvent(n=int(r[0]), at_ms=int(r[1]), event="forged_token", reason=_slug(str(r[2])),
+                              fingerprint=_hex(str(r[3])), detail=str(r[4])[:200]) for r in rows]
+
+    def mark_security_reported(self, numbers: Sequence[int]) -> None:
+        """Mark sightings as reported to the server."""
+        with self.write() as conn:
+            conn.executemany("UPDATE security_log SET reported = 1 WHERE n = ?", [(n,) for n in numbers])
+
     def security_count(self) -> int:
         """Return how many security events were logged."""
         return int(self._scalar("SELECT COUNT(*) FROM security_log"))
+
+
+def _slug(text: str) -> str:
+    """A reason code as the server takes it (lower-case letters and underscores, at most 60)."""
+    slug = "".join(c if ("a" <= c <= "z") else "_" for c in text.lower())[:60]
+    return slug or "unknown"
+
+
+def _hex(text: str) -> str:
+    """A fingerprint as the server takes it (lower-case hex, at most 64)."""
+    return "".join(c for c in text.lower() if c in "0123456789abcdef")[:64]

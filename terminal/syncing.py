@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sync.schemas import MAX_PUSH_BATCH, PullRequest, PullResponse, PushItemResult, SignedRecord, TerminalStatus
+from sync.schemas import (
+    MAX_PUSH_BATCH,
+    PullRequest,
+    PullResponse,
+    PushItemResult,
+    SecurityEvent,
+    SignedRecord,
+    TerminalStatus,
+)
 from terminal.clock import Clock
 from terminal.store import Store
 
@@ -31,6 +39,14 @@ class StoreSyncTarget:
     def outbox_batch(self, limit: int) -> list[SignedRecord]:
         """Return the oldest unacknowledged records as signed on the wire."""
         return [row.signed() for row in self.store.outbox_batch(min(limit, MAX_PUSH_BATCH))]
+
+    def security_batch(self, limit: int) -> list[SecurityEvent]:
+        """Return the oldest forged-token sightings not yet reported."""
+        return self.store.security_unreported(limit)
+
+    def security_reported(self, numbers: Sequence[int]) -> None:
+        """Mark sightings as reported."""
+        self.store.mark_security_reported(numbers)
 
     def apply_push(self, results: Sequence[PushItemResult]) -> None:
         """Store per-item results and clear their outbox rows, in one transaction."""

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 __all__ = [
@@ -336,6 +337,8 @@ anomalies = Table(
     Column("created_at", BIG, nullable=False),
     Column("resolved_at", BIG, nullable=True),
     Column("resolved_by", BIG, nullable=True),
+    Index("ux_anomalies_sighting", "terminal_id", "record_id", unique=True,
+          sqlite_where=text("kind = 'forged_token'"), postgresql_where=text("kind = 'forged_token'")),
     **_STRICT,
 )
 

@@ -54,6 +54,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/api/v1/enroll", ""): PUBLIC,  # a fresh one-time code per call: anyone holding one may enroll
     ("POST", "/api/v1/push", ""): TERMINAL_ONLY,
     ("POST", "/api/v1/pull", ""): TERMINAL_ONLY,
+    ("POST", "/api/v1/security-events", ""): TERMINAL_ONLY,
     ("POST", "/api/v1/authorize", ""): TERMINAL_ONLY,
     # wallets.view or topup; a terminal without X-Ennichi-Staff holds neither
     ("GET", "/api/v1/wallets/{wallet_id}", ""): "401 403 403 403 401 ok ok 403 403 ok 401",

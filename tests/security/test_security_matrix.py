@@ -156,6 +156,8 @@ def build(tg: Targets, key: tuple[str, str, str], role: str) -> tuple[str, str, 
         kw["json"] = {"record": _record(ev, term, role, push=False)}
     elif path == "/api/v1/pull":
         kw["json"] = {"cursor": "", "limit": 1}
+    elif path == "/api/v1/security-events":
+        kw["json"] = {"events": [{"n": 1, "at_ms": 0, "event": "forged_token", "reason": "bad_signature"}]}
     elif method == "POST" and path == "/api/v1/wallets":
         kw["json"] = {}
     elif path == "/api/v1/tickets":

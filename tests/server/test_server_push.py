@@ -215,3 +215,36 @@ def test_batch_limits_are_enforced(event: Event, client: TestClient) -> None:
     r = client.post("/api/v1/push", json={"records": many}, headers=term.headers)
     assert r.status_code == 422
     assert _balance(event, wallet) == (1000, 1)
+
+
+def test_security_events_become_anomalies_once_and_bad_reports_change_nothing(event: Event,
+                                                                               client: TestClient) -> None:
+    _stall, _cashier, _wallet, term = event.stall_setup(0)
+    sighting = {"n": 7, "at_ms": 1_780_000_000_000, "event": "forged_token", "reason": "bad_signature",
+                "fingerprint": "0123456789abcdef", "detail": "wallet token"}
+    before = _count(event, t.anomalies)
+    bad_reports = [
+        {"events": []},  # nothing to report
+        {"events": [sighting | {"event": "record_conflict"}]},  # only forged-token sightings are taken
+        {"events": [sighting | {"reason": "Bad Signature"}]},
+        {"events": [sighting | {"fingerprint": "EW1:THE-TOKEN-ITSELF"}]},  # a hash, never the token
+        {"events": [sighting | {"n": 0}]},
+        {"events": [sighting | {"n": i} for i in range(1, 102)]},  # over 100 in one report
+        {"events": [sighting | {"extra": 1}]},
+    ]
+    for body in bad_reports:
+        r = client.post("/api/v1/security-events", json=body, headers=term.headers)
+        assert r.status_code == 422, (body, r.text)
+    assert client.post("/api/v1/security-events", json={"events": [sighting]}).status_code == 401
+    assert _count(event, t.anomalies) == before
+
+    first = client.post("/api/v1/security-events", json={"events": [sighting, sighting | {"n": 8}]},
+                        headers=term.headers)
+    assert first.status_code == 200 and first.json() == {"accepted": 2, "known": 0}
+    again = client.post("/api/v1/security-events", json={"events": [sighting, sighting | {"n": 9}]},
+                        headers=term.headers)
+    assert again.json() == {"accepted": 1, "known": 1}
+    with event.seed.db.read() as conn:
+        mine = [a for a in list_anomalies(conn, kind="forged_token") if a["terminal_id"] == term.terminal_id]
+    assert sorted(a["record_id"] for a in mine) == ["sighting:7", "sighting:8", "sighting:9"]
+    assert _count(event, t.anomalies) == before + 3

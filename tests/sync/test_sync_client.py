@@ -20,6 +20,7 @@ from sync.schemas import (
     PullResponse,
     PushItemResult,
     PushResponse,
+    SecurityEvent,
     SignedRecord,
     TerminalMode,
     TerminalRow,
@@ -137,6 +138,12 @@ class FakeTarget:
 
     def timing(self) -> tuple[float, float]:
         return 0.0, 3.0
+
+    def security_batch(self, limit: int) -> list[SecurityEvent]:
+        return []
+
+    def security_reported(self, numbers: Sequence[int]) -> None:
+        raise AssertionError("nothing to report")
 
 
 class Clock:

@@ -154,3 +154,69 @@ def test_a_lost_answer_with_decline_fallback_leaves_the_wallet_untouched(tmp_pat
         term.close()
     finally:
         live.close()
+
+
+def test_forged_tokens_become_anomalies_on_the_server_once(live: Live, tmp_path: Path) -> None:
+    """Sightings reach the dashboard's anomalies; a report whose answer is lost is sent again, not doubled."""
+    import json
+    import time
+
+    from server.api.routes.sync import sighting_key
+    from sync.keys import IssuerKey
+    from sync.tokens import StaffBadge, WalletToken, encode_token
+
+    term = live.terminal(tmp_path / "t")
+    identity = term.identity()
+    assert identity is not None
+    now = int(time.time())
+    stranger = IssuerKey.generate(1)
+    forged_wallet = encode_token(WalletToken(live.seed.wallet(0), 90_000, 1, now, now + 600, 3000), stranger)
+    assert term.sell(Cart.amount(500), forged_wallet).reason is R.FORGED
+    forged_badge = encode_token(StaffBadge(live.cashier, now, now + 600), stranger)
+    assert term.login(forged_badge, PIN).reason == "forged"
+    local = term.store.security_events()
+    assert [e["event"] for e in local] == ["forged_token", "forged_token"]
+
+    live.proxy.set_mode("lose_responses")  # the server takes the report, the answer never arrives
+    assert not term.sync_now().online
+    assert len(live.anomalies("forged_token")) == 2
+    live.proxy.set_mode("pass")
+    assert term.sync_now().online
+    term.sync_now()
+    found = live.anomalies("forged_token")
+    assert len(found) == 2  # sent again after the lost answer, booked once
+    assert {a["terminal_id"] for a in found} == {identity.terminal_id}
+    assert {a["severity"] for a in found} == {"security"}
+    assert sorted(a["record_id"] for a in found) == [sighting_key(1), sighting_key(2)]
+    assert {e["fingerprint"] for e in local} == {json.loads(a["detail"])["fingerprint"] for a in found}
+    assert term.store.security_unreported(10) == []
+    term.close()
+
+
+def test_issuer_key_rotation_and_retirement_reach_the_terminal_by_pull(live: Live, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """rotate-key: new tokens use the new key, old ones still work; retire-key: the old key's tokens read forged."""
+    from server.admin_cli import main as admin
+
+    term = live.terminal(tmp_path / "t")
+    old_badge = live.seed.badge(live.cashier)  # signed by key 1
+    data = ["--data-dir", str(live.settings.data_dir)]
+    assert admin([*data, "retire-key", "--key-id", "1"]) == 1  # the only active key: something must sign
+    assert "only active key" in capsys.readouterr().err
+    assert admin([*data, "rotate-key"]) == 0
+    assert "issuer key 2 signs from now on" in capsys.readouterr().out
+    new_badge = live.seed.badge(live.cashier)  # signed by key 2
+    assert new_badge != old_badge
+    assert term.login(new_badge, PIN).reason == "forged"  # not pulled yet: an unknown key
+    assert term.sync_now().online
+    assert term.login(new_badge, PIN).ok
+    assert term.login(old_badge, PIN).ok  # printed badges keep working after a rotation
+
+    assert admin([*data, "retire-key", "--key-id", "1"]) == 0
+    assert admin([*data, "retire-key", "--key-id", "1"]) == 1  # already retired: a clear error, nothing changes
+    assert "not an active key" in capsys.readouterr().err
+    assert term.login(old_badge, PIN).ok  # until the pull
+    assert term.sync_now().online
+    assert term.login(old_badge, PIN).reason == "forged"
+    assert term.login(new_badge, PIN).ok
+    term.close()

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 from terminal_helpers import Env
 
 from sync.schemas import ItemStatus, PushItemResult, StatementRow
@@ -33,8 +34,28 @@ def test_wal_and_full_sync(tmp_path: Path) -> None:
 def test_migrations_run_once(tmp_path: Path) -> None:
     Store(tmp_path / "t.db").close()
     store = Store(tmp_path / "t.db")
-    assert [m.name for m in MIGRATIONS.applied(store.db)] == ["0001_initial"]
+    assert [m.name for m in MIGRATIONS.applied(store.db)] == ["0001_initial", "0002_security_reported"]
     assert MIGRATIONS.pending(store.db) == []
+
+
+def test_a_terminal_from_before_sighting_reports_upgrades_and_reports_its_old_sightings(tmp_path: Path) -> None:
+    """A laptop that ran 0001 only keeps its security log and reports its forged-token sightings after upgrading."""
+    path = tmp_path / "t.db"
+    db = Database(str(path))
+    MIGRATIONS.apply(db, stop_before="0002_security_reported")
+    db.execute("INSERT INTO security_log (at_ms, event, reason, fingerprint, detail) "
+               "VALUES (5, 'forged_token', 'forged', 'ab12', 'EW1:...')")
+    db.execute("INSERT INTO security_log (at_ms, event, reason, fingerprint, detail) "
+               "VALUES (6, 'record_refused', 'bad', '', '')")
+    db.conn.commit()
+    db.close()
+    store = Store(path)
+    assert [m.name for m in MIGRATIONS.applied(store.db)] == ["0001_initial", "0002_security_reported"]
+    assert store.security_count() == 2
+    [sighting] = store.security_unreported(10)
+    assert (sighting.at_ms, sighting.reason, sighting.fingerprint) == (5, "forged", "ab12")
+    store.mark_security_reported([sighting.n])
+    assert store.security_unreported(10) == []
 
 
 def test_strict_types_and_constraints_hold(tmp_path: Path) -> None:

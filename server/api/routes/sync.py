@@ -1,17 +1,31 @@
-"""POST /api/v1/push and /api/v1/pull: the terminal's outbox in, the event's changes out."""
+"""POST /api/v1/push and /api/v1/pull: the terminal's outbox in, the event's changes out.
+
+POST /api/v1/security-events: forged-token sightings from the terminals' security logs, each
+an anomaly once (keyed by terminal and log number), so the admins see them on the dashboard.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
+from server.anomalies import raise_anomaly
 from server.api.deps import ApiProblem, ServicesDep, TerminalDep
 from server.api.schemas import ErrorBody
+from server.db import tables as t
 from server.event import get_event_settings
 from server.observability import observe_pull, observe_push
 from server.pull import PullError, pull, record_status
 from server.records import RecordApplier, check_record
-from sync.schemas import PullRequest, PullResponse, PushItemResult, PushRequest, PushResponse
+from sync.schemas import (
+    PullRequest,
+    PullResponse,
+    PushItemResult,
+    PushRequest,
+    PushResponse,
+    SecurityReport,
+    SecurityReportResponse,
+)
 
 router = APIRouter(tags=["sync"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                              413: {"model": ErrorBody}, 422: {"model": ErrorBody},
@@ -47,3 +61,33 @@ def pull_changes(request: PullRequest, terminal: TerminalDep, services: Services
         raise ApiProblem(422, str(exc)) from exc
     observe_pull(page)
     return page
+
+
+def sighting_key(n: int) -> str:
+    """The anomaly's ``record_id`` for a terminal's security log entry ``n`` (unique per terminal)."""
+    return f"sighting:{n}"
+
+
+@router.post("/security-events", response_model=SecurityReportResponse)
+def security_events(report: SecurityReport, terminal: TerminalDep, services: ServicesDep) -> SecurityReportResponse:
+    """Record forged-token sightings as ``forged_token`` anomalies, each once; a repeat is counted as known."""
+    now = services.clock()
+    a = t.anomalies
+
+    def work(conn: Connection) -> SecurityReportResponse:
+        keys = [sighting_key(e.n) for e in report.events]
+        known = set(conn.execute(select(a.c.record_id).where(
+            a.c.kind == "forged_token", a.c.terminal_id == terminal.id, a.c.record_id.in_(keys))).scalars())
+        accepted = 0
+        for event, key in zip(report.events, keys, strict=True):
+            if key in known:
+                continue
+            known.add(key)
+            raise_anomaly(conn, "forged_token", now_ms=now, severity="security", terminal_id=terminal.id,
+                          record_id=key, detail={"seen_at_ms": event.at_ms, "reason": event.reason,
+                                                 "fingerprint": event.fingerprint, "what": event.detail,
+                                                 "terminal": terminal.name})
+            accepted += 1
+        return SecurityReportResponse(accepted=accepted, known=len(report.events) - accepted)
+
+    return services.db.run_write(work)
