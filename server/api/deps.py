@@ -17,7 +17,7 @@ from server.staff import Access, load_access
 from sync.permissions import Permission, Scope
 
 __all__ = ["ApiProblem", "CallerDep", "DbDep", "Services", "ServicesDep", "StaffHeader", "TerminalDep",
-           "require_permission"]
+           "acting_staff", "require_permission"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +81,51 @@ async def _terminal(caller: CallerDep) -> TerminalCaller:
 
 
 TerminalDep = Annotated[TerminalCaller, Depends(_terminal)]
-StaffHeader = Annotated[int | None, Header(alias="X-Ennichi-Staff", ge=0, lt=1 << 40)]
+StaffHeader = Annotated[str | None, Header(
+    alias="X-Ennichi-Staff-Badge", max_length=200,
+    description="a terminal acting for its logged-in staff member sends that person's staff badge (ES1:...)")]
+
+
+def acting_staff(services: Services, caller: TerminalCaller | StaffCaller, badge_text: str | None) -> int | None:
+    """The person a request acts for: a staff API token's owner, or the holder of the badge a terminal sends.
+
+    A terminal cannot just name a person: the badge is signed by an issuer key the event still
+    trusts, unexpired, of an active person, and not older than their last badge replacement.
+    Raises ApiProblem 403 for a badge that fails any of these.
+    """
+    if isinstance(caller, StaffCaller):
+        return caller.staff_id
+    if badge_text is None:
+        return None
+    from sqlalchemy import select
+
+    from server.db import tables as t
+    from server.issuer import issuer_key_rows
+    from sync.errors import TokenError
+    from sync.keys import KeySet
+    from sync.tokens import StaffBadge, decode_token
+
+    now_s = services.clock() // 1000
+    with services.db.read() as conn:
+        keys = KeySet.from_json([r.model_dump() for r in issuer_key_rows(conn) if r.active])
+        try:
+            badge = decode_token(badge_text.strip(), keys, now=now_s, expect=StaffBadge)
+        except TokenError as exc:
+            raise ApiProblem(403, f"staff badge refused: {exc.reason.value}") from exc
+        person = conn.execute(select(t.staff.c.active, t.staff.c.badge_not_before)
+                              .where(t.staff.c.id == badge.staff_id)).first()
+    if person is None or not person.active:
+        raise ApiProblem(403, "staff badge refused: not an active staff member")
+    if badge.issued_at < int(person.badge_not_before):
+        raise ApiProblem(403, "staff badge refused: replaced by a newer badge")
+    return badge.staff_id
 
 
 def require_permission(services: Services, staff_id: int | None, permissions: tuple[Permission, ...], *,
                        scope: Scope = Scope()) -> Access:
     """Return the person's access if they hold one of ``permissions``; raises ApiProblem 403."""
     if staff_id is None:
-        raise ApiProblem(403, "a staff member with permission is required (X-Ennichi-Staff)")
+        raise ApiProblem(403, "a staff member with permission is required (X-Ennichi-Staff-Badge)")
     with services.db.engine.connect() as conn:
         access = load_access(conn, [staff_id]).get(staff_id)
     now_s = services.clock() // 1000

@@ -56,9 +56,9 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/api/v1/pull", ""): TERMINAL_ONLY,
     ("POST", "/api/v1/security-events", ""): TERMINAL_ONLY,
     ("POST", "/api/v1/authorize", ""): TERMINAL_ONLY,
-    # wallets.view or topup; a terminal without X-Ennichi-Staff holds neither
+    # wallets.view or topup; a terminal without X-Ennichi-Staff-Badge holds neither
     ("GET", "/api/v1/wallets/{wallet_id}", ""): "401 403 403 403 401 ok ok 403 403 ok 401",
-    # a terminal naming a person who holds topup (the header is trusted: terminals are enrolled devices)
+    # a terminal showing the signed badge of a person who holds topup (verified: key, expiry, person active)
     ("GET", "/api/v1/wallets/{wallet_id}", "staff=topup"): "401 ok ok ok 401 ok ok 403 403 ok 401",
     # ... or naming a cashier, who holds neither
     ("GET", "/api/v1/wallets/{wallet_id}", "staff=cashier"): "401 403 403 403 401 ok ok 403 403 ok 401",

@@ -100,7 +100,8 @@ def build(tg: Targets, key: tuple[str, str, str], role: str) -> tuple[str, str, 
     """The concrete request of a row for one role: (method, url path, httpx keyword arguments)."""
     ev = tg.ev
     method, path, variant = key
-    staff_header = {"X-Ennichi-Staff": str(ev.staff[variant.split("=")[1]])} if variant.startswith("staff=") else {}
+    staff_header = ({"X-Ennichi-Staff-Badge": ev.seed.badge(ev.staff[variant.split("=")[1]])}
+                    if variant.startswith("staff=") else {})
     term = ev.terminals.get(role, ev.terminals["t_stall"])
     ids = {"{wallet_id}": str(tg.wallet), "{stall_id}": str(tg.stall), "{product_id}": str(tg.product),
            "{terminal_id}": str(tg.terminal), "{anomaly_id}": str(tg.anomaly), "{staff_id}": str(tg.person),

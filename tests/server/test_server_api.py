@@ -50,13 +50,43 @@ def test_wallet_view_needs_permission(event: Event, client: TestClient) -> None:
     _stall, cashier, wallet, term = event.stall_setup(1000)
     supervisor = event.seed.staff("Boss", roles=[("supervisor", "event", None)])
     url = f"/api/v1/wallets/{wallet}"
+    def badge(staff_id: int) -> dict[str, str]:
+        return {**term.headers, "X-Ennichi-Staff-Badge": event.seed.badge(staff_id)}
+
     assert client.get(url, headers=term.headers).status_code == 403
-    assert client.get(url, headers={**term.headers, "X-Ennichi-Staff": str(cashier)}).status_code == 403
-    r = client.get(url, headers={**term.headers, "X-Ennichi-Staff": str(supervisor)})
+    assert client.get(url, headers=badge(cashier)).status_code == 403
+    r = client.get(url, headers=badge(supervisor))
     assert r.status_code == 200 and r.json()["balance"] == 1000 and r.json()["history"][0]["kind"] == "topup"
     printed = r.json()["display_id"]
-    assert client.get(f"/api/v1/wallets/{printed}", headers={**term.headers,
-                                                            "X-Ennichi-Staff": str(supervisor)}).status_code == 200
+    assert client.get(f"/api/v1/wallets/{printed}", headers=badge(supervisor)).status_code == 200
+    # A terminal cannot just name a person: only a genuine, current badge of an active person counts.
+    from sync.keys import IssuerKey
+    from sync.tokens import StaffBadge, encode_token
+
+    now_s = event.seed.clock() // 1000
+    stranger = IssuerKey.generate(1)
+    refused = {
+        "forged": encode_token(StaffBadge(supervisor, now_s, now_s + 600), stranger),
+        "expired": event.seed.badge(supervisor, ttl_s=-10),
+        "a number": str(supervisor),
+        "garbage": "ES1:NOT-A-BADGE",
+    }
+    old_badge = event.seed.badge(supervisor)
+    from sqlalchemy import update
+
+    from server.db import tables as t
+
+    with event.seed.db.write() as conn:  # the badge was replaced (lost badge): older ones stop counting
+        conn.execute(update(t.staff).where(t.staff.c.id == supervisor).values(badge_not_before=now_s + 1))
+    refused["replaced"] = old_badge
+    left = event.seed.staff("Gone", roles=[("supervisor", "event", None)])
+    left_badge = event.seed.badge(left)
+    with event.seed.db.write() as conn:
+        conn.execute(update(t.staff).where(t.staff.c.id == left).values(active=False))
+    refused["deactivated"] = left_badge
+    for what, text in refused.items():
+        r = client.get(url, headers={**term.headers, "X-Ennichi-Staff-Badge": text})
+        assert r.status_code == 403 and "staff badge refused" in r.json()["detail"], (what, r.text)
     assert client.get("/api/v1/wallets/K7M2-QX4P-0", headers=term.headers).status_code == 422
     admin_token = event.seed.api_token(event.admin.admin_staff_id)
     assert client.get(url, headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200

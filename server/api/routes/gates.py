@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from server.api.deps import ApiProblem, CallerDep, ServicesDep, StaffHeader, require_permission
+from server.api.deps import ApiProblem, CallerDep, ServicesDep, StaffHeader, acting_staff, require_permission
 from server.api.schemas import ErrorBody
 from server.audit import audit
 from server.auth import StaffCaller
@@ -52,17 +52,14 @@ class TicketRevoke(_Model):
     revoked: bool = True
 
 
-def _staff(caller: Any, header: int | None) -> int | None:
-    return caller.staff_id if isinstance(caller, StaffCaller) else header
-
-
 @router.get("/gates/counts")
 def get_gate_counts(caller: CallerDep, services: ServicesDep, staff: StaffHeader = None,
                     since_ms: Annotated[int | None, Query(ge=0, lt=1 << 47)] = None,
                     until_ms: Annotated[int | None, Query(ge=0, lt=1 << 47)] = None,
                     bucket_s: Annotated[int, Query(ge=10, le=86400)] = DEFAULT_BUCKET_S) -> dict[str, Any]:
     """Entries, exits and people inside, per gate and in total, per bucket (dashboard.view or tickets.manage)."""
-    require_permission(services, _staff(caller, staff), (Permission.DASHBOARD, Permission.TICKETS_MANAGE))
+    require_permission(services, acting_staff(services, caller, staff),
+                       (Permission.DASHBOARD, Permission.TICKETS_MANAGE))
     until = until_ms if until_ms is not None else services.clock() + 1
     since = since_ms if since_ms is not None else until - DAY_MS
     try:

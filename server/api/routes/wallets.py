@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from sqlalchemy import Connection
 
-from server.api.deps import ApiProblem, CallerDep, Services, ServicesDep, StaffHeader, require_permission
+from server.api.deps import ApiProblem, CallerDep, Services, ServicesDep, StaffHeader, acting_staff, require_permission
 from server.api.schemas import ErrorBody, WalletAmount, WalletCreate, WalletInfo, WalletPosting
 from server.audit import audit
 from server.auth import StaffCaller, TerminalCaller
@@ -36,10 +36,6 @@ def _wallet_id(text: str) -> int:
         raise ApiProblem(422, f"wallet id: {exc}") from exc
 
 
-def _staff_id(caller: TerminalCaller | StaffCaller, header: int | None) -> int | None:
-    return caller.staff_id if isinstance(caller, StaffCaller) else header
-
-
 def _token(services: Services, conn: Connection, wallet_id: int) -> WalletTokenResponse:
     try:
         return signed_wallet_token(conn, wallet_id, issuer=services.issuer.active(conn),
@@ -53,7 +49,7 @@ def get_wallet(wallet_id: WalletPath, caller: CallerDep, services: ServicesDep,
                staff: StaffHeader = None) -> WalletInfo:
     """A wallet's balance, state and recent postings (wallets.view, or topup at a desk)."""
     wid = _wallet_id(wallet_id)
-    require_permission(services, _staff_id(caller, staff), (Permission.WALLETS_VIEW, Permission.TOPUP))
+    require_permission(services, acting_staff(services, caller, staff), (Permission.WALLETS_VIEW, Permission.TOPUP))
     try:
         with services.db.read() as conn:
             view = wallet_view(conn, wid)
@@ -84,7 +80,7 @@ def new_wallet(body: WalletCreate, caller: CallerDep, services: ServicesDep,
     if isinstance(caller, TerminalCaller) and caller.mode is not TerminalMode.TOPUP:
         raise ApiProblem(403, "only top-up terminals issue wallets")
     wanted = (Permission.WALLETS_MANAGE,) if isinstance(caller, StaffCaller) else (Permission.TOPUP,)
-    staff_id = _staff_id(caller, staff)
+    staff_id = acting_staff(services, caller, staff)
     require_permission(services, staff_id, wanted)
     now = services.clock()
 
