@@ -118,6 +118,7 @@ class Config:
     workers: int = 6
     pull_interval_s: int = 20
     speed: float = 0.0  # simulated seconds per wall second; 0 = as fast as the machine goes
+    client_nice: int = 0  # the simulated terminals' CPU priority below the server's (0 = the same)
 
     @classmethod
     def quick(cls, seed: int = 20261122, engine: str = "sqlite") -> Config:
@@ -296,6 +297,8 @@ class Festival:
         self.server = ServerProcess(self.settings, log=self.work / "server.log",
                                     env={"ENNICHI_MAX_INFLIGHT": "256", "ENNICHI_ADMISSION_WAIT_MS": "3000"})
         self.server.start()
+        if cfg.client_nice:
+            _renice_own_threads(cfg.client_nice)
         with self.seed.db.read() as conn:
             self.issuer: IssuerKey = IssuerKeys(self.settings.issuer_key_path).active(conn)
         stalls = [self.seed.stall(f"Stall {i + 1}") for i in range(cfg.stalls)]
@@ -824,6 +827,7 @@ class Festival:
             f"({records / wall:.0f}/s); {approved_sales} sales + {len(s.gate_decision)} gate scans decided "
             f"({(approved_sales + len(s.gate_decision)) / wall:.0f}/s); load {_loadavg()}",
             f"  pacing: {self._pacing()}",
+            f"  CPU priority: {self._priority()}",
             f"  requests: {dict(s.requests)}",
             f"  authorize round trip (HTTP): {_fmt(s.authorize_rtt)}",
             f"  authorize in the server (/metrics histogram): {_server_fmt(res.get('authorize_server'))}",
@@ -846,6 +850,12 @@ class Festival:
         ]
         return "\n".join(lines)
 
+    def _priority(self) -> str:
+        if not self.cfg.client_nice:
+            return "the simulated terminals and the server the same (they share the 2 cores equally)"
+        return (f"the simulated terminals at nice {self.cfg.client_nice}, the server at 0 (real terminals "
+                f"run on their own laptops; here they would otherwise take the server's CPU)")
+
     def _pacing(self) -> str:
         paced = self.results.get("paced")
         if not paced:
@@ -861,7 +871,7 @@ class Festival:
             "offline_decision_ms": {q: _pct(s.offline_decision, v) for q, v in (("p50", .5), ("p99", .99))},
             "sync_latency_s": {q: _pct(self.ack_latency, v) for q, v in (("p50", .5), ("p95", .95), ("p99", .99))},
             "sync_lag_s": {q: _pct(self.lag_samples, v) for q, v in (("p50", .5), ("p95", .95))},
-            "requests": dict(s.requests), "loadavg": _loadavg()}
+            "requests": dict(s.requests), "loadavg": _loadavg(), "config": dataclasses.asdict(self.cfg)}
 
 
 def _bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
@@ -910,6 +920,17 @@ def run_festival(cfg: Config, work: Path | None = None, *, log: Callable[[str], 
             tmp.cleanup()
 
 
+def _renice_own_threads(increment: int) -> None:
+    """Lower the CPU priority of this process's threads (Linux keeps a nice value per thread).
+
+    Threads started later inherit it from the thread that starts them; the server, a child
+    process started before, keeps its own.
+    """
+    for task in Path("/proc/self/task").iterdir():
+        tid = int(task.name)
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     d = Config()
@@ -927,17 +948,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=d.speed,
                         help="simulated seconds per wall second, each event at its own time (1 = real time); "
                              "0 = as fast as the machine goes, one simulated second at a time")
+    parser.add_argument("--client-nice", type=int, default=d.client_nice,
+                        help="run the simulated terminals at this nice value above the server's (Linux), so that "
+                             "they take CPU only when the server does not need it")
     parser.add_argument("--quick", action="store_true", help="a small festival for CI (overrides the sizes)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--work-dir", type=Path, default=None, help="keep the data here (default: a temp dir)")
     args = parser.parse_args(argv)
     if args.quick:
-        cfg = dataclasses.replace(Config.quick(seed=args.seed, engine=args.engine), speed=args.speed)
+        cfg = dataclasses.replace(Config.quick(seed=args.seed, engine=args.engine), speed=args.speed,
+                                  client_nice=args.client_nice)
     else:
         cfg = Config(terminals=args.terminals, wallets=args.wallets, stalls=args.stalls, gates=args.gates,
                      tickets=args.tickets, minutes=args.minutes, seed=args.seed, engine=args.engine,
                      sales_per_hour=args.sales_per_hour, workers=args.workers, injections=args.injections,
-                     speed=args.speed)
+                     speed=args.speed, client_nice=args.client_nice)
+    if not 0 <= cfg.client_nice <= 19:
+        parser.error("--client-nice must be 0-19")
     if cfg.terminals < 4 or cfg.stalls < 1 or cfg.gates < 1:
         parser.error("need at least 4 terminals, a stall and a gate")
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, load {_loadavg()}", flush=True)
