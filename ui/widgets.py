@@ -6,13 +6,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from scanner.sources import CameraInfo, list_cameras
 
-__all__ = ["MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "fill_camera_choices", "heading"]
+__all__ = ["LANGUAGES", "MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "fill_camera_choices", "heading",
+           "language_buttons"]
 
 MIN_TOUCH = 64  # px: nothing a finger must hit is smaller
+LANGUAGES = (("ja", "日本語"), ("en", "English"))  # each named in itself, so anyone finds their own
 
 STYLE = """
 QWidget { font-size: 20px; }
@@ -159,3 +161,16 @@ def fill_camera_choices(combo: QComboBox, tr: Callable[..., str],
             combo.addItem(tr("settings.camera_n", n=n), n)
     combo.setCurrentIndex(max(0, combo.findData(chosen)) if chosen is not None else 0)
     combo.blockSignals(False)
+
+
+def language_buttons(set_language: Callable[[str], None]) -> tuple[QHBoxLayout, dict[str, BigButton]]:
+    """A row of toggle buttons, one per language; a tap switches the whole app at once."""
+    row = QHBoxLayout()
+    buttons: dict[str, BigButton] = {}
+    for code, label in LANGUAGES:
+        button = BigButton(label, role="toggle")
+        button.setCheckable(True)
+        button.clicked.connect(lambda _=False, c=code: set_language(c))
+        row.addWidget(button)
+        buttons[code] = button
+    return row, buttons

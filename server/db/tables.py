@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 
 __all__ = [
-    "BIG", "BOOL", "accounts", "anomalies", "api_tokens", "audit_log", "checkins", "counters",
+    "BIG", "BOOL", "NAMING_CONVENTION", "STRICT", "accounts", "anomalies", "api_tokens", "audit_log", "checkins",
+    "counters",
     "enrollment_codes", "event", "gates", "issuer_keys", "metadata", "postings", "products",
     "records", "revocations", "roles", "staff", "staff_overrides", "staff_roles", "stalls",
     "terminals", "ticket_types", "tickets", "transactions",
@@ -36,15 +37,15 @@ BIG = BigInteger().with_variant(INTEGER(), "sqlite")
 BOOL = Boolean().with_variant(INTEGER(), "sqlite")
 TEXT = Text()
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-_STRICT = {"sqlite_strict": True}
+# Constraint and index names, the same on SQLite and PostgreSQL (Alembic names them from this).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+STRICT = {"sqlite_strict": True}  # SQLite STRICT tables; ignored by PostgreSQL
 
 
 def _change_seq() -> Column[int]:
@@ -55,7 +56,7 @@ counters = Table(
     "counters", metadata,
     Column("name", TEXT, primary_key=True),
     Column("value", BIG, nullable=False),
-    **_STRICT,
+    **STRICT,
 )
 
 event = Table(
@@ -64,7 +65,7 @@ event = Table(
     Column("settings", TEXT, nullable=False),  # EventSettings as JSON
     Column("created_at", BIG, nullable=False),
     _change_seq(),
-    **_STRICT,
+    **STRICT,
 )
 
 issuer_keys = Table(
@@ -74,7 +75,7 @@ issuer_keys = Table(
     Column("active", BOOL, nullable=False),
     Column("created_at", BIG, nullable=False),
     _change_seq(),
-    **_STRICT,
+    **STRICT,
 )
 
 stalls = Table(
@@ -85,7 +86,7 @@ stalls = Table(
     Column("active", BOOL, nullable=False, server_default="1"),
     _change_seq(),
     Index(None, "change_seq"),
-    **_STRICT,
+    **STRICT,
 )
 
 products = Table(
@@ -100,7 +101,7 @@ products = Table(
     Column("sort", Integer, nullable=False, server_default="0"),
     _change_seq(),
     Index(None, "change_seq"),
-    **_STRICT,
+    **STRICT,
 )
 
 gates = Table(
@@ -110,7 +111,7 @@ gates = Table(
     Column("active", BOOL, nullable=False, server_default="1"),
     _change_seq(),
     Index(None, "change_seq"),
-    **_STRICT,
+    **STRICT,
 )
 
 ticket_types = Table(
@@ -124,7 +125,7 @@ ticket_types = Table(
     Column("valid_from", BIG, nullable=True),  # Unix seconds; tickets of the type are valid inside the window
     Column("valid_until", BIG, nullable=True),
     Index(None, "change_seq"),
-    **_STRICT,
+    **STRICT,
 )
 
 # An issued ticket (admin, CSV import); its token is re-signed from these fields on demand.
@@ -141,14 +142,14 @@ tickets = Table(
     Column("batch", TEXT, nullable=False, server_default="", index=True),
     Column("created_at", BIG, nullable=False),
     Column("revoked_at", BIG, nullable=True),
-    **_STRICT,
+    **STRICT,
 )
 
 roles = Table(
     "roles", metadata,
     Column("name", TEXT, primary_key=True),
     Column("permissions", TEXT, nullable=False),  # JSON list of Permission values
-    **_STRICT,
+    **STRICT,
 )
 
 staff = Table(
@@ -163,7 +164,7 @@ staff = Table(
     Column("created_at", BIG, nullable=False),
     _change_seq(),
     Index(None, "change_seq"),
-    **_STRICT,
+    **STRICT,
 )
 
 staff_roles = Table(
@@ -173,7 +174,7 @@ staff_roles = Table(
     Column("role", TEXT, ForeignKey("roles.name"), nullable=False),
     Column("scope_kind", TEXT, nullable=False, server_default="event"),
     Column("scope_id", Integer, nullable=True),
-    **_STRICT,
+    **STRICT,
 )
 
 staff_overrides = Table(
@@ -185,7 +186,7 @@ staff_overrides = Table(
     Column("scope_kind", TEXT, nullable=False, server_default="event"),
     Column("scope_id", Integer, nullable=True),
     Column("expires_at", BIG, nullable=True),  # Unix seconds
-    **_STRICT,
+    **STRICT,
 )
 
 api_tokens = Table(
@@ -194,7 +195,7 @@ api_tokens = Table(
     Column("staff_id", BIG, ForeignKey("staff.id"), nullable=False),
     Column("created_at", BIG, nullable=False),
     Column("revoked", BOOL, nullable=False, server_default="0"),
-    **_STRICT,
+    **STRICT,
 )
 
 terminals = Table(
@@ -214,7 +215,7 @@ terminals = Table(
     Column("unsynced_count", BIG, nullable=False, server_default="0"),
     Column("unsynced_amount", BIG, nullable=False, server_default="0"),
     Column("last_error", TEXT, nullable=False, server_default=""),
-    **_STRICT,
+    **STRICT,
 )
 
 enrollment_codes = Table(
@@ -227,7 +228,7 @@ enrollment_codes = Table(
     Column("expires_at", BIG, nullable=False),
     Column("used_at", BIG, nullable=True),
     Column("terminal_id", Integer, ForeignKey("terminals.id"), nullable=True),
-    **_STRICT,
+    **STRICT,
 )
 
 accounts = Table(
@@ -245,7 +246,7 @@ accounts = Table(
     _change_seq(),
     UniqueConstraint("kind", "ref"),
     Index(None, "kind", "change_seq"),
-    **_STRICT,
+    **STRICT,
 )
 
 transactions = Table(
@@ -259,7 +260,7 @@ transactions = Table(
     Column("terminal_id", Integer, nullable=True),
     Column("staff_id", BIG, nullable=True),
     Column("note", TEXT, nullable=False, server_default=""),
-    **_STRICT,
+    **STRICT,
 )
 
 postings = Table(
@@ -272,7 +273,7 @@ postings = Table(
     PrimaryKeyConstraint("txn_id", "line"),
     Index(None, "account_id"),
     UniqueConstraint("account_id", "seq"),
-    **_STRICT,
+    **STRICT,
 )
 
 records = Table(
@@ -294,7 +295,7 @@ records = Table(
     Column("online", BOOL, nullable=False, server_default="0"),
     Column("created_at", BIG, nullable=False),
     Column("received_at", BIG, nullable=False),
-    **_STRICT,
+    **STRICT,
 )
 
 checkins = Table(
@@ -309,7 +310,7 @@ checkins = Table(
     _change_seq(),
     Index(None, "change_seq"),
     Index("ix_checkins_created_at_gates", "created_at"),
-    **_STRICT,
+    **STRICT,
 )
 
 revocations = Table(
@@ -322,7 +323,7 @@ revocations = Table(
     _change_seq(),
     PrimaryKeyConstraint("kind", "ref"),
     Index(None, "change_seq"),
-    **_STRICT,
+    **STRICT,
 )
 
 anomalies = Table(
@@ -339,7 +340,7 @@ anomalies = Table(
     Column("resolved_by", BIG, nullable=True),
     Index("ux_anomalies_sighting", "terminal_id", "record_id", unique=True,
           sqlite_where=text("kind = 'forged_token'"), postgresql_where=text("kind = 'forged_token'")),
-    **_STRICT,
+    **STRICT,
 )
 
 audit_log = Table(
@@ -349,5 +350,5 @@ audit_log = Table(
     Column("actor", TEXT, nullable=False),
     Column("action", TEXT, nullable=False),
     Column("detail", TEXT, nullable=False, server_default=""),
-    **_STRICT,
+    **STRICT,
 )

@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, Text
 
-from server.db.tables import BIG
+from server.db.tables import BIG, NAMING_CONVENTION, STRICT
 
 __all__ = ["customers", "guest_invitations", "metadata"]
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-_STRICT = {"sqlite_strict": True}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 # A wallet whose holder may sign in to My page with its short code and a PIN.
 customers = Table(
@@ -32,7 +24,7 @@ customers = Table(
     Column("guest_quota", Integer, nullable=False, server_default="0"),
     Column("guest_ticket_type", Integer, nullable=True),
     Column("created_at", BIG, nullable=False),
-    **_STRICT,
+    **STRICT,
 )
 
 # A guest ticket a customer made from their quota; cancelling publishes a ticket revocation.
@@ -48,5 +40,5 @@ guest_invitations = Table(
     Column("created_at", BIG, nullable=False),  # Unix ms
     Column("cancelled_at", BIG, nullable=True),
     Index(None, "wallet_id"),
-    **_STRICT,
+    **STRICT,
 )

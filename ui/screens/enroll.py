@@ -12,7 +12,7 @@ from scanner.sources import CameraInfo, list_cameras
 from sync.enrollment import EnrollmentCode, EnrollmentCodeError
 from terminal.errors import TerminalError
 from ui.screens.base import Screen
-from ui.widgets import BigButton, CameraPreview, fill_camera_choices, heading
+from ui.widgets import BigButton, CameraPreview, fill_camera_choices, heading, language_buttons
 
 __all__ = ["EnrollScreen"]
 
@@ -42,14 +42,7 @@ class EnrollScreen(Screen):
         self.submit_button.clicked.connect(self.submit)
         self.message = heading("", "error")
         self.language_caption = heading("", "hint")
-        lang_row = QHBoxLayout()
-        self.lang_buttons: dict[str, BigButton] = {}
-        for code, label in (("ja", "日本語"), ("en", "English")):
-            button = BigButton(label, role="toggle")
-            button.setCheckable(True)
-            button.clicked.connect(lambda _=False, c=code: self.backend.i18n.set_language(c))
-            lang_row.addWidget(button)
-            self.lang_buttons[code] = button
+        lang_row, self.lang_buttons = language_buttons(self.backend.i18n.set_language)
         left.addWidget(self.title)
         left.addWidget(self.intro)
         left.addWidget(self.code_edit)

@@ -14,7 +14,7 @@ from terminal.decisions import LoginResult
 from ui.screens.base import Screen
 from ui.screens.login import BadgeAndPin
 from ui.screens.supervisor import as_supervisor
-from ui.widgets import BigButton, CameraPreview, fill_camera_choices, heading
+from ui.widgets import BigButton, CameraPreview, fill_camera_choices, heading, language_buttons
 
 __all__ = ["SettingsScreen"]
 
@@ -42,14 +42,7 @@ class SettingsScreen(Screen):
         self.camera_combo = QComboBox()
         self.apply_camera = BigButton(role="primary")
         self.apply_camera.clicked.connect(lambda: self.camera_chosen.emit(int(self.camera_combo.currentData() or 0)))
-        lang_row = QHBoxLayout()
-        self.lang_buttons: dict[str, BigButton] = {}
-        for code, label in (("ja", "日本語"), ("en", "English")):
-            button = BigButton(label, role="toggle")
-            button.setCheckable(True)
-            button.clicked.connect(lambda _=False, c=code: self.backend.i18n.set_language(c))
-            lang_row.addWidget(button)
-            self.lang_buttons[code] = button
+        lang_row, self.lang_buttons = language_buttons(self.backend.i18n.set_language)
         self.shutdown_button = BigButton(role="danger")
         self.shutdown_button.clicked.connect(self.shutdown_requested.emit)
         for widget in (self.title, self.terminal_label, self.camera_caption, self.camera_combo, self.apply_camera):
