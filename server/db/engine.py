@@ -6,19 +6,24 @@ and never spin in SQLite's busy handler).  PostgreSQL: writers lock the rows
 they change (``SELECT ... FOR UPDATE``) and a pull reads one REPEATABLE READ
 snapshot.  Deadlocks and serialization failures are retried a few times.
 
-``run_write_async`` is the hot path of the API (authorize): on SQLite one writer
-thread takes every job that is waiting, runs them in one transaction and commits
-once (group commit: one fsync for the lot, one thread hop per request, no convoy
-of handler threads on the write lock); each job's answer is released only after
-that commit.  If the group fails, every job runs again alone, so one bad job
-cannot take the others down.  PostgreSQL runs each job in its own transaction on
-the thread pool (its row locks are taken in id order per transaction).
+``run_write_async`` (authorize) and ``run_write_grouped`` (push, the pull's status
+line) are the terminals' writes: on SQLite one writer thread takes every job that
+is waiting, runs them in one transaction and commits once (group commit: one fsync
+for the lot, no convoy of handler threads on the write lock); each job's answer is
+released only after that commit.  Urgent jobs (authorize: a customer is waiting at
+the stall) go before the others and are grouped only with each other, so an
+authorization waits for at most the group in progress, never for a queue of
+pushes.  If a group fails, every job runs again alone, so one bad job cannot take
+the others down.  PostgreSQL runs each job in its own transaction on the thread
+pool (its row locks are taken in id order per transaction).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
+import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -106,7 +111,7 @@ class Database:
                     raise
         raise AssertionError("unreachable")
 
-    async def run_write_async(self, fn: Callable[[Connection], T]) -> T:
+    async def run_write_async(self, fn: Callable[[Connection], T], *, urgent: bool = True) -> T:
         """``run_write`` for async handlers: group commit on SQLite, the thread pool on PostgreSQL.
 
         ``fn`` may run more than once (a retry, or alone after its group failed) and,
@@ -114,11 +119,23 @@ class Database:
         """
         if not self.is_sqlite:
             return await anyio.to_thread.run_sync(self.run_write, fn)
+        return await asyncio.wrap_future(self._group_writer().submit(fn, urgent=urgent))
+
+    def run_write_grouped(self, fn: Callable[[Connection], T]) -> T:
+        """``run_write`` for the terminals' routine writes from a handler thread (push, pull status).
+
+        On SQLite the job joins the writer's groups (not urgent: after any waiting
+        authorization); the same rules as ``run_write_async`` apply to ``fn``.
+        """
+        if not self.is_sqlite:
+            return self.run_write(fn)
+        return self._group_writer().submit(fn, urgent=False).result()
+
+    def _group_writer(self) -> _GroupWriter:
         with self._writer_lock:
             if self._writer is None:
                 self._writer = _GroupWriter(self)
-            writer = self._writer
-        return await asyncio.wrap_future(writer.submit(fn))
+            return self._writer
 
     def for_update(self) -> dict[str, Any]:
         """Keyword arguments for ``select().with_for_update`` (nothing on SQLite)."""
@@ -126,47 +143,58 @@ class Database:
 
 
 class _GroupWriter:
-    """One thread that runs waiting write jobs together in one transaction (SQLite)."""
+    """One thread that runs waiting write jobs together in one transaction (SQLite).
+
+    Jobs wait in a priority queue: urgent ones (0) before routine ones (1), first
+    come first served within each.  A group holds jobs of one priority only, and
+    routine groups are kept smaller, so the group an urgent job may have to wait
+    for stays short.
+    """
 
     max_group = 64
+    max_routine_group = 16
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.jobs: queue.SimpleQueue[tuple[Callable[[Connection], Any], concurrent.futures.Future[Any]] | None] = (
-            queue.SimpleQueue())
+        self.jobs: queue.PriorityQueue[tuple[int, int, Callable[[Connection], Any] | None,
+                                             concurrent.futures.Future[Any] | None]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self.thread = threading.Thread(target=self._serve, name="ennichi-writer", daemon=True)
         self.thread.start()
 
-    def submit(self, fn: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
+    def submit(self, fn: Callable[[Connection], T], *, urgent: bool = True) -> concurrent.futures.Future[T]:
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self.jobs.put((fn, future))
+        context = contextvars.copy_context()  # the request's id and log context go with the job
+
+        def job(conn: Connection) -> T:
+            return context.run(fn, conn)
+
+        self.jobs.put((0 if urgent else 1, next(self._order), job, future))
         return future
 
     def stop(self) -> None:
-        self.jobs.put(None)
+        self.jobs.put((2, next(self._order), None, None))  # after every job already waiting
         self.thread.join(timeout=10)
 
     def _serve(self) -> None:
         while True:
-            first = self.jobs.get()
-            if first is None:
+            priority, _, fn, future = self.jobs.get()
+            if fn is None or future is None:
                 return
-            group = [first]
-            stopping = False
-            while len(group) < self.max_group:
+            group = [(fn, future)]
+            limit = self.max_group if priority == 0 else self.max_routine_group
+            while len(group) < limit:
                 try:
-                    nxt = self.jobs.get_nowait()
+                    item = self.jobs.get_nowait()
                 except queue.Empty:
                     break
-                if nxt is None:
-                    stopping = True
+                if item[0] != priority:  # another priority (or the stop): it waits for the next round
+                    self.jobs.put(item)
                     break
-                group.append(nxt)
+                group.append((item[2], item[3]))  # type: ignore[arg-type]
             group = [(fn, fut) for fn, fut in group if fut.set_running_or_notify_cancel()]
             if group:
                 self._run(group)
-            if stopping:
-                return
 
     def _run(self, group: list[tuple[Callable[[Connection], Any], concurrent.futures.Future[Any]]]) -> None:
         try:

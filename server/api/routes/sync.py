@@ -43,7 +43,7 @@ def push(request: PushRequest, terminal: TerminalDep, services: ServicesDep) -> 
         applier = RecordApplier(conn, terminal, get_event_settings(conn), now, lock=not db.is_sqlite)
         return [outcome.result() for outcome in applier.run(checked)]
 
-    results = db.run_write(work)
+    results = db.run_write_grouped(work)
     observe_push(request.records, results)
     return PushResponse(results=results)
 
@@ -53,7 +53,7 @@ def pull_changes(request: PullRequest, terminal: TerminalDep, services: Services
     """Return one page of changes after the cursor; call again while ``more``."""
     now = services.clock()
     db = services.db
-    db.run_write(lambda conn: record_status(conn, terminal.id, request.status, now_ms=now))
+    db.run_write_grouped(lambda conn: record_status(conn, terminal.id, request.status, now_ms=now))
     try:
         with db.read() as conn:
             page = pull(conn, terminal, request, now_ms=now)
