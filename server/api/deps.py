@@ -6,15 +6,20 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy import select
 
 from server.auth import StaffCaller, TerminalCaller, lookup_caller
 from server.clock import Clock
+from server.db import tables as t
 from server.db.engine import Database
-from server.issuer import IssuerKeys
+from server.issuer import IssuerKeys, issuer_key_rows
 from server.observability import note_terminal
 from server.settings import ServerSettings
 from server.staff import Access, load_access
+from sync.errors import TokenError
+from sync.keys import KeySet
 from sync.permissions import Permission, Scope
+from sync.tokens import StaffBadge, decode_token
 
 __all__ = ["ApiProblem", "CallerDep", "DbDep", "Services", "ServicesDep", "StaffHeader", "TerminalDep",
            "acting_staff", "require_permission"]
@@ -97,14 +102,6 @@ def acting_staff(services: Services, caller: TerminalCaller | StaffCaller, badge
         return caller.staff_id
     if badge_text is None:
         return None
-    from sqlalchemy import select
-
-    from server.db import tables as t
-    from server.issuer import issuer_key_rows
-    from sync.errors import TokenError
-    from sync.keys import KeySet
-    from sync.tokens import StaffBadge, decode_token
-
     now_s = services.clock() // 1000
     with services.db.read() as conn:
         keys = KeySet.from_json([r.model_dump() for r in issuer_key_rows(conn) if r.active])
