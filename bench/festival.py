@@ -730,22 +730,31 @@ class Festival:
         except httpx.HTTPError as exc:
             self.log(f"  note: /metrics unreadable: {exc}")
             return
-        buckets: list[tuple[float, float]] = []
-        for family in text_string_to_metric_families(text):
-            if family.name != "ennichi_http_request_duration_seconds":
-                continue
-            for sample in family.samples:
-                if sample.name.endswith("_bucket") and sample.labels.get("route") == "/api/v1/authorize":
-                    buckets.append((float(sample.labels["le"]), sample.value))
-        buckets.sort()
-        if not buckets or buckets[-1][1] == 0:
-            return
-        total = buckets[-1][1]
-        within = {le: count / total for le, count in buckets if le in (0.025, 0.05, 0.1)}
-        self.results["authorize_server"] = {
-            "n": int(total), "share_within_ms": {f"{int(le * 1000)}": round(v, 4) for le, v in within.items()},
-            "p50_ms": _bucket_quantile(buckets, 0.5), "p95_ms": _bucket_quantile(buckets, 0.95),
-            "p99_ms": _bucket_quantile(buckets, 0.99)}
+        families = list(text_string_to_metric_families(text))
+
+        def buckets_of(name: str, **labels: str) -> list[tuple[float, float]]:
+            found = [(float(sample.labels["le"]), sample.value) for family in families if family.name == name
+                     for sample in family.samples if sample.name.endswith("_bucket")
+                     and all(sample.labels.get(k) == v for k, v in labels.items())]
+            return sorted(found)
+
+        buckets = buckets_of("ennichi_http_request_duration_seconds", route="/api/v1/authorize")
+        if buckets and buckets[-1][1] > 0:
+            total = buckets[-1][1]
+            within = {le: count / total for le, count in buckets if le in (0.025, 0.05, 0.1)}
+            self.results["authorize_server"] = {
+                "n": int(total), "share_within_ms": {f"{int(le * 1000)}": round(v, 4) for le, v in within.items()},
+                "p50_ms": _bucket_quantile(buckets, 0.5), "p95_ms": _bucket_quantile(buckets, 0.95),
+                "p99_ms": _bucket_quantile(buckets, 0.99)}
+        writer: dict[str, dict[str, float]] = {}  # SQLite's group writer: where an authorization's time went
+        for what, name in (("wait", "ennichi_db_writer_wait_seconds"), ("group", "ennichi_db_writer_group_seconds")):
+            for priority in ("urgent", "routine"):
+                b = buckets_of(name, priority=priority)
+                if b and b[-1][1] > 0:
+                    writer[f"{priority}_{what}"] = {"n": int(b[-1][1]), "p50_ms": _bucket_quantile(b, 0.5),
+                                                    "p99_ms": _bucket_quantile(b, 0.99)}
+        if writer:
+            self.results["writer"] = writer
 
     def check(self) -> bool:
         """The invariant, reconciliation and anomalies; returns True when all hold."""
@@ -831,6 +840,7 @@ class Festival:
             f"  requests: {dict(s.requests)}",
             f"  authorize round trip (HTTP): {_fmt(s.authorize_rtt)}",
             f"  authorize in the server (/metrics histogram): {_server_fmt(res.get('authorize_server'))}",
+            f"  server's write queue: {_writer_fmt(res.get('writer'))}",
             f"  online sale decision:        {_fmt(s.online_decision)}",
             f"  offline sale decision:       {_fmt(s.offline_decision)}",
             f"  gate decision:               {_fmt(s.gate_decision)}",
@@ -895,6 +905,13 @@ def _server_fmt(figures: dict[str, Any] | None) -> str:
     within = ", ".join(f"{v:.2%} within {k} ms" for k, v in figures["share_within_ms"].items())
     return (f"n={figures['n']} p50 {figures['p50_ms']} p95 {figures['p95_ms']} p99 {figures['p99_ms']} ms; "
             f"{within}")
+
+
+def _writer_fmt(figures: dict[str, dict[str, float]] | None) -> str:
+    if not figures:
+        return "not read (PostgreSQL has no group writer)"
+    return "; ".join(f"{key.replace('_', ' ')} p50 {v['p50_ms']} p99 {v['p99_ms']} ms (n={v['n']})"
+                     for key, v in figures.items())
 
 
 def run_festival(cfg: Config, work: Path | None = None, *, log: Callable[[str], None] = print

@@ -255,6 +255,8 @@ class _EventCollector(Collector):
             still_open.add_metric([str(kind)], int(count) - int(resolved))
         yield total
         yield still_open
+        for writer_metric in self.db.writer_metrics():  # SQLite's group writer: queueing and group times
+            yield from writer_metric.collect()
 
 
 def prepare_multiprocess_metrics() -> Callable[[], None]:

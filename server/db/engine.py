@@ -26,11 +26,14 @@ import contextvars
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import anyio.to_thread
+from prometheus_client import Histogram
+from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, create_engine, event, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -40,6 +43,7 @@ __all__ = ["Database", "RetryableConflict"]
 
 T = TypeVar("T")
 _RETRY_SQLSTATES = {"40001", "40P01"}
+_WRITER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
 class RetryableConflict(Exception):
@@ -137,6 +141,12 @@ class Database:
                 self._writer = _GroupWriter(self)
             return self._writer
 
+    def writer_metrics(self) -> list[Collector]:
+        """The group writer's histograms (SQLite, once it has run a job): for ``/metrics``."""
+        with self._writer_lock:
+            writer = self._writer
+        return [] if writer is None else [writer.waited, writer.took, writer.jobs_per_group]
+
     def for_update(self) -> dict[str, Any]:
         """Keyword arguments for ``select().with_for_update`` (nothing on SQLite)."""
         return {} if self.is_sqlite else {"nowait": False}
@@ -156,8 +166,15 @@ class _GroupWriter:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Not in any registry: the app's /metrics collector exposes them (Database.writer_metrics).
+        self.waited = Histogram("ennichi_db_writer_wait_seconds", "Time a write job waited for its group to start",
+                                ["priority"], buckets=_WRITER_BUCKETS, registry=None)
+        self.took = Histogram("ennichi_db_writer_group_seconds", "Time a group of write jobs took, commit included",
+                              ["priority"], buckets=_WRITER_BUCKETS, registry=None)
+        self.jobs_per_group = Histogram("ennichi_db_writer_group_jobs", "Write jobs per group (one commit)",
+                                        ["priority"], buckets=(1, 2, 4, 8, 16, 32, 64), registry=None)
         self.jobs: queue.PriorityQueue[tuple[int, int, Callable[[Connection], Any] | None,
-                                             concurrent.futures.Future[Any] | None]] = queue.PriorityQueue()
+                                             concurrent.futures.Future[Any] | None, float]] = queue.PriorityQueue()
         self._order = itertools.count()
         self.thread = threading.Thread(target=self._serve, name="ennichi-writer", daemon=True)
         self.thread.start()
@@ -169,19 +186,20 @@ class _GroupWriter:
         def job(conn: Connection) -> T:
             return context.run(fn, conn)
 
-        self.jobs.put((0 if urgent else 1, next(self._order), job, future))
+        self.jobs.put((0 if urgent else 1, next(self._order), job, future, time.perf_counter()))
         return future
 
     def stop(self) -> None:
-        self.jobs.put((2, next(self._order), None, None))  # after every job already waiting
+        self.jobs.put((2, next(self._order), None, None, 0.0))  # after every job already waiting
         self.thread.join(timeout=10)
 
     def _serve(self) -> None:
         while True:
-            priority, _, fn, future = self.jobs.get()
+            priority, _, fn, future, queued = self.jobs.get()
             if fn is None or future is None:
                 return
             group = [(fn, future)]
+            times = [queued]
             limit = self.max_group if priority == 0 else self.max_routine_group
             while len(group) < limit:
                 try:
@@ -192,9 +210,16 @@ class _GroupWriter:
                     self.jobs.put(item)
                     break
                 group.append((item[2], item[3]))  # type: ignore[arg-type]
+                times.append(item[4])
+            label = "urgent" if priority == 0 else "routine"
+            started = time.perf_counter()
+            for queued_at in times:
+                self.waited.labels(label).observe(started - queued_at)
             group = [(fn, fut) for fn, fut in group if fut.set_running_or_notify_cancel()]
             if group:
                 self._run(group)
+                self.took.labels(label).observe(time.perf_counter() - started)
+                self.jobs_per_group.labels(label).observe(len(group))
 
     def _run(self, group: list[tuple[Callable[[Connection], Any], concurrent.futures.Future[Any]]]) -> None:
         try:

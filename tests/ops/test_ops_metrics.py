@@ -74,6 +74,11 @@ def test_counters_and_histograms_move_after_push_and_pull(served: tuple[str, Ser
     assert value(after, "ennichi_terminals_online") == 1  # seen by its pull just now
     assert value(after, "ennichi_anomalies_total", kind="overdraft") == 1
     assert value(after, "ennichi_anomalies_open", kind="overdraft") == 1
+    # SQLite's group writer: 3 pushes and the pull's status line waited for it, each in one group at most
+    assert delta("ennichi_db_writer_wait_seconds_count", priority="routine") == 4
+    assert delta("ennichi_db_writer_group_jobs_sum", priority="routine") == 4
+    assert 1 <= delta("ennichi_db_writer_group_seconds_count", priority="routine") <= 4
+    assert delta("ennichi_db_writer_wait_seconds_count", priority="urgent") == 0  # no authorization was asked
 
     httpx.get(f"{base_url}/no/such/page/{'x' * 20}")
     wallet = httpx.get(f"{base_url}/api/v1/wallets/{shop.wallets[1]}/token", headers=shop.terminal.headers)
