@@ -17,9 +17,9 @@ import threading
 import time
 from pathlib import Path
 
-from chaos_proxy import ChaosProxy
 from fault_helpers import PIN, Event
 from ledger_invariant import ledger_breaks, local_records
+from loopback_proxy import ChaosProxy
 from terminal_process import HeadlessProcess
 
 from sync.ids import format_short_id

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from chaos_proxy import ChaosProxy
 from fault_helpers import PIN, Event
 from ledger_invariant import ledger_breaks, local_records
+from loopback_proxy import ChaosProxy
 
 from sync.ids import format_short_id
 from sync.loop import Backoff

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from loopback_proxy import FaultProxy
 from sqlalchemy import select
-from terminal_proxy import FaultProxy
 
 from server.anomalies import list_anomalies
 from server.db import tables as t
