@@ -76,7 +76,7 @@ from server.anomalies import list_anomalies  # noqa: E402
 from server.db import tables as t  # noqa: E402
 from server.issuer import IssuerKeys  # noqa: E402
 from server.reconcile import reconcile  # noqa: E402
-from server.testing import Seeder, ServerProcess, fresh_postgres_database, init_test_event  # noqa: E402
+from server.testing import Seeder, ServerProcess, fresh_postgres_database, init_test_event, postgres_for_tests  # noqa: E402
 from sync.keys import IssuerKey, load_private_key  # noqa: E402
 from sync.records import sign_record  # noqa: E402
 from sync.schemas import EventSettings  # noqa: E402
@@ -85,7 +85,6 @@ from terminal.decisions import Cart, Decision, DeclineReason, GateDecision  # no
 from terminal.engine import DB_NAME, KEY_NAME, Terminal  # noqa: E402
 from terminal.store import PULL_CURSOR  # noqa: E402
 
-PG_DEFAULT = "postgresql+psycopg://ennichi:ennichi@127.0.0.1:5432/postgres"
 START_MS = time.time_ns() // 1_000_000  # the simulated day opens now (the server runs on the real clock)
 PIN = "1234"
 BALANCE = 5000
@@ -286,7 +285,7 @@ class Festival:
         t0 = time.perf_counter()
         url = ""
         if cfg.engine == "postgres":
-            url, self.drop_pg = fresh_postgres_database(os.environ.get("ENNICHI_TEST_PG_URL", PG_DEFAULT))
+            url, self.drop_pg = fresh_postgres_database(postgres_for_tests())
         event = EventSettings(event_name="Festival bench", floor_limit=1000, offline_limit=3000,
                               unsynced_cap=1_000_000, max_offline_s=7200, overdraft_tolerance=1000,
                               authorize_timeout_ms=1500, push_debounce_ms=500, pull_interval_s=cfg.pull_interval_s,

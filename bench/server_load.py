@@ -39,9 +39,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server.testing import Seeder, TestTerminal, fresh_postgres_database, init_test_event  # noqa: E402
-
-PG_DEFAULT = "postgresql+psycopg://ennichi:ennichi@127.0.0.1:5432/ennichi_test"
+from server.testing import (  # noqa: E402
+    Seeder,
+    TestTerminal,
+    fresh_postgres_database,
+    init_test_event,
+    postgres_for_tests,
+)
 
 
 def _free_port() -> int:
@@ -148,7 +152,7 @@ def run_engine(engine: str, args: argparse.Namespace) -> None:
     drop = None
     url = ""
     if engine == "postgres":
-        url, drop = fresh_postgres_database(os.environ.get("ENNICHI_TEST_PG_URL") or PG_DEFAULT)
+        url, drop = fresh_postgres_database(postgres_for_tests())
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         settings, _admin = init_test_event(data, database_url=url)

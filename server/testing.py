@@ -38,13 +38,52 @@ from sync.records import sign_record
 from sync.schemas import EnrollRequest, EventSettings, TerminalMode
 
 __all__ = [
+    "DEFAULT_TEST_PG_URL",
+    "FollowClock",
+    "MovableClock",
+    "PostgresUnavailable",
     "Seeder",
     "ServerProcess",
     "TestTerminal",
     "fresh_postgres_database",
     "init_test_event",
+    "postgres_for_tests",
     "run_server_in_thread",
+    "serve_in_thread",
 ]
+
+# Tests and benches make their own databases on this server (fresh_postgres_database).
+DEFAULT_TEST_PG_URL = "postgresql+psycopg://ennichi:ennichi@127.0.0.1:5432/postgres"
+_pg_checked: dict[str, str | None] = {}
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server answers at the test URL; the message says how to get one."""
+
+
+def postgres_for_tests() -> str:
+    """The PostgreSQL server for tests and benches: ``ENNICHI_TEST_PG_URL`` or the default, checked once.
+
+    Raises ``PostgresUnavailable`` (with the reason) when it does not answer; the
+    answer is remembered for the process.
+    """
+    url = os.environ.get("ENNICHI_TEST_PG_URL") or DEFAULT_TEST_PG_URL
+    if url not in _pg_checked:
+        try:
+            engine = create_engine(make_url(url).set(database="postgres"), connect_args={"connect_timeout": 3})
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            finally:
+                engine.dispose()
+            _pg_checked[url] = None
+        except Exception as exc:  # any failure to connect means: no PostgreSQL here
+            _pg_checked[url] = f"{type(exc).__name__}: {exc}"
+    error = _pg_checked[url]
+    if error is not None:
+        raise PostgresUnavailable(f"PostgreSQL is not reachable ({error}); set ENNICHI_TEST_PG_URL, e.g. "
+                                  f"{DEFAULT_TEST_PG_URL}, and start the server (pg_ctlcluster 15 main start)")
+    return url
 
 
 def init_test_event(data_dir: Path, *, database_url: str = "", event: EventSettings | None = None,
@@ -56,18 +95,52 @@ def init_test_event(data_dir: Path, *, database_url: str = "", event: EventSetti
     return settings, result
 
 
+@dataclass
+class MovableClock:
+    """A server clock (``server.clock.Clock``: epoch ms) that tests move forward (lockouts, expiry)."""
+
+    now_ms: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self) -> int:
+        with self.lock:
+            return self.now_ms
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now_ms += int(seconds * 1000)
+
+
+@dataclass
+class FollowClock:
+    """A terminal clock (``terminal.clock.Clock``) that reads a server clock, so both agree on the time."""
+
+    source: Clock
+
+    def now_ms(self) -> int:
+        return self.source()
+
+    def monotonic(self) -> float:
+        return self.source() / 1000
+
+
 def run_server_in_thread(settings: ServerSettings, *, clock: Clock = system_clock,
                          startup_timeout: float = 20.0) -> tuple[str, Callable[[], None]]:
     """Serve ``settings`` with uvicorn on a free loopback port; returns (base_url, stop)."""
-    import uvicorn
-
     from server.api.app import create_app
+
+    return serve_in_thread(create_app(settings, clock=clock), startup_timeout=startup_timeout)
+
+
+def serve_in_thread(app: Any, *, startup_timeout: float = 20.0) -> tuple[str, Callable[[], None]]:
+    """Serve an ASGI ``app`` with uvicorn on a free loopback port in a thread; returns (base_url, stop)."""
+    import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, clock=clock), log_level="warning", lifespan="on",
+    config = uvicorn.Config(app, log_level="warning", lifespan="on",
                             access_log=False, backlog=2048, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}", daemon=True)

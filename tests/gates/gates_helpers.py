@@ -9,14 +9,13 @@ when a gate syncs (``sync_now``), and ``Network`` cuts a gate's connection
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from pg_helpers import postgres_base_url
+from sqlalchemy import select
 
 from server.anomalies import list_anomalies
 from server.db import tables as t
@@ -29,20 +28,6 @@ from terminal.clock import FakeClock
 from terminal.engine import Terminal
 
 PIN = "1234"
-DEFAULT_PG_URL = "postgresql+psycopg://ennichi:ennichi@127.0.0.1:5432/postgres"
-
-
-def postgres_url() -> str | None:
-    """A reachable PostgreSQL server URL (``ENNICHI_TEST_PG_URL``), or None."""
-    url = os.environ.get("ENNICHI_TEST_PG_URL") or DEFAULT_PG_URL
-    try:
-        engine = create_engine(make_url(url).set(database="postgres"), connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception:  # any failure to connect means: no PostgreSQL here
-        return None
-    return url
 
 
 class Network(httpx.BaseTransport):
@@ -168,12 +153,7 @@ def festival_on(tmp: Path, engine: str) -> tuple[Festival, Any]:
     """A festival on ``sqlite`` or ``postgres`` (a fresh database); returns it and a cleanup."""
     url, drop = "", None
     if engine == "postgres":
-        base = postgres_url()
-        if base is None:
-            import pytest
-
-            pytest.skip("PostgreSQL is not reachable (set ENNICHI_TEST_PG_URL; pg_ctlcluster 15 main start)")
-        url, drop = fresh_postgres_database(base)
+        url, drop = fresh_postgres_database(postgres_base_url())
     fest = Festival(tmp, database_url=url)
 
     def cleanup() -> None:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from ops_helpers import postgres_base_url
+from pg_helpers import postgres_base_url
 
 from server.testing import fresh_postgres_database
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from server.settings import ServerSettings
 from server.testing import Seeder, TestTerminal
@@ -47,30 +43,6 @@ def push(base_url: str, shop: Shop, records: list[dict], *, headers: dict[str, s
     """POST one push batch; raises on a transport error."""
     return httpx.post(f"{base_url}/api/v1/push", json={"records": records},
                       headers={**shop.terminal.headers, **(headers or {})}, timeout=60)
-
-
-DEFAULT_PG_URL = "postgresql+psycopg://ennichi:ennichi@127.0.0.1:5432/ennichi_test"
-_pg_state: dict[str, str | None] = {}
-
-
-def postgres_base_url() -> str:
-    """A reachable PostgreSQL URL, or fail (CI) / skip (elsewhere)."""
-    if "url" not in _pg_state:
-        url = os.environ.get("ENNICHI_TEST_PG_URL") or DEFAULT_PG_URL
-        try:
-            engine = create_engine(make_url(url).set(database="postgres"), connect_args={"connect_timeout": 3})
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            engine.dispose()
-            _pg_state["url"], _pg_state["error"] = url, None
-        except Exception as exc:  # any failure to connect means: no PostgreSQL here
-            _pg_state["url"], _pg_state["error"] = None, f"{type(exc).__name__}: {exc}"
-    if _pg_state["url"] is None:
-        message = f"PostgreSQL is not reachable ({_pg_state['error']}); set ENNICHI_TEST_PG_URL"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return str(_pg_state["url"])
 
 
 def admin_args(data_dir: Path, url: str) -> list[str]:

@@ -8,15 +8,11 @@ everything that person could present.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import func, select
 
 from server.api.app import create_app
@@ -24,7 +20,7 @@ from server.db import tables as t
 from server.db.engine import Database
 from server.staff import create_staff, grant_role, hash_secret
 from server.terminals import revoke_terminal
-from server.testing import Seeder, TestTerminal, init_test_event
+from server.testing import MovableClock, Seeder, TestTerminal, init_test_event, serve_in_thread
 from server.web import include_web
 from server.web.config import WebSettings
 from server.web.session import ADMIN_COOKIE, CUSTOMER_COOKIE, SessionCodec
@@ -41,35 +37,6 @@ CUSTOMER_PIN = "4321"
 # Every role the matrix knows, in its column order.
 ROLES = ("anon", "t_stall", "t_gate", "t_topup", "t_revoked",
          "admin", "supervisor", "cashier", "gatekeeper", "topup", "customer")
-
-
-@dataclass
-class MovableClock:
-    """The server's clock; tests move it forward (lockouts, expiry)."""
-
-    now_ms: int = T0_MS
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self) -> int:
-        with self.lock:
-            return self.now_ms
-
-    def advance(self, seconds: float) -> None:
-        with self.lock:
-            self.now_ms += int(seconds * 1000)
-
-
-@dataclass
-class FollowClock:
-    """A terminal clock (terminal.clock.Clock) that reads the server's movable clock."""
-
-    event: Event
-
-    def now_ms(self) -> int:
-        return self.event.clock()
-
-    def monotonic(self) -> float:
-        return self.event.clock() / 1000
 
 
 @dataclass
@@ -98,7 +65,7 @@ class Event:
 
     tmp: Path
     web: WebSettings
-    clock: MovableClock = field(default_factory=MovableClock)
+    clock: MovableClock = field(default_factory=lambda: MovableClock(T0_MS))
 
     def __post_init__(self) -> None:
         self.settings, self.init = init_test_event(
@@ -136,27 +103,9 @@ class Event:
     # ---------------------------------------------------------------- setup helpers
 
     def _serve(self) -> tuple[str, Any]:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
         app = create_app(self.settings, clock=self.clock, web=False)
         include_web(app, settings=self.web, secret=WEB_SECRET)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-
-        def stop() -> None:
-            server.should_exit = True
-            thread.join(timeout=15)
-            sock.close()
-
-        return f"http://127.0.0.1:{port}", stop
+        return serve_in_thread(app)
 
     def close(self) -> None:
         self._stop()

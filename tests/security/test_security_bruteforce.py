@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from security_harness import CUSTOMER_PIN, PASSWORD, PIN, Event, FollowClock
+from security_harness import CUSTOMER_PIN, PASSWORD, PIN, Event
 
+from server.testing import FollowClock
 from server.web.config import WebSettings
 from server.web.session import ADMIN_COOKIE, CUSTOMER_COOKIE
 from sync.ids import format_short_id
@@ -52,7 +53,7 @@ def _ledger(event: Event) -> dict[str, int]:
 
 
 def test_terminal_pin_guessing_locks_the_badge(event: Event, tmp_path: Path) -> None:
-    term = Terminal.open(tmp_path / "till", clock=FollowClock(event))
+    term = Terminal.open(tmp_path / "till", clock=FollowClock(event.clock))
     try:
         term.enroll(event.seed.enrollment_code("stall", stall_id=event.stall, base_url=event.url))
         assert term.sync_now().online

@@ -15,12 +15,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from security_harness import PIN, Event, FollowClock
+from security_harness import PIN, Event
 from sqlalchemy import update
 
 from server.db import tables as t
 from server.issuer import IssuerKeys
 from server.staff import touch_staff
+from server.testing import FollowClock
 from server.wallets import set_blocked
 from server.web.session import ADMIN_COOKIE, CUSTOMER_COOKIE, Session, SessionCodec
 from sync.keys import IssuerKey
@@ -38,7 +39,7 @@ def issuer(event: Event) -> IssuerKey:
 
 
 def _terminal(event: Event, path: Path, mode: str = "stall") -> Terminal:
-    term = Terminal.open(path, clock=FollowClock(event))
+    term = Terminal.open(path, clock=FollowClock(event.clock))
     scope = {"stall_id": event.stall} if mode == "stall" else {"gate_id": event.gate}
     term.enroll(event.seed.enrollment_code(mode, base_url=event.url, **scope), name=path.name)
     assert term.sync_now().online

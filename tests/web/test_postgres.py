@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import httpx
 import pytest
+from pg_helpers import postgres_base_url
 from web_harness import Live, sign_in, start_server, stop_server
 
 from server.reconcile import reconcile
@@ -16,10 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory):
-    base = os.environ.get("ENNICHI_TEST_PG_URL")
-    if not base:
-        pytest.skip("ENNICHI_TEST_PG_URL is not set")
-    url, drop = fresh_postgres_database(base)
+    url, drop = fresh_postgres_database(postgres_base_url())
     server = start_server(tmp_path_factory.mktemp("pg"), database_url=url)
     yield server
     stop_server(server)
