@@ -10,17 +10,27 @@ key *before* it looks at the body, then validates the body as ``RecordBody``.
   flagged and, past the event's overdraft tolerance, blocked;
 * ``online=True`` (authorize) declines instead: insufficient balance, blocked
   wallet, missing permission; a decline books nothing and stores nothing.
+
+Check-ins are facts too (the gate let the person in); what gates could not know
+offline becomes an anomaly: a single-entry ticket admitted at two terminals
+(``duplicate_entry``), a re-entry ticket admitted again with no exit between in
+the order of the gates' clocks (``passback``; records arrive out of order, so
+each check-in is placed in the ticket's whole timeline, and an exit that arrives
+later between the two entries resolves the anomaly it explains), and an entry
+after the ticket's revocation (``revoked_entry``).
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from server.anomalies import security_log
+from server.audit import audit
 from server.auth import TerminalCaller
 from server.db import tables as t
 from server.ledger import AccountState, LedgerBatch
@@ -48,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = ["Checked", "Outcome", "RecordApplier", "check_record"]
 
 _BODY = TypeAdapter(RecordBody)
+_TICKET_LOCKS = 1 << 48  # advisory lock keys of tickets (ids are below 2**40)
 Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
 
 
@@ -120,6 +131,16 @@ class _Sale:
     txn_index: int | None = None
 
 
+class _Passage(NamedTuple):
+    """One check-in in a ticket's timeline, in the order of the gates' clocks."""
+
+    created_at: int
+    record_id: str
+    direction: str
+    terminal_id: int
+    gate_id: int
+
+
 @dataclass(slots=True)
 class RecordApplier:
     """Books checked records inside one write transaction."""
@@ -136,6 +157,9 @@ class RecordApplier:
     _access: dict[int, Access] = field(default_factory=dict)
     _policies: dict[int, str] = field(default_factory=dict)
     _entries: dict[int, set[int]] = field(default_factory=dict)
+    _timelines: dict[int, list[_Passage]] = field(default_factory=dict)  # ticket -> its check-ins, sorted
+    _revoked_at: dict[int, int] = field(default_factory=dict)  # ticket -> when it was revoked (server clock)
+    _passbacks: set[str] = field(default_factory=set)  # check-ins already flagged passback (open or resolved)
 
     def __post_init__(self) -> None:
         self.batch = LedgerBatch(self.conn, lock=self.lock, now_ms=self.now_ms)
@@ -214,11 +238,29 @@ class RecordApplier:
         if tickets:
             tt = t.ticket_types
             self._policies = {int(i): p for i, p in self.conn.execute(select(tt.c.id, tt.c.policy))}
+            if self.lock:  # PostgreSQL: one push at a time per ticket, so two gates' entries see each other
+                for ticket_id in sorted(tickets):  # in id order: two pushes never wait for each other in a cycle
+                    self.conn.execute(select(func.pg_advisory_xact_lock(_TICKET_LOCKS + ticket_id)))
             ci = t.checkins
-            for ticket_id, terminal_id in self.conn.execute(
-                    select(ci.c.ticket_id, ci.c.terminal_id)
-                    .where(ci.c.ticket_id.in_(sorted(tickets)), ci.c.direction == "in")):
-                self._entries.setdefault(int(ticket_id), set()).add(int(terminal_id))
+            for row in self.conn.execute(
+                    select(ci.c.ticket_id, ci.c.terminal_id, ci.c.gate_id, ci.c.direction, ci.c.created_at,
+                           ci.c.record_id).where(ci.c.ticket_id.in_(sorted(tickets)))):
+                if row.direction == "in":
+                    self._entries.setdefault(int(row.ticket_id), set()).add(int(row.terminal_id))
+                self._timelines.setdefault(int(row.ticket_id), []).append(_Passage(
+                    int(row.created_at), row.record_id, row.direction, int(row.terminal_id), int(row.gate_id)))
+            for line in self._timelines.values():
+                line.sort()
+            rv = t.revocations
+            self._revoked_at = {int(ref): int(at) for ref, at in self.conn.execute(
+                select(rv.c.ref, rv.c.created_at).where(rv.c.kind == "ticket", rv.c.ref.in_(sorted(tickets)),
+                                                         rv.c.revoked.is_(True)))}
+            known = sorted({p.record_id for line in self._timelines.values() for p in line})
+            an = t.anomalies
+            for start in range(0, len(known), 500):
+                self._passbacks.update(rid for (rid,) in self.conn.execute(
+                    select(an.c.record_id).where(an.c.kind == "passback",
+                                                 an.c.record_id.in_(known[start:start + 500]))))
 
     def _existing(self, ids: list[str]) -> dict[str, tuple[str, Outcome]]:
         if not ids:
@@ -233,6 +275,47 @@ class RecordApplier:
         return out
 
     # ------------------------------------------------------------ one record
+
+    def _place(self, c: Checked, b: CheckInRecord) -> None:
+        """Put a re-entry ticket's check-in into its timeline; flag entries with no exit between, or clear one."""
+        line = self._timelines.setdefault(b.ticket_id, [])
+        here = _Passage(b.created_at, c.id, b.direction, self.terminal.id, b.gate_id)
+        at = bisect.bisect_left(line, here)
+        before = line[at - 1] if at > 0 else None
+        after = line[at] if at < len(line) else None
+        line.insert(at, here)
+        if b.direction == "in":
+            if before is not None and before.direction == "in":
+                self._passback(b.ticket_id, earlier=before, later=here)
+            if after is not None and after.direction == "in":  # this entry arrived late: the next one had no exit
+                self._passback(b.ticket_id, earlier=here, later=after)
+        elif before is not None and after is not None and before.direction == after.direction == "in":
+            self._explained(after, by=here)
+
+    def _passback(self, ticket_id: int, *, earlier: _Passage, later: _Passage) -> None:
+        if later.record_id in self._passbacks:
+            return
+        self._passbacks.add(later.record_id)
+        self.batch.anomaly("passback", terminal_id=later.terminal_id, record_id=later.record_id,
+                           detail={"ticket_id": ticket_id, "entered_at": later.created_at, "gate_id": later.gate_id,
+                                   "already_in_since": earlier.created_at, "earlier_gate_id": earlier.gate_id,
+                                   "earlier_record_id": earlier.record_id})
+
+    def _explained(self, entry: _Passage, *, by: _Passage) -> None:
+        """An exit synced late falls between two entries: the later entry's passback was no passback."""
+        pending = [a for a in self.batch.anomalies if a["kind"] == "passback" and a["record_id"] == entry.record_id]
+        for queued in pending:  # raised in this very batch: never written
+            self.batch.anomalies.remove(queued)
+            self._passbacks.discard(entry.record_id)
+        if pending:
+            return
+        an = t.anomalies
+        for (anomaly_id,) in self.conn.execute(select(an.c.id).where(
+                an.c.kind == "passback", an.c.record_id == entry.record_id, an.c.resolved_at.is_(None))).all():
+            self.conn.execute(update(an).where(an.c.id == anomaly_id).values(resolved_at=self.now_ms))
+            audit(self.conn, actor="server", action="anomaly.resolve", now_ms=self.now_ms, anomaly_id=anomaly_id,
+                  resolution="explained", note=f"an exit at gate {by.gate_id} (record {by.record_id}) synced later "
+                  "falls between the two entries")
 
     def _allowed(self, staff_ids: list[int | None], permission: Permission, scope: Scope, now_s: int) -> bool:
         for staff_id in staff_ids:
@@ -390,6 +473,13 @@ class RecordApplier:
                 self.batch.anomaly("duplicate_entry", terminal_id=self.terminal.id, record_id=c.id,
                                    detail={"ticket_id": b.ticket_id, "other_terminals": sorted(others)})
             others.add(self.terminal.id)
+            revoked_at = self._revoked_at.get(b.ticket_id)
+            if revoked_at is not None and b.created_at >= revoked_at:
+                self.batch.anomaly("revoked_entry", terminal_id=self.terminal.id, record_id=c.id,
+                                   detail={"ticket_id": b.ticket_id, "gate_id": b.gate_id, "admitted_at": b.created_at,
+                                           "revoked_at": revoked_at})
+        if self._policies.get(b.ticket_type) == "reentry":
+            self._place(c, b)
         self.batch.checkins.append({
             "record_id": c.id, "gate_id": b.gate_id, "terminal_id": self.terminal.id, "ticket_id": b.ticket_id,
             "ticket_type": b.ticket_type, "direction": b.direction, "created_at": b.created_at,

@@ -77,6 +77,8 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     # anomaly kinds
     ("anomaly.overdraft", "Overdraft", "残高不足"),
     ("anomaly.duplicate_entry", "Duplicate entry", "重複入場"),
+    ("anomaly.passback", "Re-entry with no exit between (pass-back)", "退場なしの再入場（パスバック）"),
+    ("anomaly.revoked_entry", "Entry after the ticket was revoked", "無効化後のチケットで入場"),
     ("anomaly.overdraft_blocked", "Overdraft, wallet blocked", "残高不足で停止"),
     ("anomaly.record_conflict", "Conflicting record", "記録の矛盾"),
     ("anomaly.record_refused", "Refused record (bad signature)", "拒否された記録（署名不正）"),
@@ -192,6 +194,7 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("resolve.block_wallet", "Block the wallet", "ウォレットを停止"),
     ("resolve.unblock_wallet", "Unblock the wallet", "ウォレットの停止を解除"),
     ("resolve.revoke_terminal", "Revoke the terminal", "端末を無効にする"),
+    ("resolve.explained", "Explained by a record synced later", "後から同期された記録で説明済み"),
     # reports and audit
     ("reports.today", "Today", "本日"),
     ("reports.all", "Whole event", "イベント全体"),

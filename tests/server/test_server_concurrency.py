@@ -81,3 +81,36 @@ def test_same_batch_pushed_five_times_in_parallel_books_each_record_once(event: 
     assert (sales, stored_checkins) == (40, 20)
     assert view.balance == 100_000 - sum(100 + i for i in range(40)) and view.seq == 41
     assert report.ok, report.text()
+
+
+async def _push_each(base_url: str, pushes: list[tuple[dict[str, str], list[dict]]]) -> list[httpx.Response]:
+    clients = [httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) for headers, _ in pushes]
+    try:
+        return await asyncio.gather(*(c.post("/api/v1/push", json={"records": batch})
+                                      for c, (_, batch) in zip(clients, pushes, strict=True)))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+
+def test_gates_pushing_the_same_tickets_at_once_see_each_others_entries(event: Event, live: str) -> None:
+    gate = event.seed.gate()
+    single = event.seed.ticket_type("Day pass", "single")
+    reentry = event.seed.ticket_type("Re-entry", "reentry")
+    keeper = event.seed.staff("Keeper", roles=[("gatekeeper", "event", None)])
+    gates = [event.seed.terminal("gate", gate_id=gate) for _ in range(6)]
+    batches = [[g.checkin(ticket_id=2000 + k, ticket_type=single, staff_id=keeper) for k in range(5)]
+               + [g.checkin(ticket_id=3000 + k, ticket_type=reentry, staff_id=keeper) for k in range(5)]
+               for g in gates]  # six gates, each admitted the same ten tickets while offline
+    responses = asyncio.run(_push_each(live, [(g.headers, b) for g, b in zip(gates, batches, strict=True)]))
+    assert [r.status_code for r in responses] == [200] * 6, [r.text for r in responses]
+    assert {item["status"] for r in responses for item in r.json()["results"]} == {"applied"}
+    a = t.anomalies
+    with event.seed.db.read() as conn:
+        rows = conn.execute(select(a.c.kind, a.c.record_id)).all()
+    # single: every entry after the first terminal's; re-entry: every entry but the earliest (no exits)
+    later_reentries = []
+    for k in range(5, 10):  # the timeline is the gates' decision times (ties: record id)
+        entries = sorted((b[k]["body"]["created_at"], b[k]["body"]["id"]) for b in batches)
+        later_reentries += [rid for _, rid in entries[1:]]
+    assert sum(1 for kind, _ in rows if kind == "duplicate_entry") == 5 * 5
+    assert sorted(rid for kind, rid in rows if kind == "passback") == sorted(later_reentries)
