@@ -47,6 +47,7 @@ __all__ = [
     "TestTerminal",
     "fresh_postgres_database",
     "init_test_event",
+    "loopback_socket",
     "postgres_for_tests",
     "run_server_in_thread",
     "serve_in_thread",
@@ -132,13 +133,24 @@ def run_server_in_thread(settings: ServerSettings, *, clock: Clock = system_cloc
     return serve_in_thread(create_app(settings, clock=clock), startup_timeout=startup_timeout)
 
 
-def serve_in_thread(app: Any, *, startup_timeout: float = 20.0) -> tuple[str, Callable[[], None]]:
-    """Serve an ASGI ``app`` with uvicorn on a free loopback port in a thread; returns (base_url, stop)."""
-    import uvicorn
-
+def loopback_socket() -> socket.socket:
+    """A TCP socket bound to a free loopback port (its number: ``getsockname()[1]``), for ``serve_in_thread``."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def serve_in_thread(app: Any, *, sock: socket.socket | None = None,
+                    startup_timeout: float = 20.0) -> tuple[str, Callable[[], None]]:
+    """Serve an ASGI ``app`` with uvicorn on loopback in a thread; returns (base_url, stop).
+
+    ``sock`` (from ``loopback_socket``) is for an app that must know its port before
+    it is made (enrollment codes name the server's address); by default a free port.
+    """
+    import uvicorn
+
+    sock = sock or loopback_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on",
                             access_log=False, backlog=2048, timeout_graceful_shutdown=5)

@@ -17,7 +17,7 @@ from server.api.app import create_app
 from server.bootstrap import init_event
 from server.db.engine import Database
 from server.settings import ServerSettings
-from server.testing import FollowClock, MovableClock, serve_in_thread
+from server.testing import FollowClock, MovableClock, loopback_socket, serve_in_thread
 from server.web import include_web
 from server.web.config import WebSettings
 from sync.schemas import EventSettings
@@ -46,14 +46,16 @@ class Live:
 
 def start_server(data_dir: Path, *, database_url: str = "", web: WebSettings | None = None) -> Live:
     """Create an event in ``data_dir`` and serve it on a free loopback port."""
-    settings = ServerSettings.load(data_dir=data_dir, env={}, database_url=database_url or None)
+    sock = loopback_socket()  # the event's address is in its enrollment codes: the port comes first
+    settings = ServerSettings.load(data_dir=data_dir, env={}, port=sock.getsockname()[1],
+                                   database_url=database_url or None)
     clock = MovableClock(T0_MS)
     db = Database(settings.url, synchronous="NORMAL")
     result = init_event(settings, now_ms=clock(), admin_login="admin", admin_password=ADMIN_PASSWORD,
                         admin_pin="2468", db=db, event=EventSettings(event_name="Ennichi test fair"))
     app = create_app(settings, clock=clock, db=db, web=False)
     include_web(app, settings=web or WebSettings(poll_interval_s=1), secret=b"test-secret-0123456789abcdef")
-    url, stop = serve_in_thread(app)
+    url, stop = serve_in_thread(app, sock=sock)
     return Live(url, db, settings, clock, result.admin_staff_id, stop)
 
 
