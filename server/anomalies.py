@@ -6,11 +6,11 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from server.db import tables as t
 
-__all__ = ["list_anomalies", "raise_anomaly", "security_log"]
+__all__ = ["list_anomalies", "mark_resolved", "raise_anomaly", "security_log"]
 
 security_log = logging.getLogger("ennichi.security")
 
@@ -34,3 +34,15 @@ def list_anomalies(conn: Connection, *, kind: str | None = None) -> list[dict[st
     if kind is not None:
         query = query.where(a.c.kind == kind)
     return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def mark_resolved(conn: Connection, anomaly_id: int, *, staff_id: int | None, now_ms: int) -> None:
+    """Close an open anomaly (its row is otherwise untouched; ``staff_id`` None: the server itself).
+
+    Raises ValueError if it is not open.  The caller writes the audit entry (action and note).
+    """
+    an = t.anomalies
+    done = conn.execute(update(an).where(an.c.id == anomaly_id, an.c.resolved_at.is_(None))
+                        .values(resolved_at=now_ms, resolved_by=staff_id)).rowcount
+    if not done:
+        raise ValueError("this anomaly is already resolved or does not exist")

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select, text
 
-from server.anomalies import security_log
+from server.anomalies import mark_resolved, security_log
 from server.audit import audit
 from server.auth import TerminalCaller
 from server.db import tables as t
@@ -59,6 +59,9 @@ __all__ = ["Checked", "Outcome", "RecordApplier", "check_record"]
 
 _BODY = TypeAdapter(RecordBody)
 _TICKET_LOCKS = 1 << 48  # advisory lock keys of tickets (ids are below 2**40)
+# Volatile functions in the select list run after ORDER BY: the locks are taken in key order.
+_LOCK_TICKETS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) "
+                     "WITH ORDINALITY AS u(k, n) ORDER BY n")
 Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
 
 
@@ -156,7 +159,6 @@ class RecordApplier:
     _refunded: dict[str, int] = field(default_factory=dict)
     _access: dict[int, Access] = field(default_factory=dict)
     _policies: dict[int, str] = field(default_factory=dict)
-    _entries: dict[int, set[int]] = field(default_factory=dict)
     _timelines: dict[int, list[_Passage]] = field(default_factory=dict)  # ticket -> its check-ins, sorted
     _revoked_at: dict[int, int] = field(default_factory=dict)  # ticket -> when it was revoked (server clock)
     _passbacks: set[str] = field(default_factory=set)  # check-ins already flagged passback (open or resolved)
@@ -238,15 +240,13 @@ class RecordApplier:
         if tickets:
             tt = t.ticket_types
             self._policies = {int(i): p for i, p in self.conn.execute(select(tt.c.id, tt.c.policy))}
-            if self.lock:  # PostgreSQL: one push at a time per ticket, so two gates' entries see each other
-                for ticket_id in sorted(tickets):  # in id order: two pushes never wait for each other in a cycle
-                    self.conn.execute(select(func.pg_advisory_xact_lock(_TICKET_LOCKS + ticket_id)))
+            if self.lock:  # PostgreSQL: one push at a time per ticket, so two gates' entries see each other;
+                # in id order, so two pushes never wait for each other in a cycle
+                self.conn.execute(_LOCK_TICKETS, {"keys": [_TICKET_LOCKS + i for i in sorted(tickets)]}).all()
             ci = t.checkins
             for row in self.conn.execute(
                     select(ci.c.ticket_id, ci.c.terminal_id, ci.c.gate_id, ci.c.direction, ci.c.created_at,
                            ci.c.record_id).where(ci.c.ticket_id.in_(sorted(tickets)))):
-                if row.direction == "in":
-                    self._entries.setdefault(int(row.ticket_id), set()).add(int(row.terminal_id))
                 self._timelines.setdefault(int(row.ticket_id), []).append(_Passage(
                     int(row.created_at), row.record_id, row.direction, int(row.terminal_id), int(row.gate_id)))
             for line in self._timelines.values():
@@ -276,14 +276,16 @@ class RecordApplier:
 
     # ------------------------------------------------------------ one record
 
-    def _place(self, c: Checked, b: CheckInRecord) -> None:
-        """Put a re-entry ticket's check-in into its timeline; flag entries with no exit between, or clear one."""
+    def _place(self, c: Checked, b: CheckInRecord, *, reentry: bool) -> None:
+        """Put a check-in into its ticket's timeline; for re-entry, flag entries with no exit between, or clear one."""
         line = self._timelines.setdefault(b.ticket_id, [])
         here = _Passage(b.created_at, c.id, b.direction, self.terminal.id, b.gate_id)
         at = bisect.bisect_left(line, here)
         before = line[at - 1] if at > 0 else None
         after = line[at] if at < len(line) else None
         line.insert(at, here)
+        if not reentry:
+            return
         if b.direction == "in":
             if before is not None and before.direction == "in":
                 self._passback(b.ticket_id, earlier=before, later=here)
@@ -312,7 +314,7 @@ class RecordApplier:
         an = t.anomalies
         for (anomaly_id,) in self.conn.execute(select(an.c.id).where(
                 an.c.kind == "passback", an.c.record_id == entry.record_id, an.c.resolved_at.is_(None))).all():
-            self.conn.execute(update(an).where(an.c.id == anomaly_id).values(resolved_at=self.now_ms))
+            mark_resolved(self.conn, anomaly_id, staff_id=None, now_ms=self.now_ms)
             audit(self.conn, actor="server", action="anomaly.resolve", now_ms=self.now_ms, anomaly_id=anomaly_id,
                   resolution="explained", note=f"an exit at gate {by.gate_id} (record {by.record_id}) synced later "
                   "falls between the two entries")
@@ -467,19 +469,18 @@ class RecordApplier:
         if not self._allowed([b.staff_id], Permission.GATE, Scope.gate(b.gate_id), now_s):
             self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id,
                                detail={"staff_id": b.staff_id, "permission": "gate", "gate_id": b.gate_id})
+        policy = self._policies.get(b.ticket_type)
         if b.direction == "in":
-            others = self._entries.setdefault(b.ticket_id, set())
-            if self._policies.get(b.ticket_type) == "single" and others - {self.terminal.id}:
+            others = {p.terminal_id for p in self._timelines.get(b.ticket_id, ()) if p.direction == "in"}
+            if policy == "single" and others - {self.terminal.id}:
                 self.batch.anomaly("duplicate_entry", terminal_id=self.terminal.id, record_id=c.id,
                                    detail={"ticket_id": b.ticket_id, "other_terminals": sorted(others)})
-            others.add(self.terminal.id)
             revoked_at = self._revoked_at.get(b.ticket_id)
             if revoked_at is not None and b.created_at >= revoked_at:
                 self.batch.anomaly("revoked_entry", terminal_id=self.terminal.id, record_id=c.id,
                                    detail={"ticket_id": b.ticket_id, "gate_id": b.gate_id, "admitted_at": b.created_at,
                                            "revoked_at": revoked_at})
-        if self._policies.get(b.ticket_type) == "reentry":
-            self._place(c, b)
+        self._place(c, b, reentry=policy == "reentry")
         self.batch.checkins.append({
             "record_id": c.id, "gate_id": b.gate_id, "terminal_id": self.terminal.id, "ticket_id": b.ticket_id,
             "ticket_type": b.ticket_type, "direction": b.direction, "created_at": b.created_at,

@@ -111,15 +111,6 @@ def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, l
     return {"balance": wallet.balance, "seq": wallet.seq}
 
 
-def mark_resolved(conn: Connection, anomaly_id: int, *, staff_id: int, now_ms: int) -> None:
-    """Close an open anomaly (its row is otherwise untouched); raises ValueError if it is not open."""
-    an = t.anomalies
-    done = conn.execute(update(an).where(an.c.id == anomaly_id, an.c.resolved_at.is_(None))
-                        .values(resolved_at=now_ms, resolved_by=staff_id)).rowcount
-    if not done:
-        raise ValueError("this anomaly is already resolved or does not exist")
-
-
 def reset_pin(conn: Connection, staff_id: int, *, pin: str) -> None:
     """Set a new PIN (terminals pull the new hash); raises StaffError."""
     from server.staff import hash_secret, touch_staff

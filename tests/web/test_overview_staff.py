@@ -8,11 +8,11 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-from web_harness import FollowClock, Live, shoot, sign_in
+from web_harness import Live, shoot, sign_in
 
 from scanner.decoders import make_decoder
 from server.staff import load_access
-from server.testing import Seeder
+from server.testing import FollowClock, Seeder
 from sync.ids import format_short_id
 from sync.permissions import Permission, Scope
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web_harness import FollowClock, Live, shoot, sign_in
+from web_harness import Live, shoot, sign_in
 
-from server.testing import Seeder
+from server.testing import FollowClock, Seeder
 from terminal.engine import Terminal
 
 pytestmark = pytest.mark.browser

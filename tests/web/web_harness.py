@@ -1,6 +1,5 @@
 """A real uvicorn server on loopback with the dashboard mounted, and one headless Chromium per module.
 
-``MovableClock`` and ``FollowClock`` (server.testing) are re-exported for the tests.
 
 The server's clock is a ``MovableClock`` the tests can push forward (lockout
 expiry, token refresh); the database is a fresh SQLite file per module.
@@ -17,7 +16,7 @@ from server.api.app import create_app
 from server.bootstrap import init_event
 from server.db.engine import Database
 from server.settings import ServerSettings
-from server.testing import FollowClock, MovableClock, loopback_socket, serve_in_thread
+from server.testing import MovableClock, loopback_socket, serve_in_thread
 from server.web import include_web
 from server.web.config import WebSettings
 from sync.schemas import EventSettings
@@ -26,8 +25,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ADMIN_PASSWORD = "festival-admin-pw"
-__all__ = ["ADMIN_PASSWORD", "CHROMIUM", "CHROMIUM_ARGS", "FollowClock", "Live", "MovableClock", "csrf_of",
-           "shoot", "sign_in", "start_server", "stop_server"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 T0_MS = 1_785_200_400_000  # 2026-07-28 10:00 Asia/Tokyo, a festival morning
 

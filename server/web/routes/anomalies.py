@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
+from server.anomalies import mark_resolved
 from server.terminals import revoke_terminal
 from server.wallets import set_blocked
 from server.web import actions, queries
@@ -59,7 +60,7 @@ def anomaly_resolve(request: Request, ctx: PageDep, anomaly_id: int, action: Ann
             if row.terminal_id is None:
                 raise ValueError("this anomaly names no terminal")
             revoke_terminal(conn, int(row.terminal_id), now_ms=now, reason=note.strip()[:200])
-        actions.mark_resolved(conn, anomaly_id, staff_id=admin.staff_id, now_ms=now)
+        mark_resolved(conn, anomaly_id, staff_id=admin.staff_id, now_ms=now)
         return {"kind": row.kind, "wallet_id": row.wallet_id, "terminal_id": row.terminal_id}
 
     return actions.perform(request, ctx, admin, "anomaly.resolve", run, back="/admin/anomalies", done="resolved",
