@@ -31,7 +31,9 @@ else PY="python3"; fi
 case "$(uname -s)" in
   Linux)
     command -v objdump >/dev/null || { echo "PyInstaller needs objdump: apt-get install binutils" >&2; exit 1; }
-    ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0 ' || [ -n "${ENNICHI_ZBAR_LIBRARY:-}" ] \
+    # grep without -q reads all of ldconfig's output: with pipefail, grep -q quitting early made
+    # ldconfig die of SIGPIPE and the check fail at random
+    ldconfig -p 2>/dev/null | grep 'libzbar\.so\.0 ' >/dev/null || [ -n "${ENNICHI_ZBAR_LIBRARY:-}" ] \
       || { echo "libzbar.so.0 not found: apt-get install libzbar0" >&2; exit 1; } ;;
   Darwin)
     command -v brew >/dev/null && [ -z "${ENNICHI_ZBAR_LIBRARY:-}" ] && [ ! -e "$(brew --prefix)/lib/libzbar.dylib" ] \

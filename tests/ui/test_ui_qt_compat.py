@@ -23,6 +23,7 @@ def test_emits_do_not_exhaust_true_after_protection() -> None:
     for _ in range(1000):
         emitter.ping.emit()
     lost = before - sys.getrefcount(True)
-    # If this starts failing with lost == 0, the binding is fixed and ui.qt_compat can go.
-    assert lost in (0, 1000)
+    # 1000 while the binding leaks a reference per emit, 0 once it is fixed (then ui.qt_compat can go).  True's
+    # count is process-wide: another thread holding a reference for a moment moves it by a few (seen: 999).
+    assert abs(lost) <= 10 or abs(lost - 1000) <= 10
     assert sys.getrefcount(True) > RESERVE - 1000
