@@ -167,7 +167,7 @@ def _enroll_code(db: Any, settings: ServerSettings, args: argparse.Namespace) ->
     with db.write() as conn:
         code = create_enrollment_code(conn, mode=TerminalMode(args.mode), base_url=args.url or settings.base_url,
                                       now_ms=now, ttl_s=settings.enroll_code_ttl_s, stall_id=args.stall,
-                                      gate_id=args.gate)
+                                      gate_id=args.gate, pin=settings.tls_pin)
         audit(conn, actor="cli", action="enroll_code.create", now_ms=now, mode=args.mode, stall=args.stall,
               gate=args.gate)
     print(code.text())

@@ -24,9 +24,13 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--currency", choices=["JPY", "USD", "EUR"], default="JPY")
     init.add_argument("--admin-login", default="admin")
     run = sub.add_parser("run", help="serve the event with uvicorn")
-    run.add_argument("--host", default=None)
+    run.add_argument("--host", default=None, help="address to listen on (0.0.0.0: every network of this machine, "
+                     "so other laptops and phones on the venue's Wi-Fi reach it); default 127.0.0.1")
     run.add_argument("--port", type=int, default=None)
-    run.add_argument("--public-url", default=None, help="the URL terminals use (for enrollment codes)")
+    run.add_argument("--public-url", default=None, help="the URL terminals and phones use (for enrollment codes "
+                     "and My page links); default: this machine's address on the venue network")
+    run.add_argument("--tls", action="store_true", default=None,
+                     help="serve HTTPS with this server's own certificate; terminals pin it from the enrollment code")
     run.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (more than 1: PostgreSQL only)")
     sub.add_parser("upgrade", help="apply database migrations")
     return parser
@@ -41,8 +45,8 @@ def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = _settings(args, **({"host": args.host, "port": args.port, "public_url": args.public_url}
-                                      if args.command == "run" else {}))
+        settings = _settings(args, **({"host": args.host, "port": args.port, "public_url": args.public_url,
+                                       "tls": args.tls} if args.command == "run" else {}))
     except ValueError as exc:
         parser.error(str(exc))
     if args.command == "init":
@@ -97,9 +101,17 @@ def _run(settings: ServerSettings, *, workers: int = 1) -> int:
                "ENNICHI_DATABASE_URL=postgresql+psycopg://...); on SQLite raise worker_threads instead")
         print(f"error: {why}", file=sys.stderr)
         return 1
+    from server.venue import announce, venue_settings
+
+    settings = venue_settings(settings)
     configure_logging(settings.log_level)  # JSON lines; uvicorn's own loggers propagate into it
     common: dict[str, object] = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
                                  "log_config": None, "access_log": False, "timeout_graceful_shutdown": 10}
+    if settings.tls:
+        from server.tls import CERT_NAME, KEY_NAME
+
+        common.update(ssl_certfile=str(settings.tls_dir / CERT_NAME), ssl_keyfile=str(settings.tls_dir / KEY_NAME))
+    announce(settings)
     if workers == 1:
         from server.api.app import create_app
 

@@ -21,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -63,16 +64,20 @@ class DemoEvent:
     staff: list[tuple[str, int, str]] = field(default_factory=list)  # name, id, pin
 
 
-def build_demo_event(data_dir: Path, *, port: int, now_ms: int, wallets: int = 6) -> DemoEvent:
-    """Create the demo event in ``data_dir``; raises EventExists if one is there."""
+def build_demo_event(data_dir: Path, *, port: int, now_ms: int, wallets: int = 6, **server: Any) -> DemoEvent:
+    """Create the demo event in ``data_dir``; raises EventExists if one is there.
+
+    ``server`` holds further server settings (host, public_url, tls) for venue mode.
+    """
     from server.bootstrap import init_event
     from server.catalog import create_gate, create_product, create_stall, create_ticket_type
     from server.db.engine import Database
     from server.issuer import IssuerKeys
     from server.staff import create_staff, grant_role
+    from server.venue import venue_settings
     from server.wallets import admin_topup, create_wallet, signed_wallet_token
 
-    settings = ServerSettings.load(data_dir=data_dir, env={}, port=port)
+    settings = venue_settings(ServerSettings.load(data_dir=data_dir, env={}, port=port, **server))
     event = EventSettings(event_name="Ennichi demo festival")
     result = init_event(settings, now_ms=now_ms, event=event, admin_password=secrets.token_urlsafe(9))
     demo = DemoEvent(settings, result.admin_login, result.admin_password)
@@ -165,12 +170,28 @@ def write_sheet(codes: list[Code], out_dir: Path) -> tuple[Path, Path]:
     return png, page
 
 
+CREDENTIALS_NAME = "demo-credentials.txt"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (the demo's admin password is in it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 def _start_server(settings: ServerSettings) -> tuple[threading.Thread, object]:
     import uvicorn
 
     from server.api.app import create_app
 
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    tls: dict[str, Any] = {}
+    if settings.tls:
+        from server.tls import CERT_NAME, KEY_NAME
+
+        tls = {"ssl_certfile": str(settings.tls_dir / CERT_NAME), "ssl_keyfile": str(settings.tls_dir / KEY_NAME)}
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning", **tls)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -201,6 +222,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ennichi demo", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where the demo event lives")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 lets other laptops and "
+                        "phones on this network in (venue mode)")
+    parser.add_argument("--public-url", default=None, help="the URL terminals and phones use "
+                        "(default: this machine's address on the network when --host is 0.0.0.0)")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with the server's own certificate "
+                        "(terminals pin it from the enrollment code)")
     parser.add_argument("--fresh", action="store_true", help="delete an earlier demo event first")
     parser.add_argument("--terminal", choices=("auto", "window", "headless", "none"), default="auto",
                         help="how to run the demo terminal (auto: a window when there is a screen)")
@@ -210,33 +237,42 @@ def main(argv: list[str]) -> int:
     from server.clock import system_clock
     from server.db.engine import Database
     from server.enroll import create_enrollment_code
+    from server.venue import announce, venue_settings
 
     if args.fresh and args.data_dir.exists():
         shutil.rmtree(args.data_dir)
+    server_opts = {"host": args.host, "public_url": args.public_url, "tls": args.tls or None}
+    credentials = args.data_dir / CREDENTIALS_NAME
     try:
-        demo = build_demo_event(args.data_dir / "server", port=args.port, now_ms=system_clock())
+        demo = build_demo_event(args.data_dir / "server", port=args.port, now_ms=system_clock(), **server_opts)
         png, page = write_sheet(demo.codes, args.data_dir)
         first_run = True
     except EventExists:
-        settings = ServerSettings.load(data_dir=args.data_dir / "server", env={}, port=args.port)
+        settings = venue_settings(ServerSettings.load(data_dir=args.data_dir / "server", env={}, port=args.port,
+                                                      **server_opts))
         first_run = False
     else:
         settings = demo.settings
+        lines = [f"admin login: {demo.admin_login}   password: {demo.admin_password}"]
+        lines += [f"staff {name}: id {format_short_id(staff_id)}  PIN {pin}" for name, staff_id, pin in demo.staff]
+        lines.append(f"QR sheet to print or show to the webcam: {png}  (and {page})")
+        _write_private(credentials, "\n".join(lines) + "\n")
     _thread, server = _start_server(settings)
-    print(f"server: {settings.base_url}   dashboard: {settings.base_url}/admin", flush=True)
+    announce(settings)
     if first_run:
-        print(f"admin login: {demo.admin_login}   password: {demo.admin_password}   (shown once)")
-        for name, staff_id, pin in demo.staff:
-            print(f"staff {name}: id {format_short_id(staff_id)}  PIN {pin}")
-        print(f"QR sheet to print or show to the webcam: {png}  (and {page})", flush=True)
+        print(credentials.read_text(encoding="utf-8"), end="", flush=True)
     else:
         print("demo event already exists (use --fresh to start over); QR sheet in", args.data_dir, flush=True)
+        if credentials.is_file():  # the demo's own throwaway credentials, kept beside it (mode 0600)
+            print(f"demo sign-in again, from {credentials}:", flush=True)
+            print(credentials.read_text(encoding="utf-8"), end="", flush=True)
     terminal_dir = args.data_dir / "terminal-1"
     if args.terminal != "none" and not (terminal_dir / "terminal.db").exists():
         db = Database(settings.url, synchronous=settings.sqlite_synchronous)
         try:
             with db.write() as conn:
                 code = create_enrollment_code(conn, mode=TerminalMode.STALL, base_url=settings.base_url,
+                                              pin=settings.tls_pin,
                                               now_ms=system_clock(), ttl_s=600, stall_id=1)
         finally:
             db.dispose()

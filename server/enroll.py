@@ -34,8 +34,11 @@ class Enrolled:
 
 
 def create_enrollment_code(conn: Connection, *, mode: TerminalMode, base_url: str, now_ms: int, ttl_s: int,
-                           stall_id: int | None = None, gate_id: int | None = None) -> EnrollmentCode:
-    """Make a one-time code for a terminal of ``mode``; raises ValueError for a missing or unknown scope."""
+                           stall_id: int | None = None, gate_id: int | None = None, pin: str = "") -> EnrollmentCode:
+    """Make a one-time code for a terminal of ``mode``; raises ValueError for a missing or unknown scope.
+
+    ``pin`` is the server's own certificate pin (``ServerSettings.tls_pin``), carried in the code.
+    """
     mode = TerminalMode(mode)
     if mode is TerminalMode.STALL:
         if stall_id is None or conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == stall_id)).scalar() is None:
@@ -47,7 +50,7 @@ def create_enrollment_code(conn: Connection, *, mode: TerminalMode, base_url: st
         stall_id = None
     else:
         stall_id = gate_id = None
-    code = EnrollmentCode(base_url, EnrollmentCode.new_code())
+    code = EnrollmentCode(base_url, EnrollmentCode.new_code(), pin)
     conn.execute(insert(t.enrollment_codes).values(
         code_hash=hash_token(code.code), mode=mode.value, stall_id=stall_id, gate_id=gate_id,
         created_at=now_ms, expires_at=now_ms + ttl_s * 1000))

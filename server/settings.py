@@ -27,7 +27,8 @@ class ServerSettings:
     database_url: str = ""  # empty: SQLite file ``ennichi.db`` in data_dir
     host: str = "127.0.0.1"
     port: int = 8000
-    public_url: str = ""  # what enrollment codes point at; empty: http://host:port
+    public_url: str = ""  # what enrollment codes point at; empty: http(s)://host:port
+    tls: bool = False  # serve HTTPS with the server's own certificate (server.tls), pinned by terminals
     max_body_bytes: int = 2 * 1024 * 1024
     max_inflight: int = 64  # requests served at once before new ones wait
     admission_wait_ms: int = 100  # how long a request may wait for a slot before 503
@@ -56,7 +57,22 @@ class ServerSettings:
     @property
     def base_url(self) -> str:
         """The URL terminals use to reach this server."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        scheme = "https" if self.tls else "http"
+        return (self.public_url or f"{scheme}://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def tls_dir(self) -> Path:
+        """Where the server's own certificate and key live (``ennichi server run --tls``)."""
+        return self.data_dir / "tls"
+
+    @property
+    def tls_pin(self) -> str:
+        """The pin enrollment codes carry: SHA-256 of the server's own certificate, or empty without TLS."""
+        if not self.tls:
+            return ""
+        from server.tls import certificate_pin_of
+
+        return certificate_pin_of(self.tls_dir)
 
     def issuer_key_path(self, key_id: int) -> Path:
         """The private key file of issuer key ``key_id`` (mode 0600)."""
@@ -86,6 +102,9 @@ class ServerSettings:
             value = values[f.name]
             default = getattr(settings, f.name)
             try:
+                if isinstance(default, bool):
+                    converted[f.name] = _flag(value)
+                    continue
                 converted[f.name] = int(value) if isinstance(default, int) else str(value)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"setting {f.name}: {value!r} is not valid") from exc
@@ -93,3 +112,15 @@ class ServerSettings:
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         return replace(settings, **converted)
+
+
+def _flag(value: object) -> bool:
+    """A yes/no setting from TOML (a bool) or the environment (1/0, true/false, yes/no, on/off)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)

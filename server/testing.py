@@ -424,13 +424,14 @@ class Seeder:
             return admin_topup(conn, wallet_id, amount, lock=not self.db.is_sqlite, now_ms=self.clock())
 
     def enrollment_code(self, mode: str = "stall", *, stall_id: int | None = None, gate_id: int | None = None,
-                        base_url: str = "http://127.0.0.1:8000") -> str:
-        """Return an enrollment code text (``EE1:...@url``)."""
+                        base_url: str = "http://127.0.0.1:8000", pin: str = "") -> str:
+        """Return an enrollment code text (``EE1:...@url``, ``#pin=`` when ``pin`` is given)."""
         from server.enroll import create_enrollment_code
 
         with self.db.write() as conn:
             code = create_enrollment_code(conn, mode=TerminalMode(mode), base_url=base_url, now_ms=self.clock(),
-                                          ttl_s=self.settings.enroll_code_ttl_s, stall_id=stall_id, gate_id=gate_id)
+                                          ttl_s=self.settings.enroll_code_ttl_s, stall_id=stall_id, gate_id=gate_id,
+                                          pin=pin)
         return code.text()
 
     def terminal(self, mode: str = "stall", *, stall_id: int | None = None, gate_id: int | None = None,

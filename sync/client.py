@@ -9,12 +9,14 @@ boundary (``sync.errors``); callers never see a raw library error:
     HTTP 401 → Unauthorized   403 → Forbidden   409 → Conflict   other 4xx → ApiError
     a 2xx body that is not the expected schema    → ApiError
 
-The ``transport`` argument is the testing seam (``httpx.MockTransport``, or a
+``verify`` is the TLS trust: ``sync.tls.verify_for(data_dir)`` gives the certificate pinned at
+enrollment, or the system's CAs.  The ``transport`` argument is the testing seam (``httpx.MockTransport``, or a
 real transport pointed through a fault-injecting proxy).
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -55,13 +57,14 @@ class SyncClient:
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         user_agent: str = "ennichi-terminal",
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         headers = {"User-Agent": user_agent}
         if api_token:
             headers["Authorization"] = f"Bearer {api_token}"
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url + "/api/v1", headers=headers, timeout=timeout,
-                                  transport=transport, follow_redirects=False)
+                                  transport=transport, follow_redirects=False, verify=verify)
 
     def close(self) -> None:
         """Close the connection pool."""

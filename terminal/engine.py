@@ -12,6 +12,7 @@ signal).
 from __future__ import annotations
 
 import os
+import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from sync.errors import Conflict, SyncError, SyncUnavailable
 from sync.keys import SigningKey, load_private_key, save_private_key
 from sync.loop import Backoff, SyncService, SyncStatus
 from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
+from sync.tls import PINNED_CERT_NAME, PinMismatch, TlsError, fetch_pinned_certificate, verify_for
 from terminal import gates, sales
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
@@ -108,12 +110,23 @@ class Terminal:
                 code = EnrollmentCode.parse(code_text)
             except EnrollmentCodeError as exc:
                 raise EnrollmentFailed(str(exc)) from exc
+            verify: ssl.SSLContext | bool = True
+            if code.pin:  # a venue server with its own certificate: trust exactly the one the code names
+                try:
+                    pem = fetch_pinned_certificate(code.url, code.pin, timeout_s=self.sync_timeout.connect or 5.0)
+                except PinMismatch as exc:
+                    raise EnrollmentFailed(str(exc), reason="pin_mismatch") from exc
+                except TlsError as exc:
+                    raise EnrollmentFailed(str(exc), reason="tls_unreachable") from exc
+                cert = self.data_dir / PINNED_CERT_NAME
+                cert.write_text(pem, encoding="ascii")
+                verify = verify_for(self.data_dir)
             key = SigningKey.generate()
             save_private_key(key, self.data_dir / KEY_NAME)  # before the code is spent
             request = EnrollRequest(code=code.code, public_key=key.public_b64, name=name[:100],
                                     app_version=APP_VERSION)
             try:
-                with SyncClient(code.url, transport=self.transport) as client:
+                with SyncClient(code.url, transport=self.transport, verify=verify) as client:
                     resp = client.enroll(request)
             except Conflict as exc:
                 raise EnrollmentFailed(f"the enrollment code was already used or has expired ({exc.message})") from exc
@@ -175,7 +188,8 @@ class Terminal:
         if self._key is None:
             self._key = load_private_key(self.data_dir / KEY_NAME)
         if self._client is None:
-            self._client = SyncClient(creds.server_url, creds.api_token, transport=self.transport)
+            self._client = SyncClient(creds.server_url, creds.api_token, transport=self.transport,
+                                      verify=verify_for(self.data_dir))
         ctx = Context(store=self.store, clock=self.clock, key=self._key, terminal=self.store.terminal_row()
                       or creds.terminal, settings=self.store.event_settings(), keys=self.store.keyset(),
                       client=self._client, on_record=self._record_written)
@@ -291,7 +305,7 @@ class Terminal:
             store = Store(self.store.path, migrate=False)
             target = StoreSyncTarget(store, self.clock, on_revoked=self.sessions.logout)
             client = SyncClient(creds.server_url, creds.api_token, transport=self.transport,
-                                timeout=self.sync_timeout)
+                                timeout=self.sync_timeout, verify=verify_for(self.data_dir))
             service = SyncService(target, client, clock=self.clock, on_status=on_status,
                                   backoff=self.backoff_factory())
             target.last_error = lambda: service.state()[2]

@@ -27,7 +27,15 @@ class AlreadyEnrolled(TerminalError):
 
 
 class EnrollmentFailed(TerminalError):
-    """The enrollment code was refused or the server could not be reached."""
+    """The enrollment code was refused or the server could not be reached.
+
+    ``reason`` names the case for the UI's translations (``pin_mismatch``: the server's
+    certificate is not the one the code names; empty: the message says it).
+    """
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class TerminalRevoked(TerminalError):

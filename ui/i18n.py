@@ -70,6 +70,18 @@ CATALOG: dict[str, tuple[str, str]] = {
     "enroll.camera": ("Camera", "カメラ"),
     "enroll.language": ("Language", "言語"),
     "enroll.working": ("Enrolling with the server…", "サーバーに登録しています…"),
+    "enroll.pin_mismatch": (
+        "Refused: the server's certificate is not the one this enrollment code names. Someone may be "
+        "pretending to be the server, or the code is from another event. Ask the organiser for a new code.",
+        "登録を中止しました：サーバーの証明書がこの登録コードのものと違います。別のサーバーがなりすましているか、"
+        "別のイベントのコードです。運営者に新しいコードをもらってください。",
+    ),
+    "enroll.tls_unreachable": (
+        "Cannot reach the server's secure address. Check that this laptop is on the venue's Wi-Fi and "
+        "that the server is running, then try again.",
+        "サーバーの安全な接続先に届きません。このパソコンが会場のWi-Fiにつながっているか、サーバーが"
+        "動いているかを確かめて、もう一度お試しください。",
+    ),
     "enroll.bad_code": ("This is not an enrollment code: {detail}", "登録コードではありません：{detail}"),
     "enroll.failed": ("Enrollment failed: {detail}", "登録できませんでした：{detail}"),
     "enroll.done": ("Enrolled as {name}", "{name} として登録しました"),

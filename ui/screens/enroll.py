@@ -96,7 +96,11 @@ class EnrollScreen(Screen):
         def failed(exc: BaseException) -> None:
             self.busy = False
             self.submit_button.setEnabled(True)
-            if isinstance(exc, TerminalError):
+            reason = getattr(exc, "reason", "")
+            if isinstance(exc, TerminalError) and reason in ("pin_mismatch", "tls_unreachable"):
+                self.message.setText(self.tr(f"enroll.{reason}"))
+                self.backend.sounds.play("decline")
+            elif isinstance(exc, TerminalError):
                 self.message.setText(self.tr("enroll.failed", detail=str(exc)))
                 self.backend.sounds.play("decline")
             else:

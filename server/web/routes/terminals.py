@@ -49,7 +49,8 @@ def code_create(request: Request, ctx: PageDep, mode: Annotated[str, Form(max_le
         stall, gate = optional_int(stall_id), optional_int(gate_id)
         with database(request).write() as conn:
             code = create_enrollment_code(conn, mode=terminal_mode, base_url=svc.settings.base_url, now_ms=now,
-                                          ttl_s=svc.settings.enroll_code_ttl_s, stall_id=stall, gate_id=gate)
+                                          ttl_s=svc.settings.enroll_code_ttl_s, stall_id=stall, gate_id=gate,
+                                          pin=svc.settings.tls_pin)
             audit(conn, actor=admin.actor, action="terminal.code", now_ms=now, mode=terminal_mode.value,
                   stall_id=stall, gate_id=gate)
     except ValueError as exc:
