@@ -4,7 +4,7 @@
 #
 #   bash packaging/dev.sh run     # set up, then run the demo (server + terminal)
 #   bash packaging/dev.sh test    # set up, then lint, type-check and run every test
-#   bash packaging/dev.sh setup   # only set up
+#   bash packaging/dev.sh setup   # only set up what running needs (setup-test: what the tests need too)
 #
 # As root it installs system packages with apt-get; as another user it uses
 # sudo when available, otherwise it says which packages are missing.
@@ -15,11 +15,23 @@ cd "$ROOT"
 VENV="${ENNICHI_VENV:-$ROOT/.venv}"
 PY="${PYTHON:-python3}"
 
-APT_PACKAGES=(
+# What running Ennichi needs (the server, a terminal window, the demo)...
+APT_RUN=(
   python3-venv
   libzbar0            # pyzbar's decoder library
+  fonts-noto-cjk      # Japanese text in the terminal's window and printed sheets
+  libegl1 libgl1 libxkbcommon0 libglib2.0-0 libfontconfig1 libdbus-1-3 libxcb-cursor0  # Qt
+  libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0  # Qt's xcb plugin (a window on a real screen)
+  iproute2            # venue mode reads this machine's network addresses with ip(8)
+)
+# ...and what only the tests use, installed by 'dev.sh test' alone.
+APT_TEST=(
   postgresql          # the second storage engine, exercised by the tests
   chromium            # browser tests and page screenshots (Playwright drives it)
+  binutils            # PyInstaller needs objdump
+  nginx               # the TLS example is checked with nginx -t
+  caddy               # the public-host reverse proxy, run with its internal CA on loopback
+)
   fonts-noto-cjk      # Japanese text in Qt screenshots and pages
   libegl1 libgl1 libxkbcommon0 libglib2.0-0 libfontconfig1 libdbus-1-3 libxcb-cursor0  # Qt offscreen
   binutils            # PyInstaller needs objdump
@@ -37,7 +49,7 @@ as_root() {
 
 setup_system() {
   local missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if [ "${#missing[@]}" -eq 0 ]; then return 0; fi
@@ -49,18 +61,21 @@ setup_system() {
   fi
 }
 
+# setup_python [EXTRA]: the project into the venv, with an optional extra (dev: the test tools).
 setup_python() {
+  local extra="${1:-}"
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtual environment in $VENV"
     "$PY" -m venv "$VENV"
   fi
   local stamp="$VENV/.ennichi-setup"
   local want
-  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1)${extra:+ $extra}"
+  # a venv set up for the tests also serves 'run'; one set up for 'run' is completed for 'test'
+  if [ ! -f "$stamp" ] || { [ "$(cat "$stamp")" != "$want" ] && [ "$(cat "$stamp")" != "$want dev" ]; }; then
     log "installing Python packages"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[dev]"
+    "$VENV/bin/python" -m pip install -q -e ".${extra:+[$extra]}"
     echo "$want" > "$stamp"
   fi
 }
@@ -89,10 +104,12 @@ setup_postgres() {
   export ENNICHI_TEST_PG_URL="$url"
 }
 
-cmd_setup() { setup_system; setup_python; }
+cmd_setup() { setup_system "${APT_RUN[@]}"; setup_python; }
+
+cmd_setup_test() { setup_system "${APT_RUN[@]}" "${APT_TEST[@]}"; setup_python dev; }
 
 cmd_test() {
-  cmd_setup
+  cmd_setup_test
   setup_postgres
   export QT_QPA_PLATFORM=offscreen
   export PLAYWRIGHT_CHROMIUM_EXECUTABLE="${PLAYWRIGHT_CHROMIUM_EXECUTABLE:-/usr/bin/chromium}"
@@ -112,7 +129,8 @@ cmd_run() {
 
 case "${1:-}" in
   setup) shift; cmd_setup "$@" ;;
+  setup-test) shift; cmd_setup_test "$@" ;;
   test) shift; cmd_test "$@" ;;
   run) shift; cmd_run "$@" ;;
-  *) echo "usage: bash packaging/dev.sh {run|test|setup} [args...]" >&2; exit 2 ;;
+  *) echo "usage: bash packaging/dev.sh {run|test|setup|setup-test} [args...]" >&2; exit 2 ;;
 esac

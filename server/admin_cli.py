@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (env ENNICHI_DATABASE_URL)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     sub.add_parser("reconcile", help="check the ledger; exit 1 on any break")
+    p = sub.add_parser("reset-admin", help="give the dashboard admin a new password (or make one); prints it once")
+    p.add_argument("--login", default="admin", help="the admin's dashboard login (default: admin)")
     p = sub.add_parser("enroll-code", help="print a one-time enrollment code (EE1:...)")
     p.add_argument("--mode", choices=["stall", "gate", "topup"], required=True)
     p.add_argument("--stall", type=int)
@@ -156,6 +158,42 @@ def _reconcile(db: Any, settings: ServerSettings, args: argparse.Namespace) -> i
         report = reconcile(conn)
     print(report.text())
     return 0 if report.ok else 1
+
+
+def _reset_admin(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    """A forgotten or locked-out admin: a new password, the account active, the admin role held event-wide."""
+    import secrets
+
+    from sqlalchemy import select, update
+
+    from server.audit import audit
+    from server.db import tables as t
+    from server.staff import create_staff, grant_role, hash_secret
+
+    login = args.login.strip()
+    if not login or len(login) > 100:
+        print("error: --login must be 1-100 characters / ログイン名は1〜100文字です", file=sys.stderr)
+        return 2
+    password = secrets.token_urlsafe(12)
+    now = _now()
+    with db.write() as conn:
+        staff_id = conn.execute(select(t.staff.c.id).where(t.staff.c.login == login)).scalar()
+        if staff_id is None:
+            pin = f"{secrets.randbelow(10**6):06d}"
+            staff_id = create_staff(conn, name="Administrator", pin=pin, now_ms=now, login=login, password=password)
+            print(f"made a new admin {login!r} (staff id {staff_id}, terminal PIN {pin})")
+        else:
+            conn.execute(update(t.staff).where(t.staff.c.id == staff_id)
+                         .values(password_hash=hash_secret(password), active=True))
+        held = conn.execute(select(t.staff_roles.c.id).where(
+            t.staff_roles.c.staff_id == staff_id, t.staff_roles.c.role == "admin",
+            t.staff_roles.c.scope_kind == "event")).first()
+        if held is None:
+            grant_role(conn, staff_id, "admin")
+        audit(conn, actor="cli", action="admin.reset", now_ms=now, staff_id=staff_id, login=login)
+    print(f"admin login: {login}")
+    print(f"admin password: {password}   (shown once; write it down / 一度だけ表示します。書き留めてください)")
+    return 0
 
 
 def _enroll_code(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
@@ -378,6 +416,7 @@ def _revoke_ticket(db: Any, settings: ServerSettings, args: argparse.Namespace) 
 _COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] = {
     "reconcile": _reconcile,
     "enroll-code": _enroll_code,
+    "reset-admin": _reset_admin,
     "create-stall": _simple("stall"),
     "create-product": _simple("product"),
     "create-gate": _simple("gate"),
