@@ -4,6 +4,7 @@ from __future__ import annotations
 
 ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("nav.close", "Close of event", "終了処理"),
+    ("overview.held", "Still in wallets", "ウォレットの残高"),
     ("kind.payout", "Paid out", "払い戻し"),
     ("kind.donation", "Donated", "寄付"),
     ("close.where_money_is", "Where the money is", "お金の所在"),

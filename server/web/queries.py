@@ -362,3 +362,11 @@ def gate_counts(conn: Connection, *, since_ms: int) -> dict[int, dict[str, int]]
                                               .where(c.c.created_at >= since_ms).group_by(c.c.gate_id, c.c.direction)):
         out.setdefault(int(gate_id), {"in": 0, "out": 0})[direction] = int(n)
     return out
+
+
+def balances_held_total(conn: Connection) -> tuple[int, int]:
+    """(wallets with money left, the money left in them): what the close of the event must pay out."""
+    a = t.accounts
+    row = conn.execute(select(func.count(), func.coalesce(func.sum(a.c.balance), 0))
+                       .where(a.c.kind == "wallet", a.c.balance > 0)).one()
+    return int(row[0]), int(row[1])

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pg_helpers import postgres_base_url
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server import closing
 from server.db import tables as t
@@ -111,6 +111,14 @@ def test_a_payout_takes_the_balance_at_the_run_and_closes_the_wallet(event) -> N
         with pytest.raises(closing.CloseError) as done:
             closing.request_payout(conn, wallet, method="donate", bank=None, now_ms=clock())
         assert done.value.code in ("done", "empty")
+        # reconcile sees a payout whose request disagrees, and a paid-out wallet opened again
+        conn.execute(update(closing.payout_requests).where(closing.payout_requests.c.wallet_id == wallet)
+                     .values(amount=3000))
+        conn.execute(update(t.accounts).where(t.accounts.c.kind == "wallet", t.accounts.c.ref == donor)
+                     .values(blocked=False))
+        report = reconcile(conn)
+    assert not report.ok and report.summary["payouts"] == 3800
+    assert any("is claimed by" in b for b in report.breaks) and any("open again" in b for b in report.breaks)
 
 
 def test_the_closing_rule_donates_what_nobody_claimed(event) -> None:
