@@ -65,6 +65,13 @@ def test_a_customer_is_paid_back_and_a_stall_is_settled(page, phone, live: Live,
     phone.click("button.primary")
     phone.wait_for_url("**/my")
     assert "4,200" in phone.inner_text("#payout")
+    phone.click("#my-history a >> nth=0")  # newest first: the sale, as a receipt
+    phone.wait_for_url("**/my/receipt/*")
+    assert "Yakisoba" in phone.inner_text("#receipt-stall") and phone.inner_text("#receipt-amount") == "-¥800"
+    assert phone.inner_text("#receipt-balance") == "¥4,200"
+    shoot(phone, "my-receipt-phone")
+    phone.goto("/my/receipt/999999")  # not a line of this wallet: back to My page, nothing shown
+    assert phone.url.endswith("/my")
     phone.fill("#payout-form input[name=holder]", "ﾔﾏﾀﾞ ﾊﾅｺ")
     phone.fill("#payout-form input[name=bank]", "0009")
     phone.fill("#payout-form input[name=branch]", "012")

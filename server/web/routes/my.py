@@ -16,7 +16,7 @@ from server import closing
 from server.audit import audit
 from server.event import get_event_settings
 from server.wallets import WalletError, signed_wallet_token, wallet_view
-from server.web import customers
+from server.web import customers, queries
 from server.web.deps import PageDep, SessionDep, WalletDep, WebApp, clock_ms, cookie_header, database, services
 from server.web.i18n import MESSAGES
 from server.web.qr import qr_svg
@@ -209,3 +209,15 @@ def my_payout_cancel(request: Request, ctx: PageDep, wallet_id: WalletDep) -> Re
         if closing.cancel_request(conn, wallet_id, now_ms=now):
             audit(conn, actor=f"wallet:{wallet_id}", action="payout.cancel", now_ms=now)
     return RedirectResponse("/my?done=payout_cancelled#payout", status_code=303)
+
+
+@router.get("/my/receipt/{seq}")
+def my_receipt(request: Request, ctx: PageDep, wallet_id: WalletDep, seq: int) -> Response:
+    """A receipt for one line of this wallet's history (a sale: the stall, the items, the balance after)."""
+    if not 0 < seq < 2**53:
+        return RedirectResponse("/my", status_code=303)
+    with database(request).read() as conn:
+        receipt = queries.wallet_receipt(conn, wallet_id, seq)
+    if receipt is None:
+        return RedirectResponse("/my", status_code=303)
+    return page(request, "my_receipt.html", ctx, r=receipt)
