@@ -4,6 +4,10 @@ Checks that every transaction's postings sum to zero, that each account's
 cached balance equals the sum of its postings, that each account's sequence
 numbers run 1..seq with no gap, and that every terminal record was applied
 exactly once (one transaction per booked money record, none without a record).
+The close of the event is checked too: money in (cash at desks and admins)
+equals where it is (wallets + stall revenue + payouts + donations +
+adjustments), every payout or donation belongs to exactly one closed payout
+request of its wallet and emptied it, and no paid-out wallet is open again.
 """
 
 from __future__ import annotations
@@ -111,4 +115,30 @@ def reconcile(conn: Connection, *, limit: int = 50) -> ReconcileReport:
                             .join(back, back.c.ref_txn == sale_txn.c.id)
                             .where(sale_txn.c.kind == "sale", back.c.back > sale_txn.c.amount).limit(limit)):
         report.breaks.append(f"sale transaction {row.id}: refunded {row.back} of {row.amount}")
+    _close_checks(conn, report, limit=limit)
     return report
+
+
+def _close_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> None:
+    from server.closing import DONATION_KINDS, money_summary, payout_requests
+
+    money = money_summary(conn)
+    for name in ("money_in", "wallets", "stall_revenue", "payouts", "donations", "adjustments"):
+        report.summary[name] = money[name]
+    if money["money_in"] != money["accounted"]:
+        report.breaks.append(f"money in {money['money_in']} but {money['accounted']} accounted for")
+    x, rq = t.transactions, payout_requests
+    booked = select(x.c.id, x.c.amount).where(x.c.kind.in_(DONATION_KINDS)).subquery()
+    claimed = (select(rq.c.txn_id, func.count().label("n"), func.sum(rq.c.amount).label("amount"))
+               .where(rq.c.txn_id.is_not(None)).group_by(rq.c.txn_id).subquery())
+    for row in conn.execute(select(booked.c.id, booked.c.amount, claimed.c.n, claimed.c.amount.label("claimed"))
+                            .outerjoin(claimed, claimed.c.txn_id == booked.c.id)
+                            .where((claimed.c.n.is_(None)) | (claimed.c.n != 1) | (claimed.c.amount != booked.c.amount))
+                            .limit(limit)):
+        report.breaks.append(f"payout transaction {row.id} ({row.amount}) is claimed by {row.n or 0} request(s)")
+    a = t.accounts
+    reopened = conn.execute(
+        select(rq.c.wallet_id).join(a, (a.c.kind == "wallet") & (a.c.ref == rq.c.wallet_id))
+        .where(rq.c.status.in_(("paid", "donated")), a.c.blocked == False).limit(limit))  # noqa: E712
+    for row in reopened:
+        report.breaks.append(f"wallet {row.wallet_id} was paid out but is open again")

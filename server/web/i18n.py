@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from server.web.catalog import ENTRIES
+from server.web.catalog import ENTRIES as _PAGES
+from server.web.catalog_close import ENTRIES as _CLOSE
+
+ENTRIES = _PAGES + _CLOSE
 
 __all__ = ["LANGS", "MESSAGES", "pick_lang", "translate"]
 

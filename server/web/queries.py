@@ -362,3 +362,49 @@ def gate_counts(conn: Connection, *, since_ms: int) -> dict[int, dict[str, int]]
                                               .where(c.c.created_at >= since_ms).group_by(c.c.gate_id, c.c.direction)):
         out.setdefault(int(gate_id), {"in": 0, "out": 0})[direction] = int(n)
     return out
+
+
+def balances_held_total(conn: Connection) -> tuple[int, int]:
+    """(wallets with money left, the money left in them): what the close of the event must pay out."""
+    a = t.accounts
+    row = conn.execute(select(func.count(), func.coalesce(func.sum(a.c.balance), 0))
+                       .where(a.c.kind == "wallet", a.c.balance > 0)).one()
+    return int(row[0]), int(row[1])
+
+
+def wallet_receipt(conn: Connection, wallet_id: int, seq: int) -> dict[str, Any] | None:
+    """One line of a wallet's history as a receipt: when, what kind, which stall, the items, the balance after.
+
+    ``seq`` is the wallet's own posting number (its history's order), so a receipt
+    can only ever show this wallet's own transactions.
+    """
+    a, p, x, r = t.accounts, t.postings, t.transactions, t.records
+    wallet = conn.execute(select(a.c.id).where(a.c.kind == "wallet", a.c.ref == wallet_id)).scalar()
+    if wallet is None:
+        return None
+    row = conn.execute(select(p.c.txn_id, p.c.amount, x.c.kind, x.c.created_at, x.c.record_id, x.c.terminal_id,
+                              x.c.note).join(x, x.c.id == p.c.txn_id)
+                       .where(p.c.account_id == wallet, p.c.seq == seq)).first()
+    if row is None:
+        return None
+    after = int(conn.execute(select(func.coalesce(func.sum(p.c.amount), 0))
+                             .where(p.c.account_id == wallet, p.c.seq <= seq)).scalar_one())
+    other = a.alias("other")
+    stall_id = conn.execute(select(other.c.ref).join(p, p.c.account_id == other.c.id)
+                            .where(p.c.txn_id == row.txn_id, other.c.kind == "stall_revenue")).scalar()
+    items: list[dict[str, Any]] = []
+    if row.record_id is not None:
+        body = conn.execute(select(r.c.body).where(r.c.id == row.record_id)).scalar()
+        lines = (json.loads(body).get("lines") or []) if body else []
+        ids = [int(li["product_id"]) for li in lines if li.get("product_id") is not None]
+        names = dict(conn.execute(select(t.products.c.id, t.products.c.name)
+                                  .where(t.products.c.id.in_(ids))).all()) if ids else {}
+        items = [{"name": names.get(li.get("product_id"), ""), "qty": int(li["qty"]),
+                  "unit_price": int(li["unit_price"]), "total": int(li["qty"]) * int(li["unit_price"])}
+                 for li in lines]
+    stall = None
+    if stall_id is not None:
+        stall = conn.execute(select(t.stalls.c.name).where(t.stalls.c.id == stall_id)).scalar()
+    return {"seq": seq, "txn_id": int(row.txn_id), "kind": row.kind, "amount": int(row.amount),
+            "created_at": int(row.created_at), "record_id": row.record_id, "stall": stall, "lines": items,
+            "balance_after": after}

@@ -30,6 +30,7 @@ NAV_ITEMS: tuple[tuple[str, str, Permission], ...] = (
     ("/admin/tickets", "tickets", Permission.TICKETS_MANAGE),
     ("/admin/anomalies", "anomalies", Permission.ANOMALIES_RESOLVE),
     ("/admin/reports", "reports", Permission.REPORTS_VIEW),
+    ("/admin/close", "close", Permission.EVENT_MANAGE),
     ("/admin/audit", "audit", Permission.AUDIT_VIEW),
 )
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from server.web.catalog import ENTRIES
 from server.web.csvout import _cell
-from server.web.i18n import MESSAGES
+from server.web.i18n import ENTRIES, MESSAGES
 from server.web.session import Session, SessionCodec
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "server" / "web" / "templates"

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from server.web.routes import anomalies, auth, my, overview, reports, staff, stalls, terminals, tickets, wallets
+from server.web.routes import (
+    anomalies,
+    auth,
+    close,
+    my,
+    overview,
+    reports,
+    staff,
+    stalls,
+    terminals,
+    tickets,
+    wallets,
+)
 
 ROUTERS = [
     auth.router, overview.router, stalls.router, terminals.router, wallets.router, anomalies.router,
-    reports.router, staff.router, tickets.router, my.router,
+    close.router, reports.router, staff.router, tickets.router, my.router,
 ]

@@ -12,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from server import closing
 from server.audit import audit
 from server.event import get_event_settings
 from server.wallets import WalletError, signed_wallet_token, wallet_view
-from server.web import customers
+from server.web import customers, queries
 from server.web.deps import PageDep, SessionDep, WalletDep, WebApp, clock_ms, cookie_header, database, services
 from server.web.i18n import MESSAGES
 from server.web.qr import qr_svg
@@ -111,13 +112,18 @@ def my_page(request: Request, ctx: PageDep, wallet_id: WalletDep) -> Response:
         invites = customers.invitations(conn, wallet_id)
         allowed = person is not None and customers.may_invite(conn, person, now_s=ctx.now_ms // 1000)
         quota = customers.effective_quota(conn, person) if person else 0
+        payout = closing.payout_status(conn, wallet_id)
+        payouts_open = closing.close_settings(conn).payouts_open
     live = sum(1 for i in invites if i["cancelled_at"] is None)
+    payout_error = request.query_params.get("payout_error", "")
     return page(request, "my.html", ctx, w=view, person=person, token=token, balance=balance,
                 qr=qr_svg(token, scale=QR_SCALE) if token else "", expires_ms=expires_ms, error=error,
                 margin_ms=request.app.state.web.settings.wallet_qr_refresh_margin_s * 1000,
                 invites=invites, may_invite=allowed, quota=quota, used=live,
                 guest_error=_guest_error(ctx, request.query_params.get("guest_error", "")),
-                wallet_code=format_short_id(wallet_id))
+                wallet_code=format_short_id(wallet_id), payout=payout, payouts_open=payouts_open,
+                payout_error=ctx.t(f"close.err.{payout_error}") if f"close.err.{payout_error}" in MESSAGES["en"]
+                else "")
 
 
 def _guest_error(ctx: PageContext, key: str) -> str:
@@ -172,3 +178,46 @@ def my_cancel(request: Request, ctx: PageDep, wallet_id: WalletDep, invitation_i
     except customers.GuestError as exc:
         return RedirectResponse(f"/my?guest_error={exc}", status_code=303)
     return RedirectResponse("/my?done=cancelled", status_code=303)
+
+
+@router.post("/my/payout")
+def my_payout(request: Request, ctx: PageDep, wallet_id: WalletDep,
+              method: Annotated[str, Form(max_length=10)] = "",
+              holder: Annotated[str, Form(max_length=100)] = "", bank: Annotated[str, Form(max_length=20)] = "",
+              branch: Annotated[str, Form(max_length=20)] = "",
+              account_type: Annotated[str, Form(max_length=20)] = "",
+              number: Annotated[str, Form(max_length=20)] = "") -> Response:
+    """Ask for the remaining balance: a bank transfer to the account given, or a donation to the school."""
+    now = clock_ms(request)
+    try:
+        details = (closing.BankDetails.parse(holder=holder, bank=bank, branch=branch, account_type=account_type,
+                                             number=number) if method == "bank" else None)
+        with database(request).write() as conn:
+            request_id = closing.request_payout(conn, wallet_id, method=method, bank=details, now_ms=now)
+            audit(conn, actor=f"wallet:{wallet_id}", action="payout.request", now_ms=now, request_id=request_id,
+                  method=method)
+    except closing.CloseError as exc:
+        return RedirectResponse(f"/my?payout_error={exc.code}#payout", status_code=303)
+    return RedirectResponse("/my?done=payout_requested#payout", status_code=303)
+
+
+@router.post("/my/payout/cancel")
+def my_payout_cancel(request: Request, ctx: PageDep, wallet_id: WalletDep) -> Response:
+    """Withdraw a waiting payout request (a run already under way cannot be withdrawn)."""
+    now = clock_ms(request)
+    with database(request).write() as conn:
+        if closing.cancel_request(conn, wallet_id, now_ms=now):
+            audit(conn, actor=f"wallet:{wallet_id}", action="payout.cancel", now_ms=now)
+    return RedirectResponse("/my?done=payout_cancelled#payout", status_code=303)
+
+
+@router.get("/my/receipt/{seq}")
+def my_receipt(request: Request, ctx: PageDep, wallet_id: WalletDep, seq: int) -> Response:
+    """A receipt for one line of this wallet's history (a sale: the stall, the items, the balance after)."""
+    if not 0 < seq < 2**53:
+        return RedirectResponse("/my", status_code=303)
+    with database(request).read() as conn:
+        receipt = queries.wallet_receipt(conn, wallet_id, seq)
+    if receipt is None:
+        return RedirectResponse("/my", status_code=303)
+    return page(request, "my_receipt.html", ctx, r=receipt)

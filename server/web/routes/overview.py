@@ -34,6 +34,7 @@ def overview_data(request: Request, ctx: PageContext) -> dict[str, Any]:
         day = request.app.state.web.live.read(conn, since_ms=since, gate_bucket_ms=GATE_BUCKET_MS)
         terminals = queries.terminal_health(conn)
         anomalies = queries.open_anomalies(conn)
+        held = queries.balances_held_total(conn)
     takings = [(kind, stall, bucket, amount) for (kind, stall, bucket), amount in day.takings.items()]
     totals = {kind: (day.counts[kind], day.sums[kind]) for kind in day.counts}
     flow = [(gate, bucket, direction, n) for (gate, bucket, direction), n in day.flow.items()]
@@ -83,6 +84,7 @@ def overview_data(request: Request, ctx: PageContext) -> dict[str, Any]:
         "unsynced_count": sum(int(r.unsynced_count) for r in live),
         "unsynced_amount": sum(int(r.unsynced_amount) for r in live),
         "anomalies": anomalies, "anomaly_total": sum(anomalies.values()),
+        "held": held,
     }
 
 
