@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 from starlette.requests import Request
 
 from server.audit import audit
@@ -22,7 +22,6 @@ from server.db.engine import reserve_changes
 from server.ledger import LedgerBatch
 from server.staff import StaffError
 from server.wallets import WalletError
-from server.web import queries
 from server.web.access import Admin
 from server.web.deps import clock_ms, database
 from server.web.render import PageContext, page
@@ -94,16 +93,22 @@ def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, l
         raise WalletError("a refund amount must be positive")
     if not reason.strip():
         raise WalletError("a refund needs a reason")
-    history = {r["txn_id"]: r for r in queries.wallet_history(conn, wallet_id, limit=10_000)}
-    sale = history.get(txn_id)
-    if sale is None or sale["kind"] != "sale" or sale["stall_id"] is None:
+    from server.records import refunded_of
+
+    a, p, x = t.accounts, t.postings, t.transactions
+    # The sale itself never changes: read it, lock the accounts, then read what is left (refunded_of).
+    legs = {(row.kind, int(row.ref)): -int(row.amount) for row in conn.execute(
+        select(a.c.kind, a.c.ref, p.c.amount).join(a, a.c.id == p.c.account_id).join(x, x.c.id == p.c.txn_id)
+        .where(p.c.txn_id == txn_id, x.c.kind == "sale"))}
+    stall = next((ref for kind, ref in legs if kind == "stall_revenue"), None)
+    if ("wallet", wallet_id) not in legs or stall is None:
         raise WalletError("that is not a sale of this wallet")
-    left = -int(sale["amount"]) - int(sale["refunded"])
+    batch = LedgerBatch(conn, lock=lock, now_ms=now_ms)
+    batch.load([("wallet", wallet_id), ("stall_revenue", stall)])
+    left = legs[("wallet", wallet_id)] - refunded_of(conn, [txn_id]).get(txn_id, 0)
     if amount > left:
         raise WalletError(f"only {left} is left to refund of this sale")
-    batch = LedgerBatch(conn, lock=lock, now_ms=now_ms)
-    batch.load([("wallet", wallet_id), ("stall_revenue", int(sale["stall_id"]))])
-    wallet, revenue = batch.account("wallet", wallet_id), batch.account("stall_revenue", int(sale["stall_id"]))
+    wallet, revenue = batch.account("wallet", wallet_id), batch.account("stall_revenue", stall)
     assert wallet is not None and revenue is not None
     batch.post("refund", [(revenue, -amount), (wallet, amount)], ref_txn=txn_id, staff_id=staff_id,
                note=reason.strip())
