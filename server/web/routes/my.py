@@ -12,16 +12,25 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from server.audit import audit
 from server.event import get_event_settings
 from server.wallets import WalletError, signed_wallet_token, wallet_view
 from server.web import customers
-from server.web.deps import PageDep, SessionDep, WalletDep, WebApp, clock_ms, cookie_header, database, services
+from server.web.deps import (
+    PageDep,
+    SessionDep,
+    WalletDep,
+    WebApp,
+    client_address,
+    clock_ms,
+    cookie_header,
+    database,
+    services,
+)
 from server.web.i18n import MESSAGES
 from server.web.qr import qr_svg
 from server.web.render import PageContext, page
 from server.web.session import CUSTOMER_COOKIE, Session, credential_fingerprint
-from server.web.signin import check_secret, locked_until
+from server.web.signin import Lockout, begin_attempt, check_secret, finish_attempt
 from sync.ids import ShortIdError, format_short_id, parse_short_id
 
 router = APIRouter()
@@ -55,18 +64,16 @@ def my_signin(request: Request, ctx: PageDep, state: SessionDep, code: Annotated
         return _signin_page(request, ctx, error=ctx.t("my.bad_code"), code=code, status_code=401)
     actor = f"wallet:{format_short_id(wallet_id)}"
     db = database(request)
-    with db.read() as conn:
-        until = locked_until(conn, actor, area="my", now_ms=now_ms, failures=web.settings.lockout_failures,
-                             minutes=web.settings.lockout_minutes)
-        person = None if until else customers.customer(conn, wallet_id)
-    if until:
-        with db.write() as conn:
-            audit(conn, actor=actor, action="my.signin.locked", now_ms=now_ms)
+    until = begin_attempt(db, actor, address=client_address(request), limits=Lockout.of("my", web.settings),
+                          now_ms=now_ms)  # counted before it is checked: at most the limit is ever checked
+    if until is not None:
+        web.signin_failed(request, now_ms)  # in memory: a locked wallet costs the address, not the database
         return _signin_page(request, ctx, error=ctx.t("auth.locked", minutes=max(1, -(-(until - now_ms) // 60_000))),
                             code=code, status_code=429)
+    with db.read() as conn:
+        person = customers.customer(conn, wallet_id)
     ok = check_secret(pin, person.pin_hash if person else None)
-    with db.write() as conn:
-        audit(conn, actor=actor, action="my.signin.ok" if ok else "my.signin.failed", now_ms=now_ms)
+    finish_attempt(db, actor, area="my", ok=ok and person is not None, now_ms=now_ms)
     if not ok or person is None:
         web.signin_failed(request, now_ms)
         return _signin_page(request, ctx, error=ctx.t("my.failed"), code=code, status_code=401)
@@ -111,7 +118,7 @@ def my_page(request: Request, ctx: PageDep, wallet_id: WalletDep) -> Response:
         invites = customers.invitations(conn, wallet_id)
         allowed = person is not None and customers.may_invite(conn, person, now_s=ctx.now_ms // 1000)
         quota = customers.effective_quota(conn, person) if person else 0
-    live = sum(1 for i in invites if i["cancelled_at"] is None)
+        live = customers.live_invitations(conn, wallet_id)  # a used guest ticket keeps its place
     return page(request, "my.html", ctx, w=view, person=person, token=token, balance=balance,
                 qr=qr_svg(token, scale=QR_SCALE) if token else "", expires_ms=expires_ms, error=error,
                 margin_ms=request.app.state.web.settings.wallet_qr_refresh_margin_s * 1000,
