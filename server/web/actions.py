@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.requests import Request
 
 from server.audit import audit
@@ -26,7 +28,10 @@ from server.web.access import Admin
 from server.web.deps import clock_ms, database
 from server.web.render import PageContext, page
 
-__all__ = ["UserError", "back_to", "perform", "refund_sale", "update_product", "update_stall"]
+__all__ = ["FORM_KEY_PREFIX", "UserError", "back_to", "claim_form", "perform", "refund_sale", "update_product",
+           "update_stall"]
+
+FORM_KEY_PREFIX = "web.form:"  # counters rows named web.form:<area>:<key>: forms already applied
 
 # Errors whose message the server promises is safe to show to an admin.
 UserError: tuple[type[Exception], ...] = (CatalogError, StaffError, WalletError, ValueError)
@@ -38,12 +43,35 @@ def back_to(path: str, **params: object) -> Response:
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
 
 
+def claim_form(conn: Connection, request: Request, *, now_ms: int) -> bool:
+    """Take the POSTed form's idempotency key in this write transaction; False when it was applied before.
+
+    The key is a ``counters`` row (its name the primary key), inserted first,
+    ON CONFLICT DO NOTHING: on PostgreSQL a second submission waits for the
+    first's transaction and finds the row if it committed (or takes the key if
+    it rolled back); SQLite's one writer orders them.  A form without a key
+    (an old page, a script) is applied as before.
+    """
+    state = getattr(request.state, "web", None)
+    key = state.form_key if state is not None else ""
+    if not key:
+        return True
+    row = {"name": f"{FORM_KEY_PREFIX}{state.area}:{key}", "value": now_ms}
+    if conn.dialect.name == "postgresql":
+        stmt: Any = pg_insert(t.counters).values(**row).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(t.counters).values(**row).on_conflict_do_nothing()
+    return bool(conn.execute(stmt).rowcount)
+
+
 def perform(request: Request, ctx: PageContext, admin: Admin, audit_action: str,
             fn: Callable[[Connection, int], Any], /, *, back: str, done: str, **detail: Any) -> Response:
     """Run ``fn(conn, now_ms)`` and audit ``action`` in one transaction; a refused input shows the error page."""
     now_ms = clock_ms(request)
     try:
         with database(request).write() as conn:
+            if not claim_form(conn, request, now_ms=now_ms):
+                return back_to(back, done=done)  # this very form was applied already: once is enough
             result = fn(conn, now_ms)
             if isinstance(result, dict):
                 detail.update(result)

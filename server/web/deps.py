@@ -92,6 +92,7 @@ class WebState:
     csrf: str
     admin: Admin | None = None
     cookies: list[str] = field(default_factory=list)
+    form_key: str = ""  # the POSTed form's idempotency key ('' when it has none)
 
     def can(self, permission: Permission | str, scope: PermScope | None = None) -> bool:
         """Template helper: may the signed-in admin use ``permission``?"""
@@ -160,6 +161,9 @@ async def web_session(request: Request) -> WebState:
             form = await request.form()
             value = form.get("csrf")
             token = value if isinstance(value, str) else None
+            key = form.get("form_key")
+            if isinstance(key, str) and 16 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum():
+                state.form_key = key
         if session is None or not web.codec.check_csrf(session, token):
             raise CsrfFailed()
     return state

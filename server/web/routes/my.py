@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from server.event import get_event_settings
 from server.wallets import WalletError, signed_wallet_token, wallet_view
 from server.web import customers
+from server.web.actions import claim_form
 from server.web.deps import (
     PageDep,
     SessionDep,
@@ -150,6 +151,8 @@ def my_invite(request: Request, ctx: PageDep, wallet_id: WalletDep,
     now = clock_ms(request)
     try:
         with database(request).write() as conn:
+            if not claim_form(conn, request, now_ms=now):
+                return RedirectResponse("/my", status_code=303)  # this form made its invitation already
             invitation = customers.invite_guest(conn, wallet_id, guest_name=guest_name, now_ms=now)
     except customers.GuestError as exc:
         return RedirectResponse(f"/my?guest_error={exc}", status_code=303)
