@@ -61,7 +61,7 @@ def claim_form(conn: Connection, request: Request, *, now_ms: int) -> bool:
         stmt: Any = pg_insert(t.counters).values(**row).on_conflict_do_nothing()
     else:
         stmt = sqlite_insert(t.counters).values(**row).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount)
+    return conn.execute(stmt.returning(t.counters.c.name)).first() is not None  # (psycopg's rowcount is -1 here)
 
 
 def perform(request: Request, ctx: PageContext, admin: Admin, audit_action: str,
