@@ -53,10 +53,9 @@ def claim_form(conn: Connection, request: Request, *, now_ms: int) -> bool:
     (an old page, a script) is applied as before.
     """
     state = getattr(request.state, "web", None)
-    key = state.form_key if state is not None else ""
-    if not key:
+    if state is None or not state.form_key:
         return True
-    row = {"name": f"{FORM_KEY_PREFIX}{state.area}:{key}", "value": now_ms}
+    row = {"name": f"{FORM_KEY_PREFIX}{state.area}:{state.form_key}", "value": now_ms}
     if conn.dialect.name == "postgresql":
         stmt: Any = pg_insert(t.counters).values(**row).on_conflict_do_nothing()
     else:

@@ -86,7 +86,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     log = data / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ENNICHI_", "PROMETHEUS_"))}
     env.update(PYTHONPATH=str(REPO), ENNICHI_WEB_SECRET=secrets.token_hex(32),
-               ENNICHI_ADMISSION_WAIT_MS="60000")  # the races, not load shedding (tested in tests/faults)
+               ENNICHI_ADMISSION_WAIT_MS="60000")  # the races, not load shedding (tested in tests/server)
     args = ["--data-dir", str(settings.data_dir), *(["--database-url", url] if url else [])]
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "terminal.cli", "server", *args, "run", "--host",
