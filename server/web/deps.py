@@ -72,6 +72,15 @@ class WebApp:
         """0 when this client may try to sign in; otherwise ms until it may (too many failures)."""
         return self.limiter.retry_after_ms(client_address(request), now_ms) if self.limiter else 0
 
+    def signin_begin(self, request: Request, now_ms: int) -> int:
+        """Count this client's sign-in attempt before it is checked; 0 when it may go on, else ms to wait."""
+        return self.limiter.begin(client_address(request), now_ms) if self.limiter else 0
+
+    def signin_ok(self, request: Request, now_ms: int) -> None:
+        """The attempt ``signin_begin`` counted at ``now_ms`` succeeded: it does not count against the client."""
+        if self.limiter:
+            self.limiter.forgive(client_address(request), now_ms)
+
     def signin_failed(self, request: Request, now_ms: int) -> None:
         """Count a failed sign-in of this client."""
         if self.limiter:

@@ -168,6 +168,27 @@ class SigninLimiter:
             times = self._live(address, now_ms)
             return max(1, times[0] + self.window_ms - now_ms) if len(times) >= self.limit else 0
 
+    def begin(self, address: str, now_ms: int) -> int:
+        """Count an attempt from ``address`` before it is checked: 0 when it may go on (counted), else the
+        ms until it may; ``forgive`` takes a successful one back, so only failures stay counted."""
+        with self._lock:
+            times = self._live(address, now_ms)
+            if len(times) >= self.limit:
+                return max(1, times[0] + self.window_ms - now_ms)
+            times.append(now_ms)
+            self._failures[address] = times
+            self._failures.move_to_end(address)
+            while len(self._failures) > self.max_addresses:
+                self._failures.popitem(last=False)
+            return 0
+
+    def forgive(self, address: str, at_ms: int) -> None:
+        """Take back the attempt ``begin`` counted at ``at_ms`` (it succeeded)."""
+        with self._lock:
+            times = self._failures.get(address)
+            if times is not None and at_ms in times:
+                times.remove(at_ms)
+
     def failed(self, address: str, now_ms: int) -> None:
         """Count one failed attempt from ``address``."""
         with self._lock:

@@ -384,3 +384,25 @@ def test_parallel_admin_password_guesses_check_at_most_the_limit(served: Served)
     codes = _at_once([guess(i) for i in range(60)])
     assert _signins(served, f"admin:{login}", "web.signin.failed") == LOCKOUT
     assert codes.count(401) == LOCKOUT and codes.count(429) == 60 - LOCKOUT
+
+
+def test_one_address_spraying_many_logins_at_once_is_cut_off_before_the_check(served: Served) -> None:
+    """60 guesses at once, each at another login, from one address: at most the address limit (20) per
+    server process reach the database, the rest are refused in memory (429) and write nothing."""
+    address, tag = next(served.addresses), served.rng.randrange(10**6)
+
+    def guess(i: int) -> Callable[[], int]:
+        def job() -> int:
+            with _client(served.url, address=address) as client:
+                csrf = _csrf(client.get("/admin/signin").text)
+                return client.post("/admin/signin", data={"login": f"spray{tag}-{i}", "password": "123456",
+                                                          "csrf": csrf}).status_code
+        return job
+
+    codes = _at_once([guess(i) for i in range(60)])
+    a = t.audit_log
+    with served.db.read() as conn:
+        checked = int(conn.execute(select(func.count()).select_from(a).where(
+            a.c.actor.like(f"admin:spray{tag}-%"), a.c.action == "web.signin.failed")).scalar_one())
+    workers = 1 if served.engine == "sqlite" else 2
+    assert 0 < checked <= 20 * workers and codes.count(401) == checked and codes.count(429) == 60 - checked

@@ -40,13 +40,12 @@ def signin(ctx: PageDep, state: SessionDep, request: Request, login: Annotated[s
     login = login.strip().lower()
     actor = f"admin:{login}"
     now_ms = clock_ms(request)
-    if wait_ms := web.signin_refused_ms(request, now_ms):  # one address spraying many logins
+    if wait_ms := web.signin_begin(request, now_ms):  # one address spraying many logins
         return page(request, "signin.html", ctx, status_code=429, next=safe_next(next, "/admin"), login=login,
                     error=ctx.t("auth.locked", minutes=max(1, -(-wait_ms // 60_000))))
     until = begin_attempt(db, actor, address=client_address(request), limits=Lockout.of("web", web.settings),
                           now_ms=now_ms)  # counted before it is checked: at most the limit is ever checked
     if until is not None:
-        web.signin_failed(request, now_ms)  # in memory: a locked login costs the address, not the database
         minutes = max(1, -(-(until - now_ms) // 60_000))
         return page(request, "signin.html", ctx, status_code=429, next=safe_next(next, "/admin"), login=login,
                     error=ctx.t("auth.locked", minutes=minutes))
@@ -56,9 +55,9 @@ def signin(ctx: PageDep, state: SessionDep, request: Request, login: Annotated[s
     ok = check_secret(password, row.password_hash if usable else None)
     finish_attempt(db, actor, area="web", ok=ok, now_ms=now_ms)
     if not ok:
-        web.signin_failed(request, now_ms)
         return page(request, "signin.html", ctx, status_code=401, next=safe_next(next, "/admin"), login=login,
                     error=ctx.t("auth.failed"))
+    web.signin_ok(request, now_ms)  # only failures count against the address
     now_s = now_ms // 1000
     session = Session("admin", int(row.id), now_s, now_s + web.settings.session_ttl_s,
                       Session.anonymous(now_s, 0).nonce, credential_fingerprint(row.password_hash))

@@ -55,20 +55,18 @@ def my_signin(request: Request, ctx: PageDep, state: SessionDep, code: Annotated
     """Short code and PIN; repeated failures lock that wallet's sign-in for a while."""
     web: WebApp = request.app.state.web
     now_ms = clock_ms(request)
-    if wait_ms := web.signin_refused_ms(request, now_ms):  # one address trying many wallets
+    if wait_ms := web.signin_begin(request, now_ms):  # one address trying many wallets
         return _signin_page(request, ctx, error=ctx.t("auth.locked", minutes=max(1, -(-wait_ms // 60_000))),
                             code=code, status_code=429)
     try:
         wallet_id = parse_short_id(code)
     except ShortIdError:
-        web.signin_failed(request, now_ms)
         return _signin_page(request, ctx, error=ctx.t("my.bad_code"), code=code, status_code=401)
     actor = f"wallet:{format_short_id(wallet_id)}"
     db = database(request)
     until = begin_attempt(db, actor, address=client_address(request), limits=Lockout.of("my", web.settings),
                           now_ms=now_ms)  # counted before it is checked: at most the limit is ever checked
     if until is not None:
-        web.signin_failed(request, now_ms)  # in memory: a locked wallet costs the address, not the database
         return _signin_page(request, ctx, error=ctx.t("auth.locked", minutes=max(1, -(-(until - now_ms) // 60_000))),
                             code=code, status_code=429)
     with db.read() as conn:
@@ -76,8 +74,8 @@ def my_signin(request: Request, ctx: PageDep, state: SessionDep, code: Annotated
     ok = check_secret(pin, person.pin_hash if person else None)
     finish_attempt(db, actor, area="my", ok=ok and person is not None, now_ms=now_ms)
     if not ok or person is None:
-        web.signin_failed(request, now_ms)
         return _signin_page(request, ctx, error=ctx.t("my.failed"), code=code, status_code=401)
+    web.signin_ok(request, now_ms)  # only failures count against the address
     now_s = now_ms // 1000
     session = Session("wallet", wallet_id, now_s, now_s + web.settings.customer_session_ttl_s,
                       Session.anonymous(now_s, 0).nonce, credential_fingerprint(person.pin_hash))
