@@ -406,3 +406,30 @@ def test_one_address_spraying_many_logins_at_once_is_cut_off_before_the_check(se
             a.c.actor.like(f"admin:spray{tag}-%"), a.c.action == "web.signin.failed")).scalar_one())
     workers = 1 if served.engine == "sqlite" else 2
     assert 0 < checked <= 20 * workers and codes.count(401) == checked and codes.count(429) == 60 - checked
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_top_ups_and_adjustments_at_once_lose_nothing_and_double_nothing(served: Served, round_: int) -> None:
+    """8 identical top-up POSTs (one form) and 8 adjustments of -100 from 8 forms, all at once: one top-up,
+    every adjustment, and the balance is exactly what one request at a time gives."""
+    seed = served.seed()
+    try:
+        wallet = seed.wallet(500)
+    finally:
+        seed.close()
+    cookies, csrf = _admin(served)
+    topup = {"csrf": csrf, "form_key": secrets.token_urlsafe(16), "amount": "1000"}
+    jobs = [_post(served, f"/admin/wallets/{wallet}/topup", topup, cookies=cookies) for _ in range(8)]
+    jobs += [_post(served, f"/admin/wallets/{wallet}/adjust", {"csrf": csrf, "form_key": secrets.token_urlsafe(16),
+                                                              "amount": "-100", "reason": "race"}, cookies=cookies)
+             for _ in range(8)]
+    served.rng.shuffle(jobs)
+    assert _at_once(jobs) == [303] * 16
+    a, x, p = t.accounts, t.transactions, t.postings
+    with served.db.read() as conn:
+        balance = conn.execute(select(a.c.balance).where(a.c.kind == "wallet", a.c.ref == wallet)).scalar_one()
+        kinds = sorted(conn.execute(select(x.c.kind).join(p, p.c.txn_id == x.c.id).join(a, a.c.id == p.c.account_id)
+                                    .where(a.c.kind == "wallet", a.c.ref == wallet)).scalars())
+    assert kinds == ["adjustment"] * 8 + ["topup"] * 2  # the seed's top-up and the one of the 8 clicks
+    assert balance == 500 + 1000 - 8 * 100
+    _reconciles(served)
