@@ -26,6 +26,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -273,8 +274,20 @@ def _unpacked(source: Path, data_dir: Path) -> Iterator[tuple[BackupManifest, Pa
                 if fh is None:
                     raise BackupError("the backup's manifest is not a file")
                 manifest = BackupManifest.from_json(fh.read())
+                # The manifest may name only the regular members of the known names that are extracted and
+                # checked below: a name listed only in the manifest ('../x', '/etc/x') would otherwise be
+                # read and written relative to the data dir.
+                for name in manifest.files:
+                    if not _safe_member(name):
+                        raise BackupError(f"the backup's manifest names an unexpected entry {name!r}")
+                seen: set[str] = set()
                 for info in tar.getmembers():
+                    if info.name in seen:
+                        raise BackupError(f"the entry {info.name!r} appears twice in the backup")
+                    seen.add(info.name)
                     if info.name == MANIFEST:
+                        if not info.isfile():
+                            raise BackupError("the backup's manifest is not a file")
                         continue
                     if info.name not in manifest.files or not info.isfile() or not _safe_member(info.name):
                         raise BackupError(f"unexpected entry {info.name!r} in the backup")
@@ -287,8 +300,14 @@ def _unpacked(source: Path, data_dir: Path) -> Iterator[tuple[BackupManifest, Pa
                         shutil.copyfileobj(src, out, 1 << 20)
         except (tarfile.TarError, OSError, KeyError, EOFError) as exc:
             raise BackupError(f"{source} is not a readable Ennichi backup: {exc}") from exc
+        missing = sorted(set(manifest.files) - seen)
+        if missing:
+            raise BackupError(f"{missing[0]} in the backup is missing or damaged (the manifest names it, "
+                              "the archive does not hold it)")
         for name, digest in manifest.files.items():
             path = stage / name
+            if path.is_symlink():
+                raise BackupError(f"{name} in the backup is not a regular file")
             if not path.is_file() or _sha256(path) != digest:
                 raise BackupError(f"{name} in the backup is missing or damaged (checksum mismatch)")
         yield manifest, stage
@@ -298,7 +317,7 @@ def _safe_member(name: str) -> bool:
     parts = name.split("/")
     if name in (SQLITE_MEMBER, PG_MEMBER, *_EXTRA_FILES):
         return True
-    return len(parts) == 2 and parts[0] == "keys" and parts[1].endswith(".pem") and not parts[1].startswith(".")
+    return len(parts) == 2 and parts[0] == "keys" and re.fullmatch(r"[A-Za-z0-9_-]+\.pem", parts[1]) is not None
 
 
 def _occupied(db: Database, settings: ServerSettings, stage: Path, manifest: BackupManifest) -> str:

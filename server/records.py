@@ -53,9 +53,11 @@ from sync.schemas import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from server.hotcache import CacheView
 
-__all__ = ["Checked", "Outcome", "RecordApplier", "check_record"]
+__all__ = ["Checked", "Outcome", "RecordApplier", "check_record", "refunded_of"]
 
 _BODY = TypeAdapter(RecordBody)
 _TICKET_LOCKS = 1 << 48  # advisory lock keys of tickets (ids are below 2**40)
@@ -104,6 +106,23 @@ def _first_error(exc: ValidationError) -> str:
     err = exc.errors(include_url=False)[0]
     where = ".".join(str(p) for p in err.get("loc", ()))
     return f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid"))
+
+
+def refunded_of(conn: Connection, sale_txn_ids: Iterable[int]) -> dict[int, int]:
+    """What was given back of each sale transaction: every refund or void naming it (terminal or dashboard).
+
+    The one read a refund decides on.  Call it only with the sale's wallet
+    account already locked (``LedgerBatch.load`` with ``lock``; on SQLite the
+    write transaction is the lock): every refund of a sale posts to that wallet,
+    so two refunds of one sale read this one after the other.
+    """
+    ids = sorted(set(sale_txn_ids))
+    if not ids:
+        return {}
+    x = t.transactions
+    return {int(ref): int(total or 0) for ref, total in conn.execute(
+        select(x.c.ref_txn, func.sum(x.c.amount))
+        .where(x.c.ref_txn.in_(ids), x.c.kind.in_(("refund", "void"))).group_by(x.c.ref_txn))}
 
 
 def check_record(signed: SignedRecord, terminal: TerminalCaller) -> Checked:
@@ -230,13 +249,8 @@ class RecordApplier:
             # What was given back of each sale: every refund or void transaction naming it, whether it
             # came from a terminal record or from the dashboard (which books no terminal record).
             by_txn = {sale.txn_id: ref for ref, sale in self._sales.items() if sale.txn_id is not None}
-            x = t.transactions
-            if by_txn:
-                for ref_txn, total in self.conn.execute(
-                        select(x.c.ref_txn, func.sum(x.c.amount))
-                        .where(x.c.ref_txn.in_(sorted(by_txn)), x.c.kind.in_(("refund", "void")))
-                        .group_by(x.c.ref_txn)):
-                    self._refunded[by_txn[ref_txn]] = int(total or 0)
+            for ref_txn, total in refunded_of(self.conn, by_txn).items():
+                self._refunded[by_txn[ref_txn]] = total
         if tickets:
             tt = t.ticket_types
             self._policies = {int(i): p for i, p in self.conn.execute(select(tt.c.id, tt.c.policy))}

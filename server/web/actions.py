@@ -12,7 +12,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.requests import Request
 
 from server.audit import audit
@@ -22,12 +24,14 @@ from server.db.engine import reserve_changes
 from server.ledger import LedgerBatch
 from server.staff import StaffError
 from server.wallets import WalletError
-from server.web import queries
 from server.web.access import Admin
 from server.web.deps import clock_ms, database
 from server.web.render import PageContext, page
 
-__all__ = ["UserError", "back_to", "perform", "refund_sale", "update_product", "update_stall"]
+__all__ = ["FORM_KEY_PREFIX", "UserError", "back_to", "claim_form", "perform", "refund_sale", "update_product",
+           "update_stall"]
+
+FORM_KEY_PREFIX = "web.form:"  # counters rows named web.form:<area>:<key>: forms already applied
 
 # Errors whose message the server promises is safe to show to an admin.
 UserError: tuple[type[Exception], ...] = (CatalogError, StaffError, WalletError, ValueError)
@@ -39,12 +43,34 @@ def back_to(path: str, **params: object) -> Response:
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
 
 
+def claim_form(conn: Connection, request: Request, *, now_ms: int) -> bool:
+    """Take the POSTed form's idempotency key in this write transaction; False when it was applied before.
+
+    The key is a ``counters`` row (its name the primary key), inserted first,
+    ON CONFLICT DO NOTHING: on PostgreSQL a second submission waits for the
+    first's transaction and finds the row if it committed (or takes the key if
+    it rolled back); SQLite's one writer orders them.  A form without a key
+    (an old page, a script) is applied as before.
+    """
+    state = getattr(request.state, "web", None)
+    if state is None or not state.form_key:
+        return True
+    row = {"name": f"{FORM_KEY_PREFIX}{state.area}:{state.form_key}", "value": now_ms}
+    if conn.dialect.name == "postgresql":
+        stmt: Any = pg_insert(t.counters).values(**row).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(t.counters).values(**row).on_conflict_do_nothing()
+    return conn.execute(stmt.returning(t.counters.c.name)).first() is not None  # (psycopg's rowcount is -1 here)
+
+
 def perform(request: Request, ctx: PageContext, admin: Admin, audit_action: str,
             fn: Callable[[Connection, int], Any], /, *, back: str, done: str, **detail: Any) -> Response:
     """Run ``fn(conn, now_ms)`` and audit ``action`` in one transaction; a refused input shows the error page."""
     now_ms = clock_ms(request)
     try:
         with database(request).write() as conn:
+            if not claim_form(conn, request, now_ms=now_ms):
+                return back_to(back, done=done)  # this very form was applied already: once is enough
             result = fn(conn, now_ms)
             if isinstance(result, dict):
                 detail.update(result)
@@ -94,16 +120,22 @@ def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, l
         raise WalletError("a refund amount must be positive")
     if not reason.strip():
         raise WalletError("a refund needs a reason")
-    history = {r["txn_id"]: r for r in queries.wallet_history(conn, wallet_id, limit=10_000)}
-    sale = history.get(txn_id)
-    if sale is None or sale["kind"] != "sale" or sale["stall_id"] is None:
+    from server.records import refunded_of
+
+    a, p, x = t.accounts, t.postings, t.transactions
+    # The sale itself never changes: read it, lock the accounts, then read what is left (refunded_of).
+    legs = {(row.kind, int(row.ref)): -int(row.amount) for row in conn.execute(
+        select(a.c.kind, a.c.ref, p.c.amount).join(a, a.c.id == p.c.account_id).join(x, x.c.id == p.c.txn_id)
+        .where(p.c.txn_id == txn_id, x.c.kind == "sale"))}
+    stall = next((ref for kind, ref in legs if kind == "stall_revenue"), None)
+    if ("wallet", wallet_id) not in legs or stall is None:
         raise WalletError("that is not a sale of this wallet")
-    left = -int(sale["amount"]) - int(sale["refunded"])
+    batch = LedgerBatch(conn, lock=lock, now_ms=now_ms)
+    batch.load([("wallet", wallet_id), ("stall_revenue", stall)])
+    left = legs[("wallet", wallet_id)] - refunded_of(conn, [txn_id]).get(txn_id, 0)
     if amount > left:
         raise WalletError(f"only {left} is left to refund of this sale")
-    batch = LedgerBatch(conn, lock=lock, now_ms=now_ms)
-    batch.load([("wallet", wallet_id), ("stall_revenue", int(sale["stall_id"]))])
-    wallet, revenue = batch.account("wallet", wallet_id), batch.account("stall_revenue", int(sale["stall_id"]))
+    wallet, revenue = batch.account("wallet", wallet_id), batch.account("stall_revenue", stall)
     assert wallet is not None and revenue is not None
     batch.post("refund", [(revenue, -amount), (wallet, amount)], ref_txn=txn_id, staff_id=staff_id,
                note=reason.strip())

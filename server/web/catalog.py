@@ -240,6 +240,8 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("my.guest_no_type", "No guest ticket type is set for you. Ask the organisers.",
      "ゲスト用チケットが未設定です。運営にお尋ねください。"),
     ("my.guest_quota_full", "Your guest quota is used up.", "招待枠を使い切りました。"),
+    ("my.guest_used", "That guest has already entered: the invitation can no longer be cancelled.",
+     "このゲストはすでに入場しました。招待は取り消せません。"),
     ("my.guest_not_found", "That invitation does not exist or is already cancelled.",
      "その招待は存在しないか、取り消し済みです。"),
     # wallet page: My page access

@@ -20,8 +20,9 @@ class WebSettings:
 
     session_ttl_s: int = 8 * 3600  # an admin signs in once per festival day
     customer_session_ttl_s: int = 2 * 3600
-    lockout_failures: int = 5  # this many failures in a row ...
-    lockout_minutes: int = 15  # ... lock the login for this long
+    lockout_failures: int = 5  # this many attempts from one address on one login, none right ...
+    lockout_minutes: int = 15  # ... lock the login for that address this long
+    lockout_account_attempts: int = 20  # this many from all addresses together lock it for everyone (the cap)
     signin_ip_failures: int = 20  # this many failed sign-ins from one address (any account) ...
     signin_ip_window_s: int = 600  # ... within this window refuse that address (429)
     cookie_secure: str = "auto"  # auto: Secure when the request came over https; "1" / "0" force it

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from server.db import tables as t
 from server.ledger import LedgerBatch
@@ -53,9 +53,11 @@ class Customer:
     guest_ticket_type: int | None
 
 
-def customer(conn: Connection, wallet_id: int) -> Customer | None:
-    """The My page access of a wallet, or None."""
-    row = conn.execute(select(customers).where(customers.c.wallet_id == wallet_id)).first()
+def customer(conn: Connection, wallet_id: int, *, lock: bool = False) -> Customer | None:
+    """The My page access of a wallet, or None; ``lock``: the row FOR UPDATE (PostgreSQL; SQLite's write
+    transaction already serialises), the lock every change of this customer's invitations takes first."""
+    query = select(customers).where(customers.c.wallet_id == wallet_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         return None
     quota = int(row.guest_quota)
@@ -144,20 +146,21 @@ def invitations(conn: Connection, wallet_id: int) -> list[dict[str, Any]]:
 
 
 def live_invitations(conn: Connection, wallet_id: int) -> int:
-    """Invitations not cancelled: what counts against the quota."""
-    g = guest_invitations
+    """What counts against the quota: invitations not cancelled, and every one whose guest has entered
+    (a gate that had not yet heard of the cancellation let them in: their place stays taken)."""
+    g, ci = guest_invitations, t.checkins
+    used = select(ci.c.ticket_id).where(ci.c.ticket_id == g.c.ticket_id).exists()
     return int(conn.execute(select(func.count()).select_from(g).where(
-        g.c.wallet_id == wallet_id, g.c.cancelled_at.is_(None))).scalar_one())
+        g.c.wallet_id == wallet_id, or_(g.c.cancelled_at.is_(None), used))).scalar_one())
 
 
 def invite_guest(conn: Connection, wallet_id: int, *, guest_name: str, now_ms: int) -> int:
     """Make a guest ticket within the quota; returns the invitation id; raises GuestError."""
-    person = customer(conn, wallet_id)
+    person = customer(conn, wallet_id, lock=True)  # the lock first: two tabs cannot both take the last place
     if person is None or not may_invite(conn, person, now_s=now_ms // 1000):
         raise GuestError("my.guest_not_allowed")
     if person.guest_ticket_type is None:
         raise GuestError("my.guest_no_type")
-    # Counted and inserted in one write transaction: two tabs cannot both take the last place.
     if live_invitations(conn, wallet_id) >= effective_quota(conn, person):
         raise GuestError("my.guest_quota_full")
     now_s = now_ms // 1000
@@ -170,9 +173,14 @@ def invite_guest(conn: Connection, wallet_id: int, *, guest_name: str, now_ms: i
 def cancel_invitation(conn: Connection, wallet_id: int, invitation_id: int, *, now_ms: int) -> int:
     """Cancel one's own invitation and revoke its ticket at every gate; returns the ticket id; raises GuestError."""
     g = guest_invitations
+    if customer(conn, wallet_id, lock=True) is None:  # serialised with invite_guest of the same customer
+        raise GuestError("my.guest_not_found")
     row = conn.execute(select(g).where(g.c.id == invitation_id, g.c.wallet_id == wallet_id)).first()
     if row is None or row.cancelled_at is not None:
         raise GuestError("my.guest_not_found")
+    ci = t.checkins
+    if conn.execute(select(ci.c.record_id).where(ci.c.ticket_id == row.ticket_id).limit(1)).first() is not None:
+        raise GuestError("my.guest_used")  # the guest has entered: the place is spent
     conn.execute(update(g).where(g.c.id == invitation_id).values(cancelled_at=now_ms))
     batch = LedgerBatch(conn, lock=False, now_ms=now_ms)  # the server's way to publish a revocation
     batch.revocations[("ticket", int(row.ticket_id))] = {"kind": "ticket", "ref": int(row.ticket_id),

@@ -72,6 +72,15 @@ class WebApp:
         """0 when this client may try to sign in; otherwise ms until it may (too many failures)."""
         return self.limiter.retry_after_ms(client_address(request), now_ms) if self.limiter else 0
 
+    def signin_begin(self, request: Request, now_ms: int) -> int:
+        """Count this client's sign-in attempt before it is checked; 0 when it may go on, else ms to wait."""
+        return self.limiter.begin(client_address(request), now_ms) if self.limiter else 0
+
+    def signin_ok(self, request: Request, now_ms: int) -> None:
+        """The attempt ``signin_begin`` counted at ``now_ms`` succeeded: it does not count against the client."""
+        if self.limiter:
+            self.limiter.forgive(client_address(request), now_ms)
+
     def signin_failed(self, request: Request, now_ms: int) -> None:
         """Count a failed sign-in of this client."""
         if self.limiter:
@@ -92,6 +101,7 @@ class WebState:
     csrf: str
     admin: Admin | None = None
     cookies: list[str] = field(default_factory=list)
+    form_key: str = ""  # the POSTed form's idempotency key ('' when it has none)
 
     def can(self, permission: Permission | str, scope: PermScope | None = None) -> bool:
         """Template helper: may the signed-in admin use ``permission``?"""
@@ -160,6 +170,9 @@ async def web_session(request: Request) -> WebState:
             form = await request.form()
             value = form.get("csrf")
             token = value if isinstance(value, str) else None
+            key = form.get("form_key")
+            if isinstance(key, str) and 16 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum():
+                state.form_key = key
         if session is None or not web.codec.check_csrf(session, token):
             raise CsrfFailed()
     return state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,8 @@ from server.web.i18n import MESSAGES, translate
 from sync.ids import format_short_id
 from sync.money import CURRENCIES, JPY, Currency
 from sync.permissions import Permission
+
+FORM_KEY_BYTES = 16  # 22 characters of urlsafe base64
 
 __all__ = ["NAV_ITEMS", "PageContext", "make_templates", "page"]
 
@@ -95,6 +98,28 @@ class PageContext:
         return self.t("common.ago_h", n=seconds // 3600)
 
 
+class FormFields:
+    """``{{ csrf }}`` in a form: the session's CSRF token and a fresh idempotency key per form rendered.
+
+    Each time a template prints it, a new ``form_key`` is drawn, so every form
+    on a page has its own; the server applies a POST carrying a key once
+    (``server.web.actions.claim_form``): a double click or a resubmitted form
+    books nothing twice.
+    """
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __html__(self) -> str:
+        return str(Markup('<input type="hidden" name="csrf" value="{}">'
+                          '<input type="hidden" name="form_key" value="{}">').format(
+            self.token, secrets.token_urlsafe(FORM_KEY_BYTES)))
+
+    __str__ = __html__
+
+
 def page(request: Request, template: str, ctx: PageContext, *, status_code: int = 200,
          **values: Any) -> HTMLResponse:
     """Render ``template`` with the page context and the request's session state."""
@@ -106,7 +131,7 @@ def page(request: Request, template: str, ctx: PageContext, *, status_code: int 
     html = env.get_template(template).render(
         nav_items=NAV_ITEMS, lang_base="/my" if request.url.path.startswith("/my") else "/admin",
         ctx=ctx, t=ctx.t, label=ctx.label, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang,
-        csrf=Markup('<input type="hidden" name="csrf" value="{}">').format(state.csrf if state else ""),
+        csrf=FormFields(state.csrf if state else ""),
         csrf_token=state.csrf if state else "", me=state.admin if state else None,
         can=state.can if state else (lambda *_a, **_k: False), url=request.url, **values,
     )

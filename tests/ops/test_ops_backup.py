@@ -203,3 +203,57 @@ def test_pg_tools_get_the_password_from_the_environment_and_a_timeout(
     assert lines[:-1] == ["--format=custom", f"--file={tmp_path / 'x'}"]  # no URL, no password, no user
     with pytest.raises(BackupError, match=r"did not finish within 0\.5 s"):
         _run_pg("pg_dump", ["--slow"], url, 0.5)
+
+
+def test_restore_refuses_a_manifest_naming_what_it_did_not_extract_and_writes_nothing_outside(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crafted manifest lists '../x', an absolute path or a link: refused, and no file outside the data dir moves."""
+    import hashlib
+    import json
+    import os
+
+    settings, _ = init_test_event(tmp_path / "live")
+    good = tmp_path / "good.tar.gz"
+    assert _admin(capsys, "--data-dir", str(settings.data_dir), "backup", "--out", str(good))[0] == 0
+    with tarfile.open(good) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+    manifest = json.loads(members["manifest.json"])
+    victim = tmp_path / "victim.sh"
+    victim.write_bytes(b"#!/bin/sh\necho precious\n")
+    os.chmod(victim, 0o755)  # noqa: S103 - the mode a restore must not change
+    victim_digest = hashlib.sha256(victim.read_bytes()).hexdigest()
+
+    def crafted(name: str, extra_files: dict[str, str], links: dict[str, str] | None = None) -> Path:
+        path = tmp_path / name
+        listed = {**manifest, "files": {**manifest["files"], **extra_files}}
+        with tarfile.open(path, "w:gz") as tar:
+            for member, data in {**members, "manifest.json": json.dumps(listed).encode()}.items():
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            for member, target in (links or {}).items():
+                info = tarfile.TarInfo(member)
+                info.type, info.linkname = tarfile.SYMTYPE, target
+                tar.addfile(info)
+        return path
+
+    target = tmp_path / "target"
+    target.mkdir()
+    rel = os.path.relpath(victim, target)  # '../victim.sh', as data_dir / name would resolve it
+    cases = {
+        "absolute": (crafted("abs.tar.gz", {str(victim): victim_digest}), "unexpected entry"),
+        "dotdot": (crafted("dotdot.tar.gz", {rel: victim_digest}), f"unexpected entry {rel!r}"),
+        "dotdot-key": (crafted("key.tar.gz", {f"keys/../../{victim.name}": victim_digest}), "unexpected entry"),
+        "symlink": (crafted("link.tar.gz", {"keys/issuer-9.pem": victim_digest},
+                            links={"keys/issuer-9.pem": str(victim)}), "unexpected entry 'keys/issuer-9.pem'"),
+        "listed-not-held": (crafted("ghost.tar.gz", {"keys/issuer-9.pem": victim_digest}),
+                            "the archive does not hold it"),
+    }
+    for label, (archive, message) in cases.items():
+        code, _, err = _admin(capsys, "restore", "--from", str(archive), "--data-dir", str(target))
+        assert stat.S_IMODE(victim.stat().st_mode) == 0o755, label
+        assert code == 1 and message in err, (label, err)
+        assert victim.read_bytes() == b"#!/bin/sh\necho precious\n", label
+        assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".tar.gz")) == \
+            ["live", "target", "victim.sh"], label
+        assert not (target / "ennichi.db").exists() and not list(target.rglob("*.pem")), label

@@ -9,11 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from server.audit import audit
 from server.web import queries
-from server.web.deps import PageDep, SessionDep, WebApp, clock_ms, cookie_header, database
+from server.web.deps import PageDep, SessionDep, WebApp, client_address, clock_ms, cookie_header, database
 from server.web.i18n import LANG_COOKIE, LANGS
 from server.web.render import page
 from server.web.session import ADMIN_COOKIE, Session, credential_fingerprint
-from server.web.signin import check_secret, locked_until
+from server.web.signin import Lockout, begin_attempt, check_secret, finish_attempt
 
 router = APIRouter()
 
@@ -40,27 +40,24 @@ def signin(ctx: PageDep, state: SessionDep, request: Request, login: Annotated[s
     login = login.strip().lower()
     actor = f"admin:{login}"
     now_ms = clock_ms(request)
-    if wait_ms := web.signin_refused_ms(request, now_ms):  # one address spraying many logins
+    if wait_ms := web.signin_begin(request, now_ms):  # one address spraying many logins
         return page(request, "signin.html", ctx, status_code=429, next=safe_next(next, "/admin"), login=login,
                     error=ctx.t("auth.locked", minutes=max(1, -(-wait_ms // 60_000))))
-    with db.read() as conn:
-        until = locked_until(conn, actor, area="web", now_ms=now_ms, failures=web.settings.lockout_failures,
-                             minutes=web.settings.lockout_minutes)
-        row = None if until else queries.admin_by_login(conn, login)
-    if until:
-        with db.write() as conn:
-            audit(conn, actor=actor, action="web.signin.locked", now_ms=now_ms)
+    until = begin_attempt(db, actor, address=client_address(request), limits=Lockout.of("web", web.settings),
+                          now_ms=now_ms)  # counted before it is checked: at most the limit is ever checked
+    if until is not None:
         minutes = max(1, -(-(until - now_ms) // 60_000))
         return page(request, "signin.html", ctx, status_code=429, next=safe_next(next, "/admin"), login=login,
                     error=ctx.t("auth.locked", minutes=minutes))
+    with db.read() as conn:
+        row = queries.admin_by_login(conn, login)
     usable = row is not None and row.active and row.password_hash is not None
     ok = check_secret(password, row.password_hash if usable else None)
-    with db.write() as conn:
-        audit(conn, actor=actor, action="web.signin.ok" if ok else "web.signin.failed", now_ms=now_ms)
+    finish_attempt(db, actor, area="web", ok=ok, now_ms=now_ms)
     if not ok:
-        web.signin_failed(request, now_ms)
         return page(request, "signin.html", ctx, status_code=401, next=safe_next(next, "/admin"), login=login,
                     error=ctx.t("auth.failed"))
+    web.signin_ok(request, now_ms)  # only failures count against the address
     now_s = now_ms // 1000
     session = Session("admin", int(row.id), now_s, now_s + web.settings.session_ttl_s,
                       Session.anonymous(now_s, 0).nonce, credential_fingerprint(row.password_hash))

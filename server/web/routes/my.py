@@ -17,12 +17,23 @@ from server.audit import audit
 from server.event import get_event_settings
 from server.wallets import WalletError, signed_wallet_token, wallet_view
 from server.web import customers, queries
-from server.web.deps import PageDep, SessionDep, WalletDep, WebApp, clock_ms, cookie_header, database, services
+from server.web.actions import claim_form
+from server.web.deps import (
+    PageDep,
+    SessionDep,
+    WalletDep,
+    WebApp,
+    client_address,
+    clock_ms,
+    cookie_header,
+    database,
+    services,
+)
 from server.web.i18n import MESSAGES
 from server.web.qr import qr_svg
 from server.web.render import PageContext, page
 from server.web.session import CUSTOMER_COOKIE, Session, credential_fingerprint
-from server.web.signin import check_secret, locked_until
+from server.web.signin import Lockout, begin_attempt, check_secret, finish_attempt
 from sync.ids import ShortIdError, format_short_id, parse_short_id
 
 router = APIRouter()
@@ -46,31 +57,27 @@ def my_signin(request: Request, ctx: PageDep, state: SessionDep, code: Annotated
     """Short code and PIN; repeated failures lock that wallet's sign-in for a while."""
     web: WebApp = request.app.state.web
     now_ms = clock_ms(request)
-    if wait_ms := web.signin_refused_ms(request, now_ms):  # one address trying many wallets
+    if wait_ms := web.signin_begin(request, now_ms):  # one address trying many wallets
         return _signin_page(request, ctx, error=ctx.t("auth.locked", minutes=max(1, -(-wait_ms // 60_000))),
                             code=code, status_code=429)
     try:
         wallet_id = parse_short_id(code)
     except ShortIdError:
-        web.signin_failed(request, now_ms)
         return _signin_page(request, ctx, error=ctx.t("my.bad_code"), code=code, status_code=401)
     actor = f"wallet:{format_short_id(wallet_id)}"
     db = database(request)
-    with db.read() as conn:
-        until = locked_until(conn, actor, area="my", now_ms=now_ms, failures=web.settings.lockout_failures,
-                             minutes=web.settings.lockout_minutes)
-        person = None if until else customers.customer(conn, wallet_id)
-    if until:
-        with db.write() as conn:
-            audit(conn, actor=actor, action="my.signin.locked", now_ms=now_ms)
+    until = begin_attempt(db, actor, address=client_address(request), limits=Lockout.of("my", web.settings),
+                          now_ms=now_ms)  # counted before it is checked: at most the limit is ever checked
+    if until is not None:
         return _signin_page(request, ctx, error=ctx.t("auth.locked", minutes=max(1, -(-(until - now_ms) // 60_000))),
                             code=code, status_code=429)
+    with db.read() as conn:
+        person = customers.customer(conn, wallet_id)
     ok = check_secret(pin, person.pin_hash if person else None)
-    with db.write() as conn:
-        audit(conn, actor=actor, action="my.signin.ok" if ok else "my.signin.failed", now_ms=now_ms)
+    finish_attempt(db, actor, area="my", ok=ok and person is not None, now_ms=now_ms)
     if not ok or person is None:
-        web.signin_failed(request, now_ms)
         return _signin_page(request, ctx, error=ctx.t("my.failed"), code=code, status_code=401)
+    web.signin_ok(request, now_ms)  # only failures count against the address
     now_s = now_ms // 1000
     session = Session("wallet", wallet_id, now_s, now_s + web.settings.customer_session_ttl_s,
                       Session.anonymous(now_s, 0).nonce, credential_fingerprint(person.pin_hash))
@@ -114,7 +121,7 @@ def my_page(request: Request, ctx: PageDep, wallet_id: WalletDep) -> Response:
         quota = customers.effective_quota(conn, person) if person else 0
         payout = closing.payout_status(conn, wallet_id)
         payouts_open = closing.close_settings(conn).payouts_open
-    live = sum(1 for i in invites if i["cancelled_at"] is None)
+        live = customers.live_invitations(conn, wallet_id)  # a used guest ticket keeps its place
     payout_error = request.query_params.get("payout_error", "")
     return page(request, "my.html", ctx, w=view, person=person, token=token, balance=balance,
                 qr=qr_svg(token, scale=QR_SCALE) if token else "", expires_ms=expires_ms, error=error,
@@ -149,6 +156,8 @@ def my_invite(request: Request, ctx: PageDep, wallet_id: WalletDep,
     now = clock_ms(request)
     try:
         with database(request).write() as conn:
+            if not claim_form(conn, request, now_ms=now):
+                return RedirectResponse("/my", status_code=303)  # this form made its invitation already
             invitation = customers.invite_guest(conn, wallet_id, guest_name=guest_name, now_ms=now)
     except customers.GuestError as exc:
         return RedirectResponse(f"/my?guest_error={exc}", status_code=303)
