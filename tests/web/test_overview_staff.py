@@ -89,6 +89,7 @@ def test_staff_created_with_a_scoped_role_gets_a_badge_and_a_new_pin(page, live:
     # A grant of top-up at the event, until tomorrow noon, shows and applies.
     page.select_option("#override-form select[name=allow]", "1")
     page.select_option("#override-form select[name=permission]", "topup")
+    page.select_option("#override-form select[name=scope]", "event")  # no scope is preselected (issue 16)
     page.fill("#override-form input[name=expires]", "2026-07-29T12:00")
     page.click("#override-form button")
     page.wait_for_url("**?done=saved")
