@@ -144,3 +144,31 @@ def test_pages_carry_security_headers_and_pass_their_csp(page, live: Live, fair:
     assert [v for v in violations if "script-src" in v], "the listener hears a violation when there is one"
     real = [v for v in violations if "script-src" not in v]
     assert real == []
+
+
+def test_role_forms_preselect_nothing(page, live: Live) -> None:
+    with live.db.write() as conn:
+        person = create_staff(conn, name="New helper", pin="5678", now_ms=live.clock())
+    sign_in(page)
+    page.goto(f"/admin/staff/{person}")
+    assert page.eval_on_selector("#grant-form select[name=role]", "s => s.value") == ""
+    assert page.eval_on_selector("#grant-form select[name=scope]", "s => s.value") == ""
+    assert page.eval_on_selector("#override-form select[name=scope]", "s => s.value") == ""
+    page.click("#grant-form button")  # the browser asks for a choice: nothing is sent
+    assert page.url.endswith(f"/admin/staff/{person}")
+    page.goto("/admin/staff")
+    assert page.eval_on_selector("#staff-create select[name=scope]", "s => s.value") == ""
+    page.goto("/admin/roles")
+    assert page.locator("#role-create input[type=checkbox]:checked").count() == 0
+    # a role sent without a scope (by hand) is refused in the page's language, and nothing is granted
+    for lang, text in (("en", "Choose a scope"), ("ja", "範囲")):
+        page.goto(f"/admin/lang?to={lang}&next=/admin/staff/{person}")
+        status = page.evaluate(POST, [f"/admin/staff/{person}/roles", {"role": "admin"}])
+        assert status == 422
+        html = page.evaluate("""async ([url, token]) => (await fetch(url, {method: 'POST', body:
+            new URLSearchParams({role: 'admin', csrf: token})})).text()""",
+                             [f"/admin/staff/{person}/roles", page.get_attribute("meta[name=csrf-token]", "content")])
+        assert text in html
+    with live.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(t.staff_roles)
+                            .where(t.staff_roles.c.staff_id == person)).scalar_one() == 0
