@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from server.web.config import WebSettings, load_secret
 from server.web.deps import CsrfFailed, Refused, SignInRequired, WebApp, WebCookieMiddleware, clock_ms, event_settings
+from server.web.headers import SecurityHeadersMiddleware
 from server.web.i18n import pick_lang
 from server.web.render import PageContext, make_templates, page
 from server.web.session import SessionCodec
@@ -41,6 +42,7 @@ def include_web(app: FastAPI, *, settings: WebSettings | None = None, secret: by
         app.include_router(router, include_in_schema=False)
     app.mount("/web/static", StaticFiles(directory=str(STATIC)), name="web-static")
     app.add_middleware(WebCookieMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response, errors included
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(SignInRequired, _sign_in)

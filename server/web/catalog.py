@@ -352,4 +352,14 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("policy.single", "Single entry", "1回のみ"),
     ("policy.reentry", "Re-entry after exit", "退場後の再入場可"),
     ("policy.unlimited", "Unlimited", "無制限"),
+    # object scopes (issue 16)
+    ("scope.only_your_stalls", "Shown for your stalls only: their sales and refunds of this wallet, without the holder "
+     "or the balance.",
+     "担当の屋台の分だけを表示しています（このウォレットでの売上と返金のみ。持ち主と残高は表示しません）。"),
+    ("scope.search_by_code", "Type a wallet's code to find it.", "ウォレットのコードを入力して探してください。"),
+    ("staff.scope_needed", "Choose a scope for the role: the whole event, a stall or a gate.",
+     "役割の範囲（イベント全体・屋台・ゲート）を選んでください。"),
+    ("staff.choose", "Choose…", "選んでください…"),
+    ("staff.above_you", "This person holds permissions you do not hold: you cannot change them.",
+     "この人はあなたが持っていない権限を持っているため、変更できません。"),
 )

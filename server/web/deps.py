@@ -2,7 +2,7 @@
 
     SessionDep      the request's WebState (session, CSRF token, who is signed in)
     AdminDep        the signed-in admin; otherwise a redirect to the sign-in page
-    require(P)      an admin holding P somewhere; otherwise the 403 page
+    (permission checks on the object's scope: server.web.authz.require)
     WalletDep       the signed-in customer's wallet id (My page)
 
 Every POST under /admin and /my must carry the session's CSRF token (form
@@ -13,7 +13,7 @@ runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 import jinja2
 from fastapi import Depends
@@ -38,7 +38,7 @@ from sync.schemas import EventSettings
 
 __all__ = [
     "AdminDep", "CsrfFailed", "PageDep", "Refused", "SessionDep", "SignInRequired", "WalletDep", "WebApp",
-    "WebCookieMiddleware", "WebState", "clock_ms", "database", "require",
+    "WebCookieMiddleware", "WebState", "clock_ms", "database",
 ]
 
 
@@ -200,17 +200,6 @@ def current_admin(request: Request, state: SessionDep) -> Admin:
 
 
 AdminDep = Annotated[Admin, Depends(current_admin)]
-
-
-def require(permission: Permission) -> Any:
-    """A dependency: the admin must hold ``permission`` for the event or some stall or gate."""
-
-    def check(admin: AdminDep) -> Admin:
-        if not admin.can(permission):
-            raise Refused(permission.value)
-        return admin
-
-    return Depends(check)
 
 
 def current_wallet(request: Request, state: SessionDep) -> int:

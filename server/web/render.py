@@ -16,25 +16,26 @@ from starlette.responses import HTMLResponse
 from server.web.i18n import MESSAGES, translate
 from sync.ids import format_short_id
 from sync.money import CURRENCIES, JPY, Currency
-from sync.permissions import Permission
+from sync.permissions import EVENT, Permission
 
 FORM_KEY_BYTES = 16  # 22 characters of urlsafe base64
 
 __all__ = ["NAV_ITEMS", "PageContext", "make_templates", "page"]
 
-# The dashboard's pages: (path, catalog key under "nav.", the permission that shows it).
-NAV_ITEMS: tuple[tuple[str, str, Permission], ...] = (
-    ("/admin", "overview", Permission.DASHBOARD),
-    ("/admin/stalls", "stalls", Permission.STALLS_MANAGE),
-    ("/admin/staff", "staff", Permission.STAFF_MANAGE),
-    ("/admin/roles", "roles", Permission.ROLES_MANAGE),
-    ("/admin/terminals", "terminals", Permission.TERMINALS_MANAGE),
-    ("/admin/wallets", "wallets", Permission.WALLETS_VIEW),
-    ("/admin/tickets", "tickets", Permission.TICKETS_MANAGE),
-    ("/admin/anomalies", "anomalies", Permission.ANOMALIES_RESOLVE),
-    ("/admin/reports", "reports", Permission.REPORTS_VIEW),
-    ("/admin/close", "close", Permission.EVENT_MANAGE),
-    ("/admin/audit", "audit", Permission.AUDIT_VIEW),
+# The dashboard's pages: (path, catalog key under "nav.", the permission that shows it, whether the page is the
+# event's: shown only to whoever holds the permission for the event, as server.web.authz decides the page).
+NAV_ITEMS: tuple[tuple[str, str, Permission, bool], ...] = (
+    ("/admin", "overview", Permission.DASHBOARD, False),
+    ("/admin/stalls", "stalls", Permission.STALLS_MANAGE, False),
+    ("/admin/staff", "staff", Permission.STAFF_MANAGE, True),
+    ("/admin/roles", "roles", Permission.ROLES_MANAGE, True),
+    ("/admin/terminals", "terminals", Permission.TERMINALS_MANAGE, False),
+    ("/admin/wallets", "wallets", Permission.WALLETS_VIEW, False),
+    ("/admin/tickets", "tickets", Permission.TICKETS_MANAGE, True),
+    ("/admin/anomalies", "anomalies", Permission.ANOMALIES_RESOLVE, False),
+    ("/admin/reports", "reports", Permission.REPORTS_VIEW, False),
+    ("/admin/close", "close", Permission.EVENT_MANAGE, True),
+    ("/admin/audit", "audit", Permission.AUDIT_VIEW, True),
 )
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -133,6 +134,7 @@ def page(request: Request, template: str, ctx: PageContext, *, status_code: int 
         ctx=ctx, t=ctx.t, label=ctx.label, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang,
         csrf=FormFields(state.csrf if state else ""),
         csrf_token=state.csrf if state else "", me=state.admin if state else None,
-        can=state.can if state else (lambda *_a, **_k: False), url=request.url, **values,
+        can=state.can if state else (lambda *_a, **_k: False),
+        can_event=(lambda p: state.can(p, EVENT)) if state else (lambda *_a, **_k: False), url=request.url, **values,
     )
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})

@@ -36,7 +36,13 @@ CUSTOMER_PIN = "4321"
 
 # Every role the matrix knows, in its column order.
 ROLES = ("anon", "t_stall", "t_gate", "t_topup", "t_revoked",
-         "admin", "supervisor", "cashier", "gatekeeper", "topup", "customer")
+         "admin", "supervisor", "cashier", "gatekeeper", "topup", "customer", "lead", "hr")
+
+# The stall lead of issue 16: eleven dashboard permissions, all for one stall (the event's ``stall``).
+LEAD_PERMISSIONS = ("dashboard.view", "stalls.manage", "staff.manage", "terminals.manage", "wallets.view",
+                    "wallets.manage", "tickets.manage", "anomalies.resolve", "reports.view", "audit.view", "refund")
+# The staff office: people and roles for the event, but not money, terminals or the audit log.
+HR_PERMISSIONS = ("staff.manage", "roles.manage", "dashboard.view", "sell", "shift.close")
 
 
 @dataclass
@@ -66,10 +72,12 @@ class Event:
     tmp: Path
     web: WebSettings
     clock: MovableClock = field(default_factory=lambda: MovableClock(T0_MS))
+    database_url: str = ""  # empty: a SQLite file under ``tmp``
 
     def __post_init__(self) -> None:
         self.settings, self.init = init_test_event(
-            self.tmp / "server", clock=self.clock, event=EventSettings(event_name="Security fair"))
+            self.tmp / "server", clock=self.clock, event=EventSettings(event_name="Security fair"),
+            database_url=self.database_url)
         self.seed = Seeder(self.settings, clock=self.clock)
         self.db: Database = self.seed.db
         self.codec = SessionCodec(WEB_SECRET)
@@ -88,8 +96,14 @@ class Event:
             revoke_terminal(conn, self.terminals["t_revoked"].terminal_id, now_ms=self.clock())
         self.staff: dict[str, int] = {"admin": self.init.admin_staff_id}
         self.logins: dict[str, str] = {"admin": self.init.admin_login}
+        from server.web.actions import set_role_permissions
+
+        with self.db.write() as conn:
+            set_role_permissions(conn, "lead", list(LEAD_PERMISSIONS))
+            set_role_permissions(conn, "hr", list(HR_PERMISSIONS))
         roles = {"supervisor": ("event", None), "cashier": ("stall", self.stall),
-                 "gatekeeper": ("gate", self.gate), "topup": ("event", None)}
+                 "gatekeeper": ("gate", self.gate), "topup": ("event", None), "lead": ("stall", self.stall),
+                 "hr": ("event", None)}
         for role, (kind, scope_id) in roles.items():
             self.staff[role] = self.person(role, role=role, kind=kind, scope_id=scope_id, login=f"{role}-login")
             self.logins[role] = f"{role}-login"

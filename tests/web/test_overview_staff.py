@@ -36,7 +36,9 @@ def test_overview_updates_live_without_reload(page, live: Live, seed: Seeder) ->
     page.evaluate("window.__marker = 'same document'")
     sale = till.sale(wallet_id=wallet, amount=1200, staff_id=staff)
     assert httpx.post(f"{live.url}/api/v1/push", json={"records": [sale]}, headers=till.headers).status_code == 200
-    page.wait_for_function("document.querySelector('#sales-total').textContent === '¥1,200'", timeout=10_000)
+    from playwright.sync_api import expect
+
+    expect(page.locator("#sales-total")).to_have_text("¥1,200", timeout=10_000)  # CSP: no wait_for_function
     assert page.evaluate("window.__marker") == "same document"  # no reload happened
     assert "Yakitori" in page.inner_text("#per-stall")
     assert page.locator("#live svg.chart").count() == 2
@@ -89,6 +91,7 @@ def test_staff_created_with_a_scoped_role_gets_a_badge_and_a_new_pin(page, live:
     # A grant of top-up at the event, until tomorrow noon, shows and applies.
     page.select_option("#override-form select[name=allow]", "1")
     page.select_option("#override-form select[name=permission]", "topup")
+    page.select_option("#override-form select[name=scope]", "event")  # no scope is preselected (issue 16)
     page.fill("#override-form input[name=expires]", "2026-07-29T12:00")
     page.click("#override-form button")
     page.wait_for_url("**?done=saved")

@@ -18,7 +18,8 @@ from server import closing
 from server.web import actions, queries
 from server.web.access import Admin
 from server.web.csvout import csv_response
-from server.web.deps import PageDep, Refused, database, require
+from server.web.authz import EVENT_OBJECT, LISTED, require, stall_in_path
+from server.web.deps import PageDep, Refused, database
 from server.web.forms import checkbox
 from server.web.render import PageContext, page
 from sync.permissions import Permission, Scope
@@ -42,7 +43,7 @@ def _refused(request: Request, ctx: PageContext, exc: closing.CloseError) -> Res
 
 
 @router.get("/admin/close")
-def close_page(request: Request, ctx: PageDep, admin: Admin = require(MANAGE)) -> Response:
+def close_page(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Money in and where it is, balances still held, waiting requests, runs, the closing settings."""
     _event_wide(admin)
     with database(request).read() as conn:
@@ -78,7 +79,7 @@ def parse_fee_percent(text: str) -> int:
 
 
 @router.post("/admin/close/settings")
-def close_settings_save(request: Request, ctx: PageDep, admin: Admin = require(MANAGE),
+def close_settings_save(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on=EVENT_OBJECT),
                         fee_percent: Annotated[str, Form(max_length=20)] = "0",
                         payouts_open: Annotated[str | None, Form(max_length=10)] = None,
                         claim_until: Annotated[str, Form(max_length=40)] = "",
@@ -108,7 +109,7 @@ def close_settings_save(request: Request, ctx: PageDep, admin: Admin = require(M
 
 
 @router.post("/admin/close/run")
-def payout_run(request: Request, ctx: PageDep, admin: Admin = require(MANAGE)) -> Response:
+def payout_run(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Book every waiting payout request at its wallet's balance now, as one run."""
     _event_wide(admin)
     lock = _lock(request)
@@ -123,7 +124,7 @@ def payout_run(request: Request, ctx: PageDep, admin: Admin = require(MANAGE)) -
 
 
 @router.post("/admin/close/unclaimed")
-def unclaimed(request: Request, ctx: PageDep, admin: Admin = require(MANAGE)) -> Response:
+def unclaimed(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Apply the closing rule: donate every positive balance nobody claimed by the date."""
     _event_wide(admin)
     lock = _lock(request)
@@ -140,7 +141,8 @@ def unclaimed(request: Request, ctx: PageDep, admin: Admin = require(MANAGE)) ->
 
 
 @router.get("/admin/close/runs/{run_id}.csv")
-def run_file(request: Request, ctx: PageDep, run_id: int, admin: Admin = require(MANAGE)) -> Response:
+def run_file(request: Request, ctx: PageDep, run_id: int,
+             admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """The bank-transfer file of one run (CSV, UTF-8 with a BOM so spreadsheet programs read the kana)."""
     _event_wide(admin)
     if not 0 < run_id < 2**31:
@@ -171,7 +173,8 @@ def stall_settlement(conn: Any, stall_id: int, fee_bp: int) -> dict[str, Any]:
 
 
 @router.get("/admin/reports/stall/{stall_id}")
-def stall_settlement_page(request: Request, ctx: PageDep, stall_id: int, admin: Admin = require(REPORTS)) -> Response:
+def stall_settlement_page(request: Request, ctx: PageDep, stall_id: int,
+                          admin: Admin = require(REPORTS, on=stall_in_path)) -> Response:
     """A printable settlement sheet for one stall (print CSS: one A4 page)."""
     if not 0 < stall_id < 2**31 or not admin.grants.allows(REPORTS, Scope.stall(stall_id)):
         raise Refused(REPORTS.value)
@@ -185,7 +188,7 @@ def stall_settlement_page(request: Request, ctx: PageDep, stall_id: int, admin: 
 
 
 @router.get("/admin/close/settlement.csv")
-def settlement_csv(request: Request, ctx: PageDep, admin: Admin = require(REPORTS)) -> Response:
+def settlement_csv(request: Request, ctx: PageDep, admin: Admin = require(REPORTS, on=LISTED)) -> Response:
     """Every visible stall's settlement: sales, refunds, net, units, fee, owed."""
     with database(request).read() as conn:
         names = queries.stall_names(conn)

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from server.web import queries
+from server.web.access import Admin
+from server.web.authz import Visible, anomaly_scope, require
 from server.web.charts import bar_chart, line_chart
-from server.web.deps import PageDep, database, event_settings, require
+from server.web.deps import PageDep, database, event_settings
 from server.web.render import PageContext, page
 from sync.permissions import Permission
 
@@ -24,21 +26,32 @@ def day_start_ms(ctx: PageContext) -> int:
     return int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
 
 
-def overview_data(request: Request, ctx: PageContext) -> dict[str, Any]:
-    """Everything the overview shows, read in one snapshot."""
+def overview_data(request: Request, ctx: PageContext, admin: Admin) -> dict[str, Any]:
+    """Everything the overview shows, read in one snapshot; a scoped person sees only their stalls and gates.
+
+    Event-wide figures (top-ups, transactions counted, people inside) need the permission for the event.
+    """
     since = day_start_ms(ctx)
     now = ctx.now_ms
     online_window = max(60_000, 3 * event_settings(request).pull_interval_s * 1000)
+    see = Visible(admin.grants, Permission.DASHBOARD)
     with database(request).read() as conn:
         names = queries.stall_names(conn)
         day = request.app.state.web.live.read(conn, since_ms=since, gate_bucket_ms=GATE_BUCKET_MS)
-        terminals = queries.terminal_health(conn)
-        anomalies = queries.open_anomalies(conn)
-        held = queries.balances_held_total(conn)
-    takings = [(kind, stall, bucket, amount) for (kind, stall, bucket), amount in day.takings.items()]
-    totals = {kind: (day.counts[kind], day.sums[kind]) for kind in day.counts}
-    flow = [(gate, bucket, direction, n) for (gate, bucket, direction), n in day.flow.items()]
-    inside_before = day.inside_before
+        terminals = [r for r in queries.terminal_health(conn) if see.terminal(r)]
+        held = queries.balances_held_total(conn) if see.event else (0, 0)
+        if see.event:
+            anomalies = queries.open_anomalies(conn)
+        else:
+            anomalies = {}
+            for row in queries.anomalies(conn, open_only=True, kind=None, limit=10_000):
+                if see.scope(anomaly_scope(conn, row["terminal_id"])):
+                    anomalies[row["kind"]] = anomalies.get(row["kind"], 0) + 1
+    takings = [(kind, stall, bucket, amount) for (kind, stall, bucket), amount in day.takings.items()
+               if see.stall(stall)]
+    totals = {kind: (day.counts[kind], day.sums[kind]) for kind in day.counts} if see.event else {}
+    flow = [(gate, bucket, direction, n) for (gate, bucket, direction), n in day.flow.items() if see.gate(gate)]
+    inside_before = day.inside_before if see.event else 0
     hours = [0] * 24
     per_stall: dict[int, dict[str, int]] = {}
     for kind, stall_id, bucket, amount in takings:
@@ -70,8 +83,9 @@ def overview_data(request: Request, ctx: PageContext) -> dict[str, Any]:
     refunds_total = sum(s["refunds"] for s in stalls)
     label_every = 4 if buckets > 24 else 1
     return {
-        "sales_total": sales_total, "refunds_total": refunds_total, "net_total": sales_total - refunds_total,
+        "event_wide": see.event,
         "sale_count": totals.get("sale", (0, 0))[0],
+        "sales_total": sales_total, "refunds_total": refunds_total, "net_total": sales_total - refunds_total,
         "topups": totals.get("topup", (0, 0)),
         "stalls": stalls,
         "hour_chart": bar_chart(hours, [f"{h:02d}" for h in range(24)], title=ctx.t("overview.per_hour"),
@@ -89,17 +103,17 @@ def overview_data(request: Request, ctx: PageContext) -> dict[str, Any]:
 
 
 @router.get("/admin")
-def overview(request: Request, ctx: PageDep, admin: Any = require(Permission.DASHBOARD)) -> Response:
+def overview(request: Request, ctx: PageDep, admin: Admin = require(Permission.DASHBOARD)) -> Response:
     """The overview page."""
     poll = request.app.state.web.settings.poll_interval_s
-    return page(request, "overview.html", ctx, active="overview", d=overview_data(request, ctx), poll_s=poll)
+    return page(request, "overview.html", ctx, active="overview", d=overview_data(request, ctx, admin), poll_s=poll)
 
 
 @router.get("/admin/overview/live")
-def overview_live(request: Request, ctx: PageDep, admin: Any = require(Permission.DASHBOARD)) -> Response:
+def overview_live(request: Request, ctx: PageDep, admin: Admin = require(Permission.DASHBOARD)) -> Response:
     """The live part of the overview as HTML inside JSON, for the page's poller."""
     html = request.app.state.web.templates.get_template("_overview_live.html").render(
         ctx=ctx, t=ctx.t, label=ctx.label, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang, can=admin.can,
-        d=overview_data(request, ctx))
+        d=overview_data(request, ctx, admin))
     return JSONResponse({"html": html, "at": ctx.time(ctx.now_ms, "%H:%M:%S")},
                         headers={"Cache-Control": "no-store"})

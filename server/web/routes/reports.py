@@ -11,12 +11,13 @@ from fastapi.responses import Response
 
 from server.web import queries
 from server.web.access import Admin
+from server.web.authz import EVENT_OBJECT, Visible, authorize_object, require
 from server.web.csvout import csv_response
-from server.web.deps import PageDep, Refused, database, require
+from server.web.deps import PageDep, Refused, database
 from server.web.render import PageContext, page
 from server.web.routes.overview import day_start_ms
 from sync.ids import format_short_id
-from sync.permissions import Permission
+from sync.permissions import EVENT, Permission
 
 router = APIRouter()
 P, AUDIT = Permission.REPORTS_VIEW, Permission.AUDIT_VIEW
@@ -33,7 +34,7 @@ def settlement(request: Request, ctx: PageContext, period: str, admin: Admin) ->
         names = queries.stall_names(conn)
         takings = queries.stall_takings(conn, since_ms=since or 0)
         products = queries.product_sales(conn, since_ms=since)
-    visible = set(admin.grants.stall_ids(P, names))
+    visible = Visible(admin.grants, P).stalls(names)
     stalls: dict[int, dict[str, Any]] = {}
     hours: dict[int, dict[str, int]] = {}
     for kind, stall_id, bucket, amount in takings:
@@ -72,8 +73,7 @@ def report_csv(request: Request, ctx: PageDep, name: str, period: str = "today",
     """One report as CSV: stalls, products, hours; or every raw transaction."""
     stamp = dt.datetime.fromtimestamp(ctx.now_ms / 1000, ctx.tz).strftime("%Y%m%d-%H%M")
     if name == "transactions":
-        if not admin.grants.allows(P):  # raw rows of every stall: an event-wide permission
-            raise Refused(P.value)
+        authorize_object(admin.grants, P, EVENT)  # raw rows of every stall (wallets too): the event's
         return csv_response(f"ennichi-transactions-{stamp}.csv",
                             ["txn_id", "time", "kind", "amount", "wallet", "wallet_amount", "stall_id", "terminal_id",
                              "staff_id", "record_id", "ref_txn", "note"],
@@ -103,7 +103,7 @@ def _transactions(request: Request, ctx: PageContext, since: int | None) -> Iter
 
 @router.get("/admin/audit")
 def audit_page(request: Request, ctx: PageDep, actor: str = "", action: str = "", before: int | None = None,
-               admin: Admin = require(AUDIT)) -> Response:
+               admin: Admin = require(AUDIT, on=EVENT_OBJECT)) -> Response:
     """The audit log of every admin action, newest first, 200 a page."""
     with database(request).read() as conn:
         rows = queries.audit_entries(conn, actor=actor.strip(), action=action.strip(), before_id=before)
@@ -111,7 +111,7 @@ def audit_page(request: Request, ctx: PageDep, actor: str = "", action: str = ""
 
 
 @router.get("/admin/audit.csv")
-def audit_csv(request: Request, ctx: PageDep, admin: Admin = require(AUDIT)) -> Response:
+def audit_csv(request: Request, ctx: PageDep, admin: Admin = require(AUDIT, on=EVENT_OBJECT)) -> Response:
     """The whole audit log as CSV."""
     with database(request).read() as conn:
         rows = queries.audit_entries(conn, limit=None)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
-from server.staff import StaffError, add_override, create_staff, grant_role
+from server.staff import StaffError, add_override, create_staff, grant_role, load_access
 from server.web import actions, queries
 from server.web.access import Admin
-from server.web.deps import PageDep, Refused, database, require, services
+from server.web.authz import EVENT_OBJECT, ensure_within, permissions_within, person_in_path, require, within
+from server.web.deps import PageDep, Refused, database, services
 from server.web.forms import checkbox
 from server.web.qr import qr_svg
 from server.web.render import PageContext, page
@@ -27,6 +28,8 @@ BADGE_TTL_S = 4 * 86400
 
 def parse_scope(text: str) -> Scope:
     """``event``, ``stall:3`` or ``gate:2``; raises StaffError."""
+    if not text.strip():
+        raise StaffError("choose a scope: the whole event, a stall or a gate")
     kind, _, ref = text.partition(":")
     try:
         scope_kind = ScopeKind(kind)
@@ -53,7 +56,7 @@ def _scopes(conn: Connection) -> list[tuple[str, str]]:
 
 
 @router.get("/admin/staff")
-def staff_page(request: Request, ctx: PageDep, admin: Admin = require(STAFF)) -> Response:
+def staff_page(request: Request, ctx: PageDep, admin: Admin = require(STAFF, on=EVENT_OBJECT)) -> Response:
     """Everyone with their roles; create a person."""
     with database(request).read() as conn:
         people = queries.staff_list(conn)
@@ -70,9 +73,13 @@ def staff_page(request: Request, ctx: PageDep, admin: Admin = require(STAFF)) ->
 @router.post("/admin/staff")
 def staff_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_length=100)],
                  pin: Annotated[str, Form(max_length=12)], role: Annotated[str, Form(max_length=40)] = "",
-                 scope: Annotated[str, Form(max_length=20)] = "event", login: Annotated[str, Form(max_length=100)] = "",
-                 password: Annotated[str, Form(max_length=200)] = "", admin: Admin = require(STAFF)) -> Response:
-    """Create a person; a login and password make them a dashboard user; a role needs roles.manage."""
+                 scope: Annotated[str, Form(max_length=20)] = "", login: Annotated[str, Form(max_length=100)] = "",
+                 password: Annotated[str, Form(max_length=200)] = "",
+                 admin: Admin = require(STAFF, on=EVENT_OBJECT)) -> Response:
+    """Create a person; a login and password make them a dashboard user; a role needs roles.manage.
+
+    The role's scope is chosen explicitly, and the new person may not hold more than the actor.
+    """
     if (role or login) and not admin.can(ROLES, Scope()):
         raise Refused(ROLES.value)
 
@@ -84,7 +91,10 @@ def staff_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_l
         sid = create_staff(conn, name=name.strip(), pin=pin.strip(), now_ms=now,
                            login=login.strip().lower() or None, password=password or None)
         if role:
+            if not scope.strip():
+                raise StaffError(ctx.t("staff.scope_needed"))
             grant_role(conn, sid, role, scope=parse_scope(scope))
+            ensure_within(conn, admin, sid)
         return {"staff_id": sid, "role": role, "scope": scope, "login": login.strip().lower()}
 
     return actions.perform(request, ctx, admin, "staff.create", run, back="/admin/staff", done="saved",
@@ -92,13 +102,21 @@ def staff_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_l
 
 
 @router.get("/admin/staff/badges")
-def badges(request: Request, ctx: PageDep, ids: str = "", admin: Admin = require(STAFF)) -> Response:
-    """A printable sheet of staff badges (each a signed ES1: QR); ``ids`` comma-separated, empty for all."""
+def badges(request: Request, ctx: PageDep, ids: str = "", admin: Admin = require(STAFF, on=EVENT_OBJECT)) -> Response:
+    """A printable sheet of staff badges (each a signed ES1: QR); ``ids`` comma-separated, empty for all.
+
+    Only badges of people who hold nothing the actor does not: naming anyone else is refused.
+    """
     svc = services(request)
     now_s = ctx.now_ms // 1000
     wanted = {int(i) for i in ids.split(",") if i.strip().isascii() and i.strip().isdigit()}
     with database(request).read() as conn:
         people = [p for p in queries.staff_list(conn) if p.active and (not wanted or int(p.id) in wanted)]
+        access = load_access(conn, [int(p.id) for p in people])
+        above = [p for p in people if not within(admin.grants, access[int(p.id)])]
+        if above and wanted:
+            raise Refused("person above the actor's authority")
+        people = [p for p in people if p not in above]
         issuer = svc.issuer.active(conn)
         assignments = queries.role_assignments(conn, [int(p.id) for p in people])
     roles: dict[int, list[str]] = {}
@@ -112,7 +130,8 @@ def badges(request: Request, ctx: PageDep, ids: str = "", admin: Admin = require
 
 
 @router.get("/admin/staff/{staff_id}")
-def person_page(request: Request, ctx: PageDep, staff_id: int, admin: Admin = require(STAFF)) -> Response:
+def person_page(request: Request, ctx: PageDep, staff_id: int,
+                admin: Admin = require(STAFF, on=EVENT_OBJECT)) -> Response:
     """One person: roles per scope, grants and denials, PIN reset."""
     with database(request).read() as conn:
         person = queries.staff_member(conn, staff_id)
@@ -122,14 +141,16 @@ def person_page(request: Request, ctx: PageDep, staff_id: int, admin: Admin = re
         overrides = queries.overrides_of(conn, staff_id)
         roles = queries.roles(conn)
         scopes = _scopes(conn)
+        access = load_access(conn, [staff_id]).get(staff_id)
     return page(request, "person.html", ctx, active="staff", p=person, assignments=assignments, overrides=overrides,
                 roles=roles, scopes=dict(scopes), scope_items=scopes, permissions=[p.value for p in Permission],
-                can_roles=admin.can(ROLES, Scope()), now_s=ctx.now_ms // 1000)
+                can_roles=admin.can(ROLES, Scope()), now_s=ctx.now_ms // 1000,
+                above=access is not None and not within(admin.grants, access))
 
 
 @router.post("/admin/staff/{staff_id}/pin")
 def person_pin(request: Request, ctx: PageDep, staff_id: int, pin: Annotated[str, Form(max_length=12)],
-               admin: Admin = require(STAFF)) -> Response:
+               admin: Admin = require(STAFF, on=person_in_path)) -> Response:
     """Reset a PIN (a forgotten one at the stall)."""
     return actions.perform(request, ctx, admin, "staff.pin_reset",
                            lambda conn, now: actions.reset_pin(conn, staff_id, pin=pin.strip()),
@@ -138,7 +159,7 @@ def person_pin(request: Request, ctx: PageDep, staff_id: int, pin: Annotated[str
 
 @router.post("/admin/staff/{staff_id}/active")
 def person_active(request: Request, ctx: PageDep, staff_id: int, active: Annotated[str | None, Form()] = None,
-                  admin: Admin = require(STAFF)) -> Response:
+                  admin: Admin = require(STAFF, on=person_in_path)) -> Response:
     """Deactivate or reactivate a person."""
     flag = checkbox(active)
     return actions.perform(request, ctx, admin, "staff.active",
@@ -153,17 +174,24 @@ def _roles_admin(admin: Admin) -> None:
 
 @router.post("/admin/staff/{staff_id}/roles")
 def person_grant_role(request: Request, ctx: PageDep, staff_id: int, role: Annotated[str, Form(max_length=40)],
-                      scope: Annotated[str, Form(max_length=20)] = "event", admin: Admin = require(STAFF)) -> Response:
-    """Give a role for the event, one stall or one gate."""
+                      scope: Annotated[str, Form(max_length=20)] = "",
+                      admin: Admin = require(STAFF, on=person_in_path)) -> Response:
+    """Give a role for the event, one stall or one gate (chosen explicitly): never more than the actor holds."""
     _roles_admin(admin)
-    return actions.perform(request, ctx, admin, "staff.role_grant",
-                           lambda conn, now: grant_role(conn, staff_id, role, scope=parse_scope(scope)),
+
+    def run(conn: Connection, now: int) -> None:
+        if not scope.strip():
+            raise StaffError(ctx.t("staff.scope_needed"))
+        grant_role(conn, staff_id, role, scope=parse_scope(scope))
+        ensure_within(conn, admin, staff_id)
+
+    return actions.perform(request, ctx, admin, "staff.role_grant", run,
                            back=f"/admin/staff/{staff_id}", done="saved", staff_id=staff_id, role=role, scope=scope)
 
 
 @router.post("/admin/staff/{staff_id}/roles/{assignment_id}/remove")
 def person_remove_role(request: Request, ctx: PageDep, staff_id: int, assignment_id: int,
-                       admin: Admin = require(STAFF)) -> Response:
+                       admin: Admin = require(STAFF, on=person_in_path)) -> Response:
     """Take a role assignment away."""
     _roles_admin(admin)
     return actions.perform(request, ctx, admin, "staff.role_remove",
@@ -174,15 +202,24 @@ def person_remove_role(request: Request, ctx: PageDep, staff_id: int, assignment
 
 @router.post("/admin/staff/{staff_id}/overrides")
 def person_override(request: Request, ctx: PageDep, staff_id: int, permission: Annotated[str, Form(max_length=40)],
-                    allow: Annotated[str, Form(max_length=5)], scope: Annotated[str, Form(max_length=20)] = "event",
-                    expires: Annotated[str, Form(max_length=30)] = "", admin: Admin = require(STAFF)) -> Response:
-    """Grant or deny one permission to this person, optionally until a time."""
+                    allow: Annotated[str, Form(max_length=5)], scope: Annotated[str, Form(max_length=20)] = "",
+                    expires: Annotated[str, Form(max_length=30)] = "",
+                    admin: Admin = require(STAFF, on=person_in_path)) -> Response:
+    """Grant or deny one permission to this person, optionally until a time (only what the actor holds there)."""
     _roles_admin(admin)
 
     def run(conn: Connection, now: int) -> dict[str, object]:
         until = _expiry(ctx, expires)
-        add_override(conn, staff_id, Permission(permission), allow=allow == "1", scope=parse_scope(scope),
-                     expires_at=until)
+        if not scope.strip():
+            raise StaffError(ctx.t("staff.scope_needed"))
+        where = parse_scope(scope)
+        try:
+            chosen = Permission(permission)
+        except ValueError as exc:
+            raise StaffError(f"unknown permission {permission!r}") from exc
+        if not permissions_within(admin, [chosen], where):
+            raise Refused("grant above the actor's authority")
+        add_override(conn, staff_id, chosen, allow=allow == "1", scope=where, expires_at=until)
         return {"expires_at": until}
 
     return actions.perform(request, ctx, admin, "staff.override", run, back=f"/admin/staff/{staff_id}", done="saved",
@@ -191,16 +228,20 @@ def person_override(request: Request, ctx: PageDep, staff_id: int, permission: A
 
 @router.post("/admin/staff/{staff_id}/overrides/{override_id}/remove")
 def person_remove_override(request: Request, ctx: PageDep, staff_id: int, override_id: int,
-                           admin: Admin = require(STAFF)) -> Response:
-    """Withdraw a grant or denial."""
+                           admin: Admin = require(STAFF, on=person_in_path)) -> Response:
+    """Withdraw a grant or denial (withdrawing a denial may not lift the person above the actor)."""
     _roles_admin(admin)
-    return actions.perform(request, ctx, admin, "staff.override_remove",
-                           lambda conn, now: actions.remove_override(conn, staff_id, override_id),
+
+    def run(conn: Connection, now: int) -> None:
+        actions.remove_override(conn, staff_id, override_id)
+        ensure_within(conn, admin, staff_id)
+
+    return actions.perform(request, ctx, admin, "staff.override_remove", run,
                            back=f"/admin/staff/{staff_id}", done="saved", staff_id=staff_id, override_id=override_id)
 
 
 @router.get("/admin/roles")
-def roles_page(request: Request, ctx: PageDep, admin: Admin = require(ROLES)) -> Response:
+def roles_page(request: Request, ctx: PageDep, admin: Admin = require(ROLES, on=EVENT_OBJECT)) -> Response:
     """Roles as sets of permissions."""
     with database(request).read() as conn:
         roles = queries.roles(conn)
@@ -210,10 +251,25 @@ def roles_page(request: Request, ctx: PageDep, admin: Admin = require(ROLES)) ->
 
 @router.post("/admin/roles")
 def role_save(request: Request, ctx: PageDep, role: Annotated[str, Form(max_length=40)],
-              permission: Annotated[list[str] | None, Form()] = None, admin: Admin = require(ROLES)) -> Response:
-    """Create a role or replace its permissions (every check box of the row)."""
+              permission: Annotated[list[str] | None, Form()] = None,
+              admin: Admin = require(ROLES, on=EVENT_OBJECT)) -> Response:
+    """Create a role or replace its permissions (every check box of the row).
+
+    The actor must hold, for the event, every permission the role had and will have: nobody widens or
+    trims a role (the admin role, say) above their own authority.
+    """
     _roles_admin(admin)
     chosen = list(permission or [])
-    return actions.perform(request, ctx, admin, "role.save",
-                           lambda conn, now: actions.set_role_permissions(conn, role, chosen),
+
+    def run(conn: Connection, now: int) -> None:
+        before = dict(queries.roles(conn)).get(role.strip().lower(), [])
+        try:
+            wanted = [Permission(p) for p in chosen]
+        except ValueError as exc:
+            raise StaffError(f"unknown permission in {chosen!r}") from exc
+        if not permissions_within(admin, [*before, *wanted], Scope()):
+            raise Refused("role above the actor's authority")
+        actions.set_role_permissions(conn, role, chosen)
+
+    return actions.perform(request, ctx, admin, "role.save", run,
                            back="/admin/roles", done="saved", role=role, permissions=sorted(chosen))

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from server.catalog import create_product, create_stall
 from server.web import actions, queries
 from server.web.access import Admin
-from server.web.deps import PageDep, Refused, database, require
+from server.web.authz import EVENT_OBJECT, Visible, product_in_path, require, stall_in_path
+from server.web.deps import PageDep, database
 from server.web.forms import checkbox, money_field, optional_int
 from server.web.render import page
 from sync.permissions import Permission, Scope
@@ -19,26 +20,20 @@ router = APIRouter()
 P = Permission.STALLS_MANAGE
 
 
-def _check_stall(admin: Admin, stall_id: int) -> None:
-    if not admin.can(P, Scope.stall(stall_id)):
-        raise Refused(P.value)
-
-
 @router.get("/admin/stalls")
 def stalls_page(request: Request, ctx: PageDep, admin: Admin = require(P)) -> Response:
     """Every stall the admin may manage, with its products."""
     with database(request).read() as conn:
-        ids = admin.grants.stall_ids(P, queries.all_stall_ids(conn))
+        ids = sorted(Visible(admin.grants, P).stalls(queries.all_stall_ids(conn)))
         stalls = queries.stalls_with_products(conn, ids)
     return page(request, "stalls.html", ctx, active="stalls", stalls=stalls, can_create=admin.can(P, Scope()))
 
 
 @router.post("/admin/stalls")
 def stall_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_length=100)],
-                 allow_free_amount: Annotated[str | None, Form()] = None, admin: Admin = require(P)) -> Response:
+                 allow_free_amount: Annotated[str | None, Form()] = None,
+                 admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """Create a stall (an event-wide permission)."""
-    if not admin.can(P, Scope()):
-        raise Refused(P.value)
     free = checkbox(allow_free_amount)
     return actions.perform(
         request, ctx, admin, "stall.create",
@@ -49,9 +44,8 @@ def stall_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_l
 @router.post("/admin/stalls/{stall_id}")
 def stall_update(request: Request, ctx: PageDep, stall_id: int, name: Annotated[str, Form(max_length=100)],
                  active: Annotated[str | None, Form()] = None, allow_free_amount: Annotated[str | None, Form()] = None,
-                 admin: Admin = require(P)) -> Response:
+                 admin: Admin = require(P, on=stall_in_path)) -> Response:
     """Rename or (de)activate a stall."""
-    _check_stall(admin, stall_id)
     values = {"name": name, "active": checkbox(active), "allow_free_amount": checkbox(allow_free_amount)}
     return actions.perform(request, ctx, admin, "stall.update",
                            lambda conn, now: actions.update_stall(conn, stall_id, **values),
@@ -61,9 +55,8 @@ def stall_update(request: Request, ctx: PageDep, stall_id: int, name: Annotated[
 @router.post("/admin/stalls/{stall_id}/products")
 def product_create(request: Request, ctx: PageDep, stall_id: int, name: Annotated[str, Form(max_length=100)],
                    price: Annotated[str, Form(max_length=20)], stock: Annotated[str, Form(max_length=12)] = "",
-                   admin: Admin = require(P)) -> Response:
+                   admin: Admin = require(P, on=stall_in_path)) -> Response:
     """Add a product to a stall."""
-    _check_stall(admin, stall_id)
 
     def run(conn: object, now: int) -> dict[str, object]:
         amount, count = money_field(ctx, price), optional_int(stock)
@@ -78,13 +71,10 @@ def product_create(request: Request, ctx: PageDep, stall_id: int, name: Annotate
 def product_update(request: Request, ctx: PageDep, product_id: int, name: Annotated[str, Form(max_length=100)],
                    price: Annotated[str, Form(max_length=20)], stock: Annotated[str, Form(max_length=12)] = "",
                    sold_out: Annotated[str | None, Form()] = None, active: Annotated[str | None, Form()] = None,
-                   admin: Admin = require(P)) -> Response:
+                   admin: Admin = require(P, on=product_in_path)) -> Response:
     """Change a product's price, stock, sold-out or active flag."""
     with database(request).read() as conn:
         stall_id = queries.product_stall(conn, product_id)
-    if stall_id is None:
-        raise Refused(P.value)
-    _check_stall(admin, stall_id)
 
     def run(conn: object, now: int) -> dict[str, object]:
         values = {"name": name, "price": money_field(ctx, price), "stock": optional_int(stock),

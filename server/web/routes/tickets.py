@@ -25,7 +25,8 @@ from server.db import tables as t
 from server.gates import GateTotals, gate_counts
 from server.web import actions, customers, queries
 from server.web.access import Admin
-from server.web.deps import PageDep, Refused, database, require, services
+from server.web.authz import EVENT_OBJECT, require
+from server.web.deps import PageDep, Refused, database, services
 from server.web.qr import qr_svg
 from server.web.render import PageContext, page
 from server.web.routes.overview import day_start_ms
@@ -41,7 +42,7 @@ RECENT = 30
 
 
 @router.get("/admin/tickets")
-def tickets_page(request: Request, ctx: PageDep, admin: Admin = require(P)) -> Response:
+def tickets_page(request: Request, ctx: PageDep, admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """Gates with today's entries, exits and people inside; ticket types; issuing, import, recent tickets."""
     since = day_start_ms(ctx)
     with database(request).read() as conn:
@@ -66,7 +67,7 @@ def tickets_page(request: Request, ctx: PageDep, admin: Admin = require(P)) -> R
 
 @router.post("/admin/gates")
 def gate_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_length=100)],
-                admin: Admin = require(P)) -> Response:
+                admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """Add a gate."""
     def run(conn: Connection, now: int) -> dict[str, int]:
         if not name.strip():
@@ -79,7 +80,8 @@ def gate_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_le
 @router.post("/admin/ticket-types")
 def ticket_type_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_length=100)],
                        policy: Annotated[str, Form(max_length=10)],
-                       gate_ids: Annotated[list[int] | None, Form()] = None, admin: Admin = require(P)) -> Response:
+                       gate_ids: Annotated[list[int] | None, Form()] = None,
+                       admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """Add a ticket type (entry policy, the gates it opens)."""
     def run(conn: Connection, now: int) -> dict[str, int]:
         if not name.strip():
@@ -111,7 +113,7 @@ def _issue(request: Request, ctx: PageContext, admin: Admin, action: str,
 @router.post("/admin/tickets/issue")
 def tickets_issue(request: Request, ctx: PageDep, ticket_type: Annotated[int, Form()],
                   count: Annotated[int, Form()] = 1, holder: Annotated[str, Form(max_length=200)] = "",
-                  admin: Admin = require(P)) -> Response:
+                  admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """Issue one ticket (with the holder's name) or ``count`` tickets of a type."""
     if not 1 <= count <= MAX_FORM_ISSUE:
         return _refused(request, ctx, ctx.t("tickets.count_range", n=MAX_FORM_ISSUE))
@@ -155,7 +157,7 @@ def csv_errors(text: str, active_types: set[int]) -> list[str]:
 
 @router.post("/admin/tickets/import")
 async def tickets_import(request: Request, ctx: PageDep, file: Annotated[UploadFile, File()],
-                         admin: Admin = require(P)) -> Response:
+                         admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """Issue one ticket per CSV line (type, holder, valid_from, valid_until): all, or none with every bad line."""
     raw = await file.read(MAX_CSV_BYTES + 1)
     if len(raw) > MAX_CSV_BYTES:
@@ -186,7 +188,7 @@ def _refused(request: Request, ctx: PageContext, message: str, errors: list[str]
 @router.get("/admin/tickets/print")
 def tickets_print(request: Request, ctx: PageDep, batch: str = "",
                   ids: Annotated[list[str] | None, Query(max_length=2000)] = None,
-                  admin: Admin = require(P)) -> Response:
+                  admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """A printable sheet of ticket QR codes: one issued batch, or the ids picked on the tickets page."""
     wanted: list[int] = []
     for part in ",".join(ids or []).replace(" ", ",").split(",")[:MAX_PRINT]:
@@ -218,7 +220,8 @@ def tickets_print(request: Request, ctx: PageDep, batch: str = "",
 
 @router.post("/admin/tickets/revoke")
 def tickets_revoke(request: Request, ctx: PageDep, ticket_id: Annotated[str, Form(max_length=40)],
-                   reason: Annotated[str, Form(max_length=200)] = "", admin: Admin = require(P)) -> Response:
+                   reason: Annotated[str, Form(max_length=200)] = "",
+                   admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """Revoke a ticket at every gate (gates learn it on their next pull), with the reason in the audit log."""
     def run(conn: Connection, now: int) -> dict[str, object]:
         if not reason.strip():
@@ -233,7 +236,7 @@ def tickets_revoke(request: Request, ctx: PageDep, ticket_id: Annotated[str, For
 @router.post("/admin/tickets/guest-quota")
 def guest_quota_default(request: Request, ctx: PageDep, quota: Annotated[int, Form()],
                         role: Annotated[str, Form(max_length=40)] = "student",
-                        admin: Admin = require(P)) -> Response:
+                        admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
     """Set the default guest-invitation quota of a role; a customer's own number stays their exception."""
     return actions.perform(request, ctx, admin, "guest_quota.default",
                            lambda conn, now: customers.set_role_quota(conn, role, quota),

@@ -11,7 +11,8 @@ from sqlalchemy import Connection
 from server.wallets import WalletError, admin_adjust, admin_topup, create_wallet, set_blocked, wallet_view
 from server.web import actions, customers, queries
 from server.web.access import Admin
-from server.web.deps import PageDep, Refused, database, event_settings, require, services
+from server.web.authz import EVENT_OBJECT, Visible, require, sale_in_form
+from server.web.deps import PageDep, Refused, database, event_settings, services
 from server.web.forms import checkbox, money_field, optional_int
 from server.web.qr import qr_svg
 from server.web.render import page
@@ -24,18 +25,17 @@ VIEW, MANAGE = Permission.WALLETS_VIEW, Permission.WALLETS_MANAGE
 CARD_TTL_S = 7 * 86400  # a printed card outlives the festival days
 
 
-def _manage(admin: Admin) -> None:
-    if not admin.can(MANAGE):
-        raise Refused(MANAGE.value)
-
-
 def _lock(request: Request) -> bool:
     return not database(request).is_sqlite
 
 
 @router.get("/admin/wallets")
 def wallets_page(request: Request, ctx: PageDep, q: str = "", admin: Admin = require(VIEW)) -> Response:
-    """Search by short code (typed loosely: dashes, O/0, I/1) or by name."""
+    """Search by short code (typed loosely: dashes, O/0, I/1) or by name.
+
+    A person who may view wallets only for some stalls finds a wallet by its exact code, without the holder's
+    name or balance (those are the event's): the wallet page then shows only their stalls' sales.
+    """
     q = q.strip()[:100]
     wallet_id = None
     if q:
@@ -43,13 +43,17 @@ def wallets_page(request: Request, ctx: PageDep, q: str = "", admin: Admin = req
             wallet_id = parse_short_id(q)
         except ShortIdError:
             wallet_id = None
-    with database(request).read() as conn:
-        found = queries.find_wallets(conn, wallet_id=wallet_id, name="" if wallet_id is not None else q)
-    return page(request, "wallets.html", ctx, active="wallets", q=q, wallets=found)
+    full = Visible(admin.grants, VIEW).event
+    if not full and wallet_id is None:
+        found = []
+    else:
+        with database(request).read() as conn:
+            found = queries.find_wallets(conn, wallet_id=wallet_id, name="" if wallet_id is not None else q)
+    return page(request, "wallets.html", ctx, active="wallets", q=q, wallets=found, full=full)
 
 
 @router.post("/admin/wallets")
-def wallet_create(request: Request, ctx: PageDep, admin: Admin = require(MANAGE)) -> Response:
+def wallet_create(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Create an empty wallet (for a printed card)."""
     made: dict[str, int] = {}
 
@@ -65,7 +69,11 @@ def wallet_create(request: Request, ctx: PageDep, admin: Admin = require(MANAGE)
 
 @router.get("/admin/wallets/{wallet_id}")
 def wallet_page(request: Request, ctx: PageDep, wallet_id: int, admin: Admin = require(VIEW)) -> Response:
-    """A wallet's balance, state and full history, with the admin's actions."""
+    """A wallet's balance, state and full history, with the admin's actions.
+
+    Viewed for some stalls only: the history rows of those stalls, no holder, no balance, no event actions.
+    """
+    see, manage = Visible(admin.grants, VIEW), Visible(admin.grants, MANAGE)
     with database(request).read() as conn:
         try:
             view = wallet_view(conn, wallet_id, history=0)
@@ -73,11 +81,15 @@ def wallet_page(request: Request, ctx: PageDep, wallet_id: int, admin: Admin = r
             raise Refused(str(exc)) from exc
         history = queries.wallet_history(conn, wallet_id)
         stalls = queries.stall_names(conn)
-        person = customers.customer(conn, wallet_id)
+        person = customers.customer(conn, wallet_id) if see.event else None
         types = customers.ticket_types(conn)
         default_quota = customers.role_quota(conn, "student")
+    if not see.event:
+        history = [h for h in history if h["stall_id"] is not None and see.stall(h["stall_id"])]
+    refund_stalls = manage.stalls(stalls)
     return page(request, "wallet.html", ctx, active="wallets", w=view, history=history, stalls=stalls,
-                manage=admin.can(MANAGE), person=person, ticket_types=types, default_quota=default_quota)
+                manage=manage.event and see.event, full=see.event, refund_stalls=refund_stalls, person=person,
+                ticket_types=types, default_quota=default_quota)
 
 
 @router.post("/admin/wallets/{wallet_id}/customer")
@@ -85,7 +97,7 @@ def wallet_customer(request: Request, ctx: PageDep, wallet_id: int, holder_name:
                     pin: Annotated[str, Form(max_length=12)] = "", student: Annotated[str | None, Form()] = None,
                     guest_quota: Annotated[str, Form(max_length=4)] = "",
                     guest_ticket_type: Annotated[str, Form(max_length=6)] = "",
-                    admin: Admin = require(MANAGE)) -> Response:
+                    admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Give the wallet's holder My page access: name, PIN, student (guests.invite) and guest quota.
 
     A blank quota means the role's default (set on the tickets page); a number is this customer's exception.
@@ -102,7 +114,7 @@ def wallet_customer(request: Request, ctx: PageDep, wallet_id: int, holder_name:
 
 @router.post("/admin/wallets/{wallet_id}/topup")
 def wallet_topup(request: Request, ctx: PageDep, wallet_id: int, amount: Annotated[str, Form(max_length=20)],
-                 admin: Admin = require(MANAGE)) -> Response:
+                 admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Load cash taken at the admin desk."""
     def run(conn: object, now: int) -> dict[str, int]:
         value = money_field(ctx, amount)
@@ -117,8 +129,8 @@ def wallet_topup(request: Request, ctx: PageDep, wallet_id: int, amount: Annotat
 @router.post("/admin/wallets/{wallet_id}/refund")
 def wallet_refund(request: Request, ctx: PageDep, wallet_id: int, txn_id: Annotated[int, Form()],
                   amount: Annotated[str, Form(max_length=20)], reason: Annotated[str, Form(max_length=200)],
-                  admin: Admin = require(MANAGE)) -> Response:
-    """Refund (part of) a sale: a new refund transaction from the stall back to the wallet."""
+                  admin: Admin = require(MANAGE, on=sale_in_form)) -> Response:
+    """Refund (part of) a sale: a new refund transaction from the stall back to the wallet (the sale's stall)."""
     def run(conn: object, now: int) -> dict[str, int]:
         value = money_field(ctx, amount)
         result = actions.refund_sale(conn, wallet_id, txn_id, value, lock=_lock(request), now_ms=now,  # type: ignore[arg-type]
@@ -131,7 +143,8 @@ def wallet_refund(request: Request, ctx: PageDep, wallet_id: int, txn_id: Annota
 
 @router.post("/admin/wallets/{wallet_id}/adjust")
 def wallet_adjust(request: Request, ctx: PageDep, wallet_id: int, amount: Annotated[str, Form(max_length=20)],
-                  reason: Annotated[str, Form(max_length=200)], admin: Admin = require(MANAGE)) -> Response:
+                  reason: Annotated[str, Form(max_length=200)],
+                  admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Correct the balance by a signed amount with a reason: a new adjustment transaction."""
     def run(conn: object, now: int) -> dict[str, int]:
         value = money_field(ctx, amount)
@@ -145,7 +158,8 @@ def wallet_adjust(request: Request, ctx: PageDep, wallet_id: int, amount: Annota
 
 @router.post("/admin/wallets/{wallet_id}/block")
 def wallet_block(request: Request, ctx: PageDep, wallet_id: int, blocked: Annotated[str, Form(max_length=5)],
-                 reason: Annotated[str, Form(max_length=200)] = "", admin: Admin = require(MANAGE)) -> Response:
+                 reason: Annotated[str, Form(max_length=200)] = "",
+                 admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Block (or unblock) a wallet; every terminal learns it on its next pull."""
     block = blocked == "1"
     return actions.perform(
@@ -156,7 +170,8 @@ def wallet_block(request: Request, ctx: PageDep, wallet_id: int, blocked: Annota
 
 
 @router.get("/admin/wallets/{wallet_id}/card")
-def wallet_card(request: Request, ctx: PageDep, wallet_id: int, admin: Admin = require(MANAGE)) -> Response:
+def wallet_card(request: Request, ctx: PageDep, wallet_id: int,
+                admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """A printable card with a long-lived wallet QR (flag PRINTED_CARD)."""
     svc = services(request)
     now_s = ctx.now_ms // 1000
