@@ -95,6 +95,8 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     # results of actions
     ("done.saved", "Saved.", "保存しました。"),
     ("error.invalid", "Could not do that", "実行できませんでした"),
+    ("error.blank_name", "A name is needed: it cannot be blank or only spaces.",
+     "名前を入力してください（空白だけの名前は使えません）。"),
     # stalls and products
     ("stalls.new", "New stall", "模擬店を追加"),
     ("stalls.name", "Name", "名前"),
