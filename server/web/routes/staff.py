@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -18,6 +17,7 @@ from server.web.qr import qr_svg
 from server.web.render import PageContext, page
 from sync.ids import format_short_id
 from sync.permissions import Permission, Scope, ScopeKind
+from sync.timezone import parse_local_time
 from sync.tokens import StaffBadge, encode_token
 
 router = APIRouter()
@@ -40,7 +40,7 @@ def _expiry(ctx: PageContext, text: str) -> int | None:
     if not text.strip():
         return None
     try:
-        return int(dt.datetime.fromisoformat(text.strip()).replace(tzinfo=ctx.tz).timestamp())
+        return int(parse_local_time(text, ctx.tz).timestamp())  # a time a DST change skips or repeats is refused
     except ValueError as exc:
         raise StaffError("the expiry is not a date and time") from exc
 
