@@ -128,6 +128,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", required=True)
     p.add_argument("--role", type=_role, action="append", default=[], help="ROLE[:stall|gate:ID], repeatable")
     p.add_argument("--badge-days", type=_count(1, 366), default=7)
+    p = sub.add_parser("import-staff", help="create staff from a CSV (name, role, scope, pin): all or nothing; "
+                       "writes id and PIN of each (generated PINs shown only then) to --out or stdout")
+    p.add_argument("--csv", type=Path, required=True, help="columns: name, role, scope (event, stall:ID, gate:ID or "
+                   "a stall's or gate's name), pin (blank: generated)")
+    p.add_argument("--out", type=Path, help="the CSV to write (refused if it exists; mode 0600)")
+    p.add_argument("--lang", choices=["en", "ja"], default="en", help="language of the per-line errors")
     p = sub.add_parser("create-token", help="print an API token acting as a staff member")
     p.add_argument("--staff", type=_short_id, required=True)
     p = sub.add_parser("create-wallet", help="create a wallet; prints its id and a token")
@@ -295,6 +301,43 @@ def _create_staff(db: Any, settings: ServerSettings, args: argparse.Namespace) -
     return 0
 
 
+def _check_out(out: Path | None, what: str) -> None:
+    """Refuse an output file before anything is written: it exists, or its folder does not."""
+    if out is None:
+        return
+    if out.exists():
+        raise ValueError(f"{out} exists; refusing to overwrite {what}")
+    if not out.parent.is_dir():
+        raise ValueError(f"{out.parent} is not a folder: nothing was written")
+
+
+def _import_staff(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.staff_import import StaffImportError, import_staff_csv, imported_csv
+
+    _check_out(args.out, "PINs")
+    text = args.csv.read_text(encoding="utf-8")
+    now = _now()
+    try:
+        with db.write() as conn:
+            made = import_staff_csv(conn, text, now_ms=now, lang=args.lang)
+            audit(conn, actor="cli", action="staff.import", now_ms=now, count=len(made),
+                  staff_ids=[m.staff_id for m in made])
+    except StaffImportError as exc:
+        print("error: nothing imported" if args.lang == "en" else "error: 取り込みませんでした", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    out = imported_csv(made)
+    if args.out is not None:
+        args.out.touch(mode=0o600, exist_ok=False)
+        args.out.write_text(out, encoding="utf-8")
+        print(f"imported {len(made)} staff; ids and PINs in {args.out}")
+    else:
+        sys.stdout.write(out)
+    return 0
+
+
 def _create_token(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -418,8 +461,7 @@ def _issue_tickets(db: Any, settings: ServerSettings, args: argparse.Namespace) 
     from server.issuer import IssuerKeys
     from server.tickets import TicketRequest, import_tickets_csv, issue_tickets, tickets_csv
 
-    if args.out is not None and args.out.exists():
-        raise ValueError(f"{args.out} exists; refusing to overwrite tickets")
+    _check_out(args.out, "tickets")
     if args.count is not None and (args.type is None or args.count < 1):
         raise ValueError("--count needs --type and a positive number")
     now = _now()
@@ -473,6 +515,7 @@ _COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] =
     "create-gate": _simple("gate"),
     "create-ticket-type": _simple("ticket_type"),
     "create-staff": _create_staff,
+    "import-staff": _import_staff,
     "create-token": _create_token,
     "create-wallet": _create_wallet,
     "topup": _topup,

@@ -51,6 +51,12 @@ def event(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return ids
 
 
+def _staff_csv(tmp: Path) -> str:
+    path = tmp / "staff.csv"
+    path.write_text("name,role,scope,pin\nKai,cashier,Bar,1234\n", encoding="utf-8")
+    return str(path)
+
+
 def _good(dest: str, ids: dict[str, str], tmp: Path) -> list[str] | None:
     """A value that works for this option (so that only the one bad value is wrong)."""
     return {
@@ -59,7 +65,8 @@ def _good(dest: str, ids: dict[str, str], tmp: Path) -> list[str] | None:
         "count": ["1"], "pin": ["1357"], "staff": [ids["staff"]], "wallet": [ids["wallet"]], "amount": ["5"],
         "balance": ["5"], "terminal": [UNKNOWN_ID], "key_id": ["1"], "ticket": [UNKNOWN_SHORT],
         "out": [str(tmp / "out.tar.gz")], "source": [str(tmp / "missing.tar.gz")],
-        "reason": ["lost"], "holder": ["Ann"], "role": ["cashier"], "badge_days": ["7"],
+        "reason": ["lost"], "csv": [_staff_csv(tmp)], "lang": ["en"], "holder": ["Ann"], "role": ["cashier"],
+        "badge_days": ["7"],
     }.get(dest)
 
 
@@ -92,6 +99,7 @@ BAD: dict[str, list[str]] = {
     "out": ["/nonexistent-dir/x/out.tar.gz"],
     "source": ["/nonexistent-dir/missing.tar.gz"],
     "csv": ["/nonexistent-dir/tickets.csv"],
+    "lang": ["fr", ""],
 }
 # Options that need another option to be meaningful (or are the whole command's point) go in pairs below.
 SKIP = {"data_dir", "database_url", "target_data_dir", "target_database_url", "force", "free_amount", "unrevoke",
