@@ -107,6 +107,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/admin/audit.csv", ""): ADMIN_ONLY_GET,
     ("GET", "/admin/staff", ""): ADMIN_ONLY_GET,
     ("POST", "/admin/staff", ""): ADMIN_ONLY_POST,
+    ("POST", "/admin/staff/import", ""): ADMIN_FORM_422,  # staff.manage + roles.manage; no file: 422
     ("GET", "/admin/staff/badges", ""): ADMIN_ONLY_GET,
     ("GET", "/admin/staff/{staff_id}", ""): ADMIN_ONLY_GET,
     ("POST", "/admin/staff/{staff_id}/pin", ""): ADMIN_ONLY_POST,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 from web_harness import Live, sign_in
@@ -65,3 +67,34 @@ def test_product_prices_and_names(page, live: Live, seed: Seeder) -> None:
     page.wait_for_load_state()
     assert "blank or only spaces" in page.inner_text(".error-page")
     assert _products(live, stall) == {"Takoyaki": 1200, "Ramune": 150}
+
+
+def test_staff_csv_upload_all_or_nothing(page, live: Live, seed: Seeder, tmp_path) -> None:
+    stall = seed.stall("Import tent")
+    sign_in(page)
+    page.context.add_cookies([{"name": "lang", "value": "ja", "url": live.url}])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,role,scope,pin\nSora,cashier,Import tent,2468\n  ,cashier,,\nRiku,wizard,,\n",
+                   encoding="utf-8")
+    page.goto("/admin/staff")
+    page.locator("#staff-import").evaluate("f => f.closest('details').open = true")
+    page.set_input_files("#staff-import input[type=file]", str(bad))
+    page.click("#staff-import button")
+    page.wait_for_load_state()
+    lines = page.inner_text("#error-lines")
+    assert "3行目: 名前がありません" in lines and "4行目: 不明な役割「wizard」" in lines
+    with live.db.read() as conn:
+        assert conn.execute(select(t.staff.c.id).where(t.staff.c.name == "Sora")).first() is None
+
+    good = tmp_path / "good.csv"
+    good.write_text(f"name,role,scope,pin\nSora,cashier,stall:{stall},2468\nRiku,,,\n", encoding="utf-8")
+    page.goto("/admin/staff")
+    page.locator("#staff-import").evaluate("f => f.closest('details').open = true")
+    page.set_input_files("#staff-import input[type=file]", str(good))
+    with page.expect_download() as download:
+        page.click("#staff-import button")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Sora" in text and "Riku" in text and ",yes" in text  # Riku's PIN was generated
+    with live.db.read() as conn:
+        names = {r.name for r in conn.execute(select(t.staff.c.name))}
+    assert {"Sora", "Riku"} <= names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
@@ -89,6 +89,43 @@ def staff_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_l
 
     return actions.perform(request, ctx, admin, "staff.create", run, back="/admin/staff", done="saved",
                            name=name.strip())
+
+
+MAX_STAFF_CSV_BYTES = 1024 * 1024
+
+
+@router.post("/admin/staff/import")
+def staff_import(request: Request, ctx: PageDep, file: Annotated[UploadFile, File()],
+                 admin: Admin = require(STAFF)) -> Response:
+    """Create everyone in a CSV (name, role, scope, pin): all, or no one with every bad line; returns ids and PINs."""
+    from server.audit import audit
+    from server.staff_import import StaffImportError, import_staff_csv, imported_csv
+    from server.web.deps import clock_ms
+
+    if not admin.can(ROLES, Scope()):  # the file may grant roles
+        raise Refused(ROLES.value)
+
+    def refused(message: str, errors: list[str] | None = None) -> Response:
+        return page(request, "error.html", ctx, status_code=422, status=422, heading=ctx.t("error.invalid"),
+                    message=message, errors=errors or [], back="/admin/staff")
+
+    raw = file.file.read(MAX_STAFF_CSV_BYTES + 1)
+    if len(raw) > MAX_STAFF_CSV_BYTES:
+        return refused(ctx.t("staff.csv_too_big"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return refused(ctx.t("tickets.csv_not_utf8"))
+    now = clock_ms(request)
+    try:
+        with database(request).write() as conn:
+            made = import_staff_csv(conn, text, now_ms=now, lang=ctx.lang)
+            audit(conn, actor=admin.actor, action="staff.import", now_ms=now, count=len(made),
+                  staff_ids=[m.staff_id for m in made], file=(file.filename or "")[:200])
+    except StaffImportError as exc:
+        return refused(ctx.t("staff.csv_refused"), exc.errors)
+    return Response(imported_csv(made), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="ennichi-staff-pins.csv"', "Cache-Control": "no-store"})
 
 
 @router.get("/admin/staff/badges")
