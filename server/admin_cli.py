@@ -89,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (env ENNICHI_DATABASE_URL)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     sub.add_parser("reconcile", help="check the ledger; exit 1 on any break")
+    p = sub.add_parser("set-event", help="change the event's name, time zone or number locale (terminals follow on "
+                       "their next pull; the currency is fixed at init)")
+    p.add_argument("--event-name", dest="event_name", type=_name)
+    p.add_argument("--timezone", type=_name, help="IANA time zone, e.g. Europe/Berlin")
+    p.add_argument("--number-locale", dest="number_locale", type=_name,
+                   help="CLDR locale of typed amounts' marks, e.g. de_DE (1.234,50)")
     p = sub.add_parser("enroll-code", help="print a one-time enrollment code (EE1:...)")
     p.add_argument("--mode", choices=["stall", "gate", "topup"], required=True)
     p.add_argument("--stall", type=_ID)
@@ -229,6 +235,29 @@ def _reconcile(db: Any, settings: ServerSettings, args: argparse.Namespace) -> i
         report = reconcile(conn)
     print(report.text())
     return 0 if report.ok else 1
+
+
+def _set_event(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
+    from server.audit import audit
+    from server.event import get_event_settings, set_event_settings
+    from sync.money import known_locale
+    from sync.timezone import event_zone
+
+    changes = {k: getattr(args, k) for k in ("event_name", "timezone", "number_locale") if getattr(args, k)}
+    if not changes:
+        raise ValueError("nothing to change: give --event-name, --timezone or --number-locale")
+    if "timezone" in changes:
+        event_zone(changes["timezone"])
+    if "number_locale" in changes and not known_locale(changes["number_locale"]):
+        raise ValueError(f"unknown locale {changes['number_locale']!r}: use a CLDR locale such as ja_JP, de_DE")
+    now = _now()
+    with db.write() as conn:
+        event = get_event_settings(conn)
+        set_event_settings(conn, event.model_copy(update=changes))
+        audit(conn, actor="cli", action="event.update", now_ms=now, **changes)
+    for key, value in changes.items():
+        print(f"{key}: {value}")
+    return 0
 
 
 def _enroll_code(db: Any, settings: ServerSettings, args: argparse.Namespace) -> int:
@@ -509,6 +538,7 @@ def _revoke_ticket(db: Any, settings: ServerSettings, args: argparse.Namespace) 
 
 _COMMANDS: dict[str, Callable[[Any, ServerSettings, argparse.Namespace], int]] = {
     "reconcile": _reconcile,
+    "set-event": _set_event,
     "enroll-code": _enroll_code,
     "create-stall": _simple("stall"),
     "create-product": _simple("product"),

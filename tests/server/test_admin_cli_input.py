@@ -100,6 +100,9 @@ BAD: dict[str, list[str]] = {
     "source": ["/nonexistent-dir/missing.tar.gz"],
     "csv": ["/nonexistent-dir/tickets.csv"],
     "lang": ["fr", ""],
+    "event_name": ["", "   "],
+    "timezone": ["Mars/Olympus", "   ", "Asia/Tokyo/x"],
+    "number_locale": ["xx_NOPE", "  ", "de_DE_x_y_z_w"],
 }
 # Options that need another option to be meaningful (or are the whole command's point) go in pairs below.
 SKIP = {"data_dir", "database_url", "target_data_dir", "target_database_url", "force", "free_amount", "unrevoke",
@@ -157,6 +160,20 @@ def test_bad_argument_is_refused_clearly(command: str, dest: str, bad: str, even
     assert "Traceback" not in captured.err
     assert "error:" in captured.err and len(captured.err.strip()) > len("error:"), argv
     assert _counts(event["data"]) == before, argv
+
+
+def test_set_event_changes_zone_and_locale(event: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert admin_cli.main(["--data-dir", event["data"], "set-event"]) == 1
+    assert "nothing to change" in capsys.readouterr().err
+    assert admin_cli.main(["--data-dir", event["data"], "set-event", "--timezone", "Europe/Berlin"]) == 0
+    db = Database(ServerSettings.load(data_dir=Path(event["data"]), env={}).url)
+    from server.event import get_event_settings
+
+    with db.read() as conn:
+        settings = get_event_settings(conn)
+    db.dispose()
+    assert (settings.timezone, settings.number_locale, settings.currency) == ("Europe/Berlin", "de_DE", "EUR")
+    assert admin_cli.main(["--data-dir", event["data"], "set-event", "--timezone", "Asia/Tokyo"]) == 0
 
 
 def test_revoking_a_ticket_the_registry_lacks_says_so(event: dict[str, str],
