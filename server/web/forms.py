@@ -25,14 +25,17 @@ def required_name(ctx: PageContext, text: str | None) -> str:
 
 
 def optional_int(text: str | None) -> int | None:
-    """Blank means None; raises ValueError for text that is not an integer."""
+    """Blank means None; raises ValueError for text that is not an integer or is out of range."""
     text = (text or "").strip()
     if not text:
         return None
     try:
-        return int(text)
+        value = int(text)
     except ValueError as exc:
         raise ValueError(f"not a whole number: {text!r}") from exc
+    if not -(10**9) <= value <= 10**9:  # stock, quotas and ids: far below int64, so never a 500 from the database
+        raise ValueError(f"{text!r} is out of range (at most 1,000,000,000)")
+    return value
 
 
 def checkbox(value: str | None) -> bool:
