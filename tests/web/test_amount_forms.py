@@ -68,6 +68,13 @@ def test_product_prices_and_names(page, live: Live, seed: Seeder) -> None:
     assert "blank or only spaces" in page.inner_text(".error-page")
     assert _products(live, stall) == {"Takoyaki": 1200, "Ramune": 150}
 
+    page.goto("/admin/stalls")
+    row = page.locator("tr[data-product=Takoyaki] form.product-form")
+    row.locator("input[name=stock]").fill("99999999999")
+    row.locator("button").click()
+    page.wait_for_load_state()
+    assert "out of range" in page.inner_text(".error-page")
+
 
 def test_staff_csv_upload_all_or_nothing(page, live: Live, seed: Seeder, tmp_path) -> None:
     stall = seed.stall("Import tent")
