@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, insert, select, update
 
 from server.db import tables as t
 from server.db.engine import reserve_changes
@@ -14,15 +14,34 @@ from server.ledger import ensure_account
 __all__ = ["CatalogError", "create_gate", "create_product", "create_stall", "create_ticket_type",
            "set_stock"]
 
+MAX_PRICE = 10**12  # sync.schemas.Amount: what a terminal's sale line accepts
+
 
 class CatalogError(ValueError):
     """A catalog change with bad input; the message is safe to show."""
 
 
+def _name(name: object, what: str) -> str:
+    """A catalog name without its outer spaces; blank, only spaces or over 100 characters is refused."""
+    text = name.strip() if isinstance(name, str) else ""
+    if not text:
+        raise CatalogError(f"a {what} needs a name (blank or only spaces is not one)")
+    if len(text) > 100:
+        raise CatalogError(f"a {what} name has at most 100 characters")
+    return text
+
+
+def _stock(stock: object) -> int | None:
+    if stock is None:
+        return None
+    if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= 10**9:
+        raise CatalogError("stock must be a whole number from 0 to 1,000,000,000 (or none: not counted)")
+    return stock
+
+
 def create_stall(conn: Connection, *, name: str, now_ms: int, allow_free_amount: bool = False) -> int:
-    """Create a stall and its revenue account; returns the stall id."""
-    if not name.strip():
-        raise CatalogError("a stall needs a name")
+    """Create a stall and its revenue account; returns the stall id.  Raises CatalogError for a blank name."""
+    name = _name(name, "stall")
     stall_id = int(conn.execute(insert(t.stalls).values(
         name=name, allow_free_amount=allow_free_amount, active=True,
         change_seq=reserve_changes(conn, 1)).returning(t.stalls.c.id)).scalar_one())
@@ -32,9 +51,13 @@ def create_stall(conn: Connection, *, name: str, now_ms: int, allow_free_amount:
 
 def create_product(conn: Connection, *, stall_id: int, name: str, price: int, stock: int | None = None,
                    sort: int = 0) -> int:
-    """Create a product of a stall; raises CatalogError for a negative price."""
-    if isinstance(price, bool) or not isinstance(price, int) or price < 0:
+    """Create a product of a stall; raises CatalogError for an unknown stall, a blank name or a negative price."""
+    name = _name(name, "product")
+    if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_PRICE:
         raise CatalogError("price must be a non-negative integer amount")
+    stock = _stock(stock)
+    if conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == stall_id)).first() is None:
+        raise CatalogError(f"unknown stall {stall_id}")
     return int(conn.execute(insert(t.products).values(
         stall_id=stall_id, name=name, price=price, stock=stock, sold_out=stock is not None and stock <= 0,
         active=True, sort=sort, change_seq=reserve_changes(conn, 1)).returning(t.products.c.id)).scalar_one())
@@ -49,7 +72,8 @@ def set_stock(conn: Connection, product_id: int, *, stock: int | None, sold_out:
 
 
 def create_gate(conn: Connection, *, name: str) -> int:
-    """Create a gate; returns its id."""
+    """Create a gate; returns its id.  Raises CatalogError for a blank name."""
+    name = _name(name, "gate")
     return int(conn.execute(insert(t.gates).values(name=name, active=True, change_seq=reserve_changes(conn, 1))
                             .returning(t.gates.c.id)).scalar_one())
 
@@ -58,6 +82,7 @@ def create_ticket_type(conn: Connection, *, name: str, policy: Literal["single",
                        gate_ids: list[int] | None = None, valid_from: int | None = None,
                        valid_until: int | None = None) -> int:
     """Create a ticket type (validity window in Unix s, None: open); raises CatalogError for a bad policy or window."""
+    name = _name(name, "ticket type")
     if policy not in ("single", "reentry", "unlimited"):
         raise CatalogError(f"unknown entry policy {policy!r}")
     if valid_from is not None and valid_until is not None and valid_until <= valid_from:

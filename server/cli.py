@@ -13,6 +13,35 @@ from server.settings import ServerSettings
 __all__ = ["main"]
 
 
+def _currency(text: str) -> str:
+    from sync.money import MoneyError, currency_for
+
+    code = text.strip().upper()
+    try:
+        currency_for(code)
+    except MoneyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return code
+
+
+def _zone(text: str) -> str:
+    from sync.timezone import event_zone
+
+    try:
+        event_zone(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def _locale(text: str) -> str:
+    from sync.money import known_locale
+
+    if not known_locale(text.strip()):
+        raise argparse.ArgumentTypeError(f"unknown locale {text!r}: use a CLDR locale such as ja_JP, en_GB, de_DE")
+    return text.strip()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ennichi server", description="Set up and run the central server.")
     parser.add_argument("--data-dir", type=Path, default=None, help="data directory (env ENNICHI_DATA_DIR, ./data)")
@@ -21,7 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     init = sub.add_parser("init", help="create an event: database, issuer key, first admin")
     init.add_argument("--event-name", default="Ennichi")
-    init.add_argument("--currency", choices=["JPY", "USD", "EUR"], default="JPY")
+    init.add_argument("--currency", type=_currency, default="JPY",
+                      help="any ISO 4217 currency in use (JPY, EUR, GBP, KRW, CHF, ...); minor digits from ISO 4217")
+    init.add_argument("--timezone", type=_zone, default="Asia/Tokyo",
+                      help="the event's IANA time zone (Asia/Tokyo, Europe/London, ...): every time shown and typed")
+    init.add_argument("--number-locale", type=_locale, default="ja_JP",
+                      help="CLDR locale whose decimal and grouping marks amounts are typed with (ja_JP: 1,234.50; "
+                           "de_DE: 1.234,50; fr_CH; en_GB; ...)")
     init.add_argument("--admin-login", default="admin")
     run = sub.add_parser("run", help="serve the event with uvicorn")
     run.add_argument("--host", default=None, help="address to listen on (0.0.0.0: every network of this machine, "
@@ -78,7 +113,8 @@ def _init(settings: ServerSettings, args: argparse.Namespace) -> int:
 
     try:
         result = init_event(settings, now_ms=system_clock(), admin_login=args.admin_login,
-                            event=EventSettings(event_name=args.event_name, currency=args.currency))
+                            event=EventSettings(event_name=args.event_name, currency=args.currency,
+                                                timezone=args.timezone, number_locale=args.number_locale))
     except EventExists as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

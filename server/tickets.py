@@ -169,8 +169,12 @@ def issue_tickets(conn: Connection, requests: Sequence[TicketRequest], *, issuer
     return issued
 
 
-def parse_time(text: str, where: str) -> int | None:
-    """Read Unix seconds or an ISO 8601 time with a zone ('' is None); raises TicketError."""
+def parse_time(text: str, where: str, zone: str | None = None) -> int | None:
+    """Read Unix seconds or an ISO 8601 time ('' is None); raises TicketError.
+
+    Without an offset the time is the event's local time in ``zone`` (an IANA name) when given, refused
+    when it falls in a DST change (skipped or repeated); with no ``zone`` an offset is required.
+    """
     text = text.strip()
     if not text:
         return None
@@ -180,12 +184,19 @@ def parse_time(text: str, where: str) -> int | None:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise TicketError(f"{where}: {text!r} is neither Unix seconds nor an ISO 8601 time") from exc
+    if moment.tzinfo is None and zone is not None:
+        from sync.timezone import parse_local_time
+
+        try:
+            moment = parse_local_time(text, zone)
+        except ValueError as exc:
+            raise TicketError(f"{where}: {exc}") from exc
     if moment.tzinfo is None:
         raise TicketError(f"{where}: {text!r} needs a time zone (e.g. 2026-11-03T09:00+09:00)")
     return int(moment.timestamp())
 
 
-def parse_tickets_csv(text: str, *, default_type: int | None = None) -> list[TicketRequest]:
+def parse_tickets_csv(text: str, *, default_type: int | None = None, zone: str | None = None) -> list[TicketRequest]:
     """Read a CSV with a header: ``type``, ``holder``, ``valid_from``, ``valid_until``; raises TicketError."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
@@ -210,8 +221,8 @@ def parse_tickets_csv(text: str, *, default_type: int | None = None) -> list[Tic
         else:
             raise TicketError(f"{where}: no ticket type")
         out.append(TicketRequest(ticket_type, holder=row.get("holder") or row.get("name", ""),
-                                 valid_from=parse_time(row.get("valid_from", ""), where),
-                                 valid_until=parse_time(row.get("valid_until", ""), where)))
+                                 valid_from=parse_time(row.get("valid_from", ""), where, zone),
+                                 valid_until=parse_time(row.get("valid_until", ""), where, zone)))
     if not out:
         raise TicketError("the CSV has no rows")
     return out
@@ -219,9 +230,12 @@ def parse_tickets_csv(text: str, *, default_type: int | None = None) -> list[Tic
 
 def import_tickets_csv(conn: Connection, text: str, *, issuer: IssuerKey, now_ms: int,
                        default_type: int | None = None) -> list[IssuedTicket]:
-    """Issue one ticket per CSV row, all or none; raises TicketError."""
-    return issue_tickets(conn, parse_tickets_csv(text, default_type=default_type), issuer=issuer, now_ms=now_ms,
-                         source="csv")
+    """Issue one ticket per CSV row, all or none; times without an offset are the event's; raises TicketError."""
+    from server.event import get_event_settings
+
+    zone = get_event_settings(conn).timezone
+    return issue_tickets(conn, parse_tickets_csv(text, default_type=default_type, zone=zone), issuer=issuer,
+                         now_ms=now_ms, source="csv")
 
 
 def tickets_csv(issued: Sequence[IssuedTicket]) -> str:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sync.permissions import Permission, ScopeKind
 
@@ -91,8 +91,11 @@ class EventSettings(_Model):
     """Event configuration every terminal follows."""
 
     event_name: str = Field("Ennichi", max_length=200)
-    currency: Literal["JPY", "USD", "EUR"] = "JPY"
-    timezone: str = "Asia/Tokyo"
+    currency: str = Field("JPY", pattern=r"^[A-Z]{3}$")  # any ISO 4217 code in tender (sync.money)
+    timezone: str = Field("Asia/Tokyo", max_length=64)  # IANA name: every time shown, bucketed or typed
+    # CLDR locale whose decimal and grouping marks amounts are typed with (server side: sync.money.parse_amount;
+    # the server checks it against CLDR at init, terminals only read the shape and never parse typed amounts)
+    number_locale: str = Field("ja_JP", pattern=r"^[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8}){0,3}$", max_length=32)
     floor_limit: Amount = 1000  # at or under: the terminal decides alone
     offline_limit: Amount = 3000  # per wallet per terminal since its statement
     unsynced_cap: Amount = 100_000  # unsynced total a terminal may hold
@@ -104,6 +107,22 @@ class EventSettings(_Model):
     pull_interval_s: Annotated[int, Field(ge=1, le=600)] = 3
     wallet_token_ttl_s: Annotated[int, Field(ge=60, le=86400)] = 600
     staff_idle_logout_s: Annotated[int, Field(ge=30, le=86400)] = 900
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        from sync.money import currency_for
+
+        currency_for(value)  # raises MoneyError (a ValueError): not an ISO 4217 currency in tender
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        from sync.timezone import event_zone
+
+        event_zone(value)  # raises ValueError
+        return value
 
 
 # ---------------------------------------------------------------- records

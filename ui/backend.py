@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from sync.money import CURRENCIES, JPY, Currency
+from sync.money import JPY, Currency, MoneyError, currency_for
 from terminal.clock import Clock, SystemClock
 from ui.i18n import I18n
 from ui.sounds import Sounds
@@ -111,7 +111,10 @@ class Backend(QObject):
     @property
     def currency(self) -> Currency:
         """Return the event's currency."""
-        return CURRENCIES.get(self.terminal.currency, JPY)
+        try:
+            return currency_for(self.terminal.currency)
+        except MoneyError:
+            return JPY
 
     def money(self, amount: int) -> str:
         """Format ``amount`` (minor units) for people."""

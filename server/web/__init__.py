@@ -51,7 +51,7 @@ def include_web(app: FastAPI, *, settings: WebSettings | None = None, secret: by
 def _context(request: Request) -> PageContext:
     settings = event_settings(request)
     return PageContext(request, lang=pick_lang(request), now_ms=clock_ms(request), currency=settings.currency,
-                       timezone=settings.timezone)
+                       timezone=settings.timezone, number_locale=settings.number_locale)
 
 
 async def _refused(request: Request, exc: Exception) -> Response:

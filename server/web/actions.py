@@ -100,7 +100,7 @@ def update_product(conn: Connection, product_id: int, *, name: str, price: int, 
     """Change a product's name, price, stock, sold-out and active flags; raises CatalogError."""
     if not name.strip():
         raise CatalogError("a product needs a name")
-    if price < 0:
+    if not 0 <= price <= 10**12:  # sync.schemas.Amount: what a terminal's sale line accepts
         raise CatalogError("price must be a non-negative integer amount")
     done = conn.execute(update(t.products).where(t.products.c.id == product_id).values(
         name=name.strip(), price=price, stock=stock, sold_out=sold_out or (stock is not None and stock <= 0),

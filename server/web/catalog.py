@@ -95,6 +95,8 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     # results of actions
     ("done.saved", "Saved.", "保存しました。"),
     ("error.invalid", "Could not do that", "実行できませんでした"),
+    ("error.blank_name", "A name is needed: it cannot be blank or only spaces.",
+     "名前を入力してください（空白だけの名前は使えません）。"),
     # stalls and products
     ("stalls.new", "New stall", "模擬店を追加"),
     ("stalls.name", "Name", "名前"),
@@ -254,6 +256,15 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("wallets.guest_type", "Guest ticket type", "ゲスト用チケット種別"),
     # staff and roles
     ("staff.new", "New person", "スタッフを追加"),
+    ("staff.import", "Import from CSV", "CSV から取り込む"),
+    ("staff.import_help", "Columns: name, role, scope (event, stall:ID, gate:ID or a stall's or gate's name), pin "
+     "(blank: generated). Everyone or no one is created; you get a CSV with each person's id and PIN.",
+     "列: name、role、scope(event、stall:ID、gate:ID、屋台名かゲート名)、pin(空欄: 自動生成)。"
+     "全員を作るか、誰も作りません。各スタッフの ID と暗証番号の CSV が返ります。"),
+    ("staff.import_button", "Import", "取り込む"),
+    ("staff.csv_refused", "Nothing was imported: fix these lines and upload the file again.",
+     "取り込みませんでした。次の行を直してもう一度アップロードしてください。"),
+    ("staff.csv_too_big", "The file is too large (at most 1 MB).", "ファイルが大きすぎます(1 MB まで)。"),
     ("staff.print_badges", "Print badges", "名札を印刷"),
     ("staff.badge", "Badge", "名札"),
     ("staff.badge_title", "Staff", "スタッフ"),

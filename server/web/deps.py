@@ -222,7 +222,7 @@ def page_context(request: Request, state: SessionDep) -> PageContext:
     """Language, clock and currency of this page."""
     settings = event_settings(request)
     return PageContext(request, lang=pick_lang(request), now_ms=clock_ms(request), currency=settings.currency,
-                       timezone=settings.timezone)
+                       timezone=settings.timezone, number_locale=settings.number_locale)
 
 
 PageDep = Annotated[PageContext, Depends(page_context)]

@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 from server.web.render import PageContext
+from sync.money import parse_amount
 
-__all__ = ["checkbox", "money_field", "optional_int"]
+__all__ = ["checkbox", "money_field", "optional_int", "required_name"]
 
 
-def money_field(ctx: PageContext, text: str) -> int:
-    """Parse an amount typed in the event's currency; raises MoneyError (a ValueError)."""
-    return ctx.currency.parse(text)
+def money_field(ctx: PageContext, text: str, *, allow_negative: bool = False) -> int:
+    """Parse an amount typed in the event's currency and number locale (``sync.money.parse_amount``).
+
+    Raises AmountError (a ValueError) with the refusal in the page's language.
+    """
+    return parse_amount(text, ctx.currency, locale=ctx.number_locale, lang=ctx.lang, allow_negative=allow_negative)
+
+
+def required_name(ctx: PageContext, text: str | None) -> str:
+    """A name with its outer spaces removed; blank or only spaces is refused (ValueError in the page's language)."""
+    name = (text or "").strip()
+    if not name:
+        raise ValueError(ctx.t("error.blank_name"))
+    return name
 
 
 def optional_int(text: str | None) -> int | None:
-    """Blank means None; raises ValueError for text that is not an integer."""
+    """Blank means None; raises ValueError for text that is not an integer or is out of range."""
     text = (text or "").strip()
     if not text:
         return None
     try:
-        return int(text)
+        value = int(text)
     except ValueError as exc:
         raise ValueError(f"not a whole number: {text!r}") from exc
+    if not -(10**9) <= value <= 10**9:  # stock, quotas and ids: far below int64, so never a 500 from the database
+        raise ValueError(f"{text!r} is out of range (at most 1,000,000,000)")
+    return value
 
 
 def checkbox(value: str | None) -> bool:

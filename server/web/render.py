@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 
 from server.web.i18n import MESSAGES, translate
 from sync.ids import format_short_id
-from sync.money import CURRENCIES, JPY, Currency
+from sync.money import CURRENCIES, JPY, Currency, MoneyError, amount_input, currency_for, known_locale
 from sync.permissions import EVENT, Permission
 
 FORM_KEY_BYTES = 16  # 22 characters of urlsafe base64
@@ -58,11 +58,15 @@ class PageContext:
     """What a template knows about the request: language, clock, currency, who is signed in."""
 
     def __init__(self, request: Request, *, lang: str, now_ms: int, currency: str = "JPY",
-                 timezone: str = "Asia/Tokyo") -> None:
+                 timezone: str = "Asia/Tokyo", number_locale: str = "ja_JP") -> None:
         self.request = request
         self.lang = lang
         self.now_ms = now_ms
-        self.currency: Currency = CURRENCIES.get(currency, JPY)
+        try:
+            self.currency: Currency = currency_for(currency)
+        except MoneyError:
+            self.currency = JPY
+        self.number_locale = number_locale if known_locale(number_locale) else "ja_JP"
         try:
             self.tz: dt.tzinfo = ZoneInfo(timezone)
         except (KeyError, ValueError):
@@ -80,6 +84,10 @@ class PageContext:
     def money(self, amount: int | None) -> str:
         """Format integer minor units, e.g. ``¥1,200``."""
         return "" if amount is None else self.currency.format(int(amount))
+
+    def amount_input(self, amount: int | None) -> str:
+        """An amount as an input field holds it: the event's decimal mark, no symbol (``parse_amount`` reads it)."""
+        return "" if amount is None else amount_input(int(amount), self.currency, locale=self.number_locale)
 
     def time(self, ms: int | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
         """Format Unix milliseconds in the event's time zone."""
@@ -131,7 +139,8 @@ def page(request: Request, template: str, ctx: PageContext, *, status_code: int 
     values.setdefault("flash", ctx.t(f"done.{done}") if f"done.{done}" in MESSAGES["en"] else "")
     html = env.get_template(template).render(
         nav_items=NAV_ITEMS, lang_base="/my" if request.url.path.startswith("/my") else "/admin",
-        ctx=ctx, t=ctx.t, label=ctx.label, money=ctx.money, time=ctx.time, ago=ctx.ago, lang=ctx.lang,
+        ctx=ctx, t=ctx.t, label=ctx.label, money=ctx.money, amount_input=ctx.amount_input,
+        time=ctx.time, ago=ctx.ago, lang=ctx.lang,
         csrf=FormFields(state.csrf if state else ""),
         csrf_token=state.csrf if state else "", me=state.admin if state else None,
         can=state.can if state else (lambda *_a, **_k: False),

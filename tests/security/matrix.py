@@ -46,6 +46,7 @@ ADMIN_FORM_422 = "in 403 403 403 403 422 403 403 403 403 in 403 403"  # as ADMIN
 OVERVIEW_GET = "in in in in in ok ok 403 403 403 in ok ok"  # dashboard.view: a scoped lead sees their stall
 SUPERVISOR_GET = "in in in in in ok ok 403 403 403 in ok 403"  # wallets.view, reports.view (lead: filtered)
 LEAD_GET = "in in in in in ok 403 403 403 403 in ok 403"  # a list page: the lead sees their stall's objects
+HR_FORM_422 = "in 403 403 403 403 422 403 403 403 403 in 403 422"  # as HR_PERSON_POST's in, sent without its form
 HR_GET = "in in in in in ok 403 403 403 403 in 403 ok"  # people and roles: the event's
 # an action on one stall's object: the lead may act in their stall, not in another
 LEAD_OBJECT_POST = ("in 403 403 403 403 ok 403 403 403 403 in ok 403"
@@ -127,6 +128,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/admin/audit.csv", ""): ADMIN_ONLY_GET,
     ("GET", "/admin/staff", ""): HR_GET,
     ("POST", "/admin/staff", ""): HR_PERSON_POST,  # out: with the admin role,
+    ("POST", "/admin/staff/import", ""): HR_FORM_422,  # staff.manage + roles.manage; no file: 422
     ("GET", "/admin/staff/badges", ""): HR_GET,  # all: only badges of people within hr's authority
     ("GET", "/admin/staff/badges", "admin"): ADMIN_ONLY_GET,  # the admin's badge by id,
     ("GET", "/admin/staff/{staff_id}", ""): HR_GET,

@@ -44,7 +44,7 @@ def test_init_then_operate_then_reconcile(tmp_path: Path, capsys: pytest.Capture
     assert code == 0 and "token: EW1:" in out
     wallet = out.split("wallet id: ")[1].split(" ")[0]
     code, out = _admin(data, capsys, "topup", "--wallet", wallet, "--amount", "500")
-    assert code == 0 and "balance: 2000" in out
+    assert code == 0 and "balance: ¥2,000" in out
     code, out = _admin(data, capsys, "reconcile")
     assert code == 0 and "result: OK" in out
 

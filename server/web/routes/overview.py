@@ -15,6 +15,7 @@ from server.web.charts import bar_chart, line_chart
 from server.web.deps import PageDep, database, event_settings
 from server.web.render import PageContext, page
 from sync.permissions import Permission
+from sync.timezone import day_hours, hour_label
 
 router = APIRouter()
 GATE_BUCKET_MS = 15 * 60_000
@@ -52,13 +53,14 @@ def overview_data(request: Request, ctx: PageContext, admin: Admin) -> dict[str,
     totals = {kind: (day.counts[kind], day.sums[kind]) for kind in day.counts} if see.event else {}
     flow = [(gate, bucket, direction, n) for (gate, bucket, direction), n in day.flow.items() if see.gate(gate)]
     inside_before = day.inside_before if see.event else 0
-    hours = [0] * 24
+    hour_starts = day_hours(since, ctx.tz)  # 23 or 25 on a DST day
+    hours = [0] * len(hour_starts)
     per_stall: dict[int, dict[str, int]] = {}
     for kind, stall_id, bucket, amount in takings:
         row = per_stall.setdefault(stall_id, {"sales": 0, "refunds": 0})
         if kind == "sale":
             row["sales"] += amount
-            if 0 <= bucket < 24:
+            if 0 <= bucket < len(hours):
                 hours[bucket] += amount
         else:
             row["refunds"] += -amount
@@ -88,7 +90,8 @@ def overview_data(request: Request, ctx: PageContext, admin: Admin) -> dict[str,
         "sales_total": sales_total, "refunds_total": refunds_total, "net_total": sales_total - refunds_total,
         "topups": totals.get("topup", (0, 0)),
         "stalls": stalls,
-        "hour_chart": bar_chart(hours, [f"{h:02d}" for h in range(24)], title=ctx.t("overview.per_hour"),
+        "hour_chart": bar_chart(hours, [hour_label(h, ctx.tz, "%H") for h in hour_starts],
+                                title=ctx.t("overview.per_hour"),
                                 fmt=ctx.money, label_every=2),
         "inside": inside[-1] if inside else inside_before,
         "inside_chart": line_chart(inside or [inside_before],

@@ -18,6 +18,7 @@ from server.web.render import PageContext, page
 from server.web.routes.overview import day_start_ms
 from sync.ids import format_short_id
 from sync.permissions import EVENT, Permission
+from sync.timezone import BUCKET_MS, hour_label, local_hour_start_ms
 
 router = APIRouter()
 P, AUDIT = Permission.REPORTS_VIEW, Permission.AUDIT_VIEW
@@ -32,7 +33,7 @@ def settlement(request: Request, ctx: PageContext, period: str, admin: Admin) ->
     since = _since(ctx, period)
     with database(request).read() as conn:
         names = queries.stall_names(conn)
-        takings = queries.stall_takings(conn, since_ms=since or 0)
+        takings = queries.stall_takings(conn, since_ms=since or 0, bucket_ms=BUCKET_MS)
         products = queries.product_sales(conn, since_ms=since)
     visible = Visible(admin.grants, P).stalls(names)
     stalls: dict[int, dict[str, Any]] = {}
@@ -42,7 +43,8 @@ def settlement(request: Request, ctx: PageContext, period: str, admin: Admin) ->
             continue
         row = stalls.setdefault(stall_id, {"id": stall_id, "name": names.get(stall_id, ""), "sales": 0,
                                            "sale_count": 0, "refunds": 0})
-        hour = hours.setdefault(((since or 0) // 3_600_000 + bucket), {"sales": 0, "refunds": 0})
+        hour = hours.setdefault(local_hour_start_ms((since or 0) + bucket * BUCKET_MS, ctx.tz),
+                                {"sales": 0, "refunds": 0})
         if kind == "sale":
             row["sales"] += amount
             hour["sales"] += amount
@@ -51,7 +53,7 @@ def settlement(request: Request, ctx: PageContext, period: str, admin: Admin) ->
             hour["refunds"] -= amount
     for row in stalls.values():
         row["net"] = row["sales"] - row["refunds"]
-    hour_rows = [{"hour": ctx.time(h * 3_600_000, "%Y-%m-%d %H:00"), **v, "net": v["sales"] - v["refunds"]}
+    hour_rows = [{"hour": hour_label(h, ctx.tz), **v, "net": v["sales"] - v["refunds"]}
                  for h, v in sorted(hours.items())]
     product_rows = [p | {"stall": names.get(p["stall_id"], "")} for p in products if p["stall_id"] in visible]
     stall_rows = sorted(stalls.values(), key=lambda r: r["id"])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
@@ -19,6 +18,7 @@ from server.web.qr import qr_svg
 from server.web.render import PageContext, page
 from sync.ids import format_short_id
 from sync.permissions import Permission, Scope, ScopeKind
+from sync.timezone import parse_local_time
 from sync.tokens import StaffBadge, encode_token
 
 router = APIRouter()
@@ -43,7 +43,7 @@ def _expiry(ctx: PageContext, text: str) -> int | None:
     if not text.strip():
         return None
     try:
-        return int(dt.datetime.fromisoformat(text.strip()).replace(tzinfo=ctx.tz).timestamp())
+        return int(parse_local_time(text, ctx.tz).timestamp())  # a time a DST change skips or repeats is refused
     except ValueError as exc:
         raise StaffError("the expiry is not a date and time") from exc
 
@@ -99,6 +99,43 @@ def staff_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_l
 
     return actions.perform(request, ctx, admin, "staff.create", run, back="/admin/staff", done="saved",
                            name=name.strip())
+
+
+MAX_STAFF_CSV_BYTES = 1024 * 1024
+
+
+@router.post("/admin/staff/import")
+def staff_import(request: Request, ctx: PageDep, file: Annotated[UploadFile, File()],
+                 admin: Admin = require(STAFF)) -> Response:
+    """Create everyone in a CSV (name, role, scope, pin): all, or no one with every bad line; returns ids and PINs."""
+    from server.audit import audit
+    from server.staff_import import StaffImportError, import_staff_csv, imported_csv
+    from server.web.deps import clock_ms
+
+    if not admin.can(ROLES, Scope()):  # the file may grant roles
+        raise Refused(ROLES.value)
+
+    def refused(message: str, errors: list[str] | None = None) -> Response:
+        return page(request, "error.html", ctx, status_code=422, status=422, heading=ctx.t("error.invalid"),
+                    message=message, errors=errors or [], back="/admin/staff")
+
+    raw = file.file.read(MAX_STAFF_CSV_BYTES + 1)
+    if len(raw) > MAX_STAFF_CSV_BYTES:
+        return refused(ctx.t("staff.csv_too_big"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return refused(ctx.t("tickets.csv_not_utf8"))
+    now = clock_ms(request)
+    try:
+        with database(request).write() as conn:
+            made = import_staff_csv(conn, text, now_ms=now, lang=ctx.lang)
+            audit(conn, actor=admin.actor, action="staff.import", now_ms=now, count=len(made),
+                  staff_ids=[m.staff_id for m in made], file=(file.filename or "")[:200])
+    except StaffImportError as exc:
+        return refused(ctx.t("staff.csv_refused"), exc.errors)
+    return Response(imported_csv(made), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="ennichi-staff-pins.csv"', "Cache-Control": "no-store"})
 
 
 @router.get("/admin/staff/badges")

@@ -12,7 +12,7 @@ from server.web import actions, queries
 from server.web.access import Admin
 from server.web.authz import EVENT_OBJECT, Visible, product_in_path, require, stall_in_path
 from server.web.deps import PageDep, database
-from server.web.forms import checkbox, money_field, optional_int
+from server.web.forms import checkbox, money_field, optional_int, required_name
 from server.web.render import page
 from sync.permissions import Permission, Scope
 
@@ -37,7 +37,8 @@ def stall_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_l
     free = checkbox(allow_free_amount)
     return actions.perform(
         request, ctx, admin, "stall.create",
-        lambda conn, now: {"stall_id": create_stall(conn, name=name.strip(), now_ms=now, allow_free_amount=free)},
+        lambda conn, now: {"stall_id": create_stall(conn, name=required_name(ctx, name), now_ms=now,
+                                                    allow_free_amount=free)},
         back="/admin/stalls", done="saved", name=name)
 
 
@@ -48,7 +49,8 @@ def stall_update(request: Request, ctx: PageDep, stall_id: int, name: Annotated[
     """Rename or (de)activate a stall."""
     values = {"name": name, "active": checkbox(active), "allow_free_amount": checkbox(allow_free_amount)}
     return actions.perform(request, ctx, admin, "stall.update",
-                           lambda conn, now: actions.update_stall(conn, stall_id, **values),
+                           lambda conn, now: actions.update_stall(conn, stall_id, **(values | {
+                               "name": required_name(ctx, name)})),
                            back="/admin/stalls", done="saved", stall_id=stall_id, **values)
 
 
@@ -60,7 +62,7 @@ def product_create(request: Request, ctx: PageDep, stall_id: int, name: Annotate
 
     def run(conn: object, now: int) -> dict[str, object]:
         amount, count = money_field(ctx, price), optional_int(stock)
-        pid = create_product(conn, stall_id=stall_id, name=name.strip(), price=amount, stock=count)  # type: ignore[arg-type]
+        pid = create_product(conn, stall_id=stall_id, name=required_name(ctx, name), price=amount, stock=count)  # type: ignore[arg-type]
         return {"product_id": pid, "price": amount, "stock": count}
 
     return actions.perform(request, ctx, admin, "product.create", run, back="/admin/stalls", done="saved",
@@ -77,7 +79,7 @@ def product_update(request: Request, ctx: PageDep, product_id: int, name: Annota
         stall_id = queries.product_stall(conn, product_id)
 
     def run(conn: object, now: int) -> dict[str, object]:
-        values = {"name": name, "price": money_field(ctx, price), "stock": optional_int(stock),
+        values = {"name": required_name(ctx, name), "price": money_field(ctx, price), "stock": optional_int(stock),
                   "sold_out": checkbox(sold_out), "active": checkbox(active)}
         actions.update_product(conn, product_id, **values)  # type: ignore[arg-type]
         return values

@@ -122,12 +122,15 @@ def tickets_issue(request: Request, ctx: PageDep, ticket_type: Annotated[int, Fo
                   holder=holder)
 
 
-def csv_errors(text: str, active_types: set[int]) -> list[str]:
-    """Every bad line of a tickets CSV, each as server.tickets words it (empty: the file is good)."""
+def csv_errors(text: str, active_types: set[int], zone: str | None = None) -> list[str]:
+    """Every bad line of a tickets CSV, each as server.tickets words it (empty: the file is good).
+
+    Times without an offset are read in ``zone`` (the event's).
+    """
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader, None)
     try:
-        registry.parse_tickets_csv(text)
+        registry.parse_tickets_csv(text, zone=zone)
     except registry.TicketError as exc:
         if header is None or str(exc).startswith(("the CSV needs", "give a ticket type", "the CSV has no rows")):
             return [str(exc)]
@@ -146,7 +149,7 @@ def csv_errors(text: str, active_types: set[int]) -> list[str]:
         one = io.StringIO()
         csv.writer(one).writerows([header or [], row])
         try:
-            (req,) = registry.parse_tickets_csv(one.getvalue())
+            (req,) = registry.parse_tickets_csv(one.getvalue(), zone=zone)
         except registry.TicketError as exc:
             errors.append(f"line {line}: " + str(exc).removeprefix("line 2: "))
             continue
@@ -169,11 +172,11 @@ async def tickets_import(request: Request, ctx: PageDep, file: Annotated[UploadF
     with database(request).read() as conn:
         tt = t.ticket_types
         active = {int(i) for i in conn.execute(select(tt.c.id).where(tt.c.active.is_(True))).scalars()}
-    errors = csv_errors(text, active)
+    errors = csv_errors(text, active, str(ctx.tz))
     if errors:
         return _refused(request, ctx, ctx.t("tickets.csv_refused"), errors=errors)
     try:
-        make = registry.parse_tickets_csv(text)
+        make = registry.parse_tickets_csv(text, zone=str(ctx.tz))
     except registry.TicketError as exc:
         return _refused(request, ctx, str(exc))
     return _issue(request, ctx, admin, "ticket.import", make, "csv", file=(file.filename or "")[:200],

@@ -147,7 +147,7 @@ def wallet_adjust(request: Request, ctx: PageDep, wallet_id: int, amount: Annota
                   admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
     """Correct the balance by a signed amount with a reason: a new adjustment transaction."""
     def run(conn: object, now: int) -> dict[str, int]:
-        value = money_field(ctx, amount)
+        value = money_field(ctx, amount, allow_negative=True)
         balance, seq = admin_adjust(conn, wallet_id, value, lock=_lock(request), now_ms=now,  # type: ignore[arg-type]
                                     note=reason.strip(), staff_id=admin.staff_id)
         return {"amount": value, "balance": balance, "seq": seq}
