@@ -66,6 +66,7 @@ __all__ = [
 ]
 
 MAX_PUSH_BATCH = 500
+MAX_CARRIED = 100  # unsynced records of one wallet sent along with an authorization
 Amount = Annotated[int, Field(ge=0, le=10**12, strict=True)]
 PositiveAmount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
 ShortId = Annotated[int, Field(ge=0, lt=1 << 40, strict=True)]
@@ -286,9 +287,15 @@ class PushResponse(_Model):
 
 
 class AuthorizeRequest(_Model):
-    """Online authorization of a sale above the floor limit, or a top-up."""
+    """Online authorization of a sale above the floor limit, or a top-up.
+
+    ``carried``: the terminal's records of the same wallet that the server has not
+    acknowledged yet, oldest first; the server books them as a push would (a known
+    id changes nothing) before it decides, so both paths use one "available".
+    """
 
     record: SignedRecord
+    carried: list[SignedRecord] = Field(default_factory=list, max_length=MAX_CARRIED)
 
 
 class AuthorizeResponse(_Model):
@@ -299,6 +306,7 @@ class AuthorizeResponse(_Model):
     reason: str | None = None  # e.g. insufficient_balance, wallet_blocked, forbidden
     balance: int | None = None
     seq: int | None = None
+    carried: list[PushItemResult] = Field(default_factory=list)  # one result per carried record, in order
 
 
 # ---------------------------------------------------------------- pull

@@ -487,6 +487,14 @@ class Store:
             (limit,)).fetchall()
         return [LedgerRow(*r) for r in rows]
 
+    def unsynced_of_wallet(self, wallet_id: int, limit: int) -> list[LedgerRow]:
+        """Return this wallet's sales, refunds and voids still in the outbox, oldest first, at most ``limit``."""
+        rows = self.conn.execute(
+            _SELECT_LEDGER + "FROM outbox o JOIN ledger l ON l.id = o.record_id "
+            "WHERE l.wallet_id = ? AND l.kind IN ('sale', 'refund', 'void') ORDER BY o.n LIMIT ?",
+            (wallet_id, limit)).fetchall()
+        return [LedgerRow(*r) for r in rows]
+
     def apply_push_results(self, results: Sequence[PushItemResult], *, now_ms: int) -> int:
         """Store the server's per-item results and clear their outbox rows; returns how many were refused."""
         refused = 0
