@@ -200,6 +200,11 @@ class SyncService:
         """Tell the loop a record was written: push after the debounce."""
         self._wake.set()
 
+    def known_unreachable(self) -> bool:
+        """True while the background loop runs and its last attempt failed: it is probing the server."""
+        thread = self._thread
+        return thread is not None and thread.is_alive() and not self._online and self._offline_since_ms is not None
+
     def status(self) -> SyncStatus:
         """Return the current status (reads the target; call from the sync thread or after stop)."""
         return self._status()

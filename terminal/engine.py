@@ -178,7 +178,8 @@ class Terminal:
             self._client = SyncClient(creds.server_url, creds.api_token, transport=self.transport)
         ctx = Context(store=self.store, clock=self.clock, key=self._key, terminal=self.store.terminal_row()
                       or creds.terminal, settings=self.store.event_settings(), keys=self.store.keyset(),
-                      client=self._client, on_record=self._record_written)
+                      client=self._client, on_record=self._record_written,
+                      known_unreachable=self._known_unreachable)
         if not self._recovered:  # online authorizations a crash left without an answer are reversed
             sales.recover(ctx)
             self._recovered = True
@@ -259,6 +260,10 @@ class Terminal:
             return shift_report(self.store, since_ms=start, until_ms=self.clock.now_ms() + 1, staff_id=staff_id)
 
     # ------------------------------------------------------------ sync
+
+    def _known_unreachable(self) -> bool:
+        service = self._service
+        return service is not None and service.known_unreachable()
 
     def _record_written(self) -> None:
         service = self._service

@@ -162,6 +162,10 @@ def _online(ctx: Context, row: LedgerRow, lines: Lines, *, wallet_id: int,
     amount = row.amount
     if ctx.client is None:
         return None
+    if ctx.known_unreachable():  # the sync loop is probing an unreachable server: no per-sale timeout wait
+        params["error"] = "the server is unreachable (the sync service is retrying)"
+        ctx.on_record()  # a nudge for the probe
+        return None
     # One "available" on both paths: the server books this wallet's unsynced records first, then decides.
     carried = [r.signed() for r in ctx.store.unsynced_of_wallet(wallet_id, MAX_CARRIED)] if kind == "sale" else []
     ctx.store.begin_authorization(row)

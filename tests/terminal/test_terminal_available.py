@@ -10,9 +10,11 @@ record makes undeserved is lifted and audited as the server's.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from pg_helpers import postgres_base_url
 from sqlalchemy import select
@@ -169,4 +171,38 @@ def test_an_admin_block_is_not_lifted_by_a_covering_record(live_db: Live, tmp_pa
                                         created_at=live.seed.clock(), change_seq=10**9))
     assert client.push([void]).results[0].status is ItemStatus.APPLIED
     assert live.wallet(wallet)["blocked"]
+    term.close()
+
+
+def _wait_for(what: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll a condition (bounded); raises TimeoutError.  Not a timing assertion: only a deadline."""
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.05)
+
+
+def test_while_the_sync_loop_knows_the_server_is_down_an_above_floor_sale_falls_back_at_once(
+        live_db: Live, tmp_path: Path) -> None:
+    live = live_db
+    wallet = live.seed.wallet(5000)
+    term = live.terminal(tmp_path / "t", sync_timeout=httpx.Timeout(1.0))
+    service = term.sync_service()
+    service.start()
+    try:
+        live.proxy.set_mode("stall")  # a blackhole: an authorize would wait for its whole timeout
+        term.sync_service().poke()
+        _wait_for(lambda: not term.status().online)
+        down = term.sell(Cart.amount(1500), format_short_id(wallet))
+        assert down.approved and down.mode == "offline"  # the event's fallback: approve within the offline limit
+        assert down.params["server_unreachable"] is True
+        assert "sync service is retrying" in str(down.params["error"])
+        assert term.store.pending_authorizations() == []  # never sent: nothing to reverse
+        live.proxy.set_mode("pass")
+        _wait_for(lambda: term.status().online)  # the loop's probe found the server again
+        up = term.sell(Cart.amount(1500), format_short_id(wallet))
+        assert up.approved and up.mode == "online" and up.balance_after == 2000
+    finally:
+        service.stop()
     term.close()
