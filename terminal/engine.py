@@ -11,7 +11,9 @@ signal).
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +38,8 @@ from terminal.store import LedgerRow, Store
 from terminal.syncing import APP_VERSION, StoreSyncTarget
 
 __all__ = ["DB_NAME", "KEY_NAME", "Terminal"]
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "terminal.db"
 KEY_NAME = "terminal_key.pem"
@@ -198,37 +202,46 @@ class Terminal:
             return Decision(False, DeclineReason.NOT_LOGGED_IN, kind=kind)
         return ctx, staff
 
-    def sell(self, cart: Cart, wallet_text: str) -> Decision:
-        """Sell a cart to the wallet shown (QR text or typed id); raises only on bugs or a full disk."""
+    def _act(self, kind: str, action: Callable[[Context, StaffRow], Decision]) -> Decision:
+        """Run a till action under the lock; a failing disk (full, read-only, gone) is a decline, not a crash.
+
+        Nothing approved is lost: an approval is returned only after its commit,
+        and a failed commit keeps nothing.  An online authorization the server may
+        have booked while the local write failed stays noted as pending and is
+        reversed by the next action that can write (``sales.recover``), so sales
+        resume by themselves when space returns.
+        """
         with self._lock:
-            ready = self._prepare("sale")
-            if isinstance(ready, Decision):
-                return ready
-            return sales.sell(*ready, cart, wallet_text)
+            if not self.store.path.exists():  # the data folder vanished (unmounted, deleted): write nothing
+                log.error("terminal storage missing: %s", self.store.path)
+                return Decision(False, DeclineReason.STORAGE_FAILED, kind=kind,
+                                params={"error": f"the data file {self.store.path} is missing"})
+            try:
+                ready = self._prepare(kind)
+                if isinstance(ready, Decision):
+                    return ready
+                return action(*ready)
+            except (sqlite3.OperationalError, OSError) as exc:  # full, read-only, I/O error (not a bug's error)
+                log.error("terminal storage failed on %s: %s", kind, exc)
+                self._recovered = False  # reverse what the failure may have left pending, once space returns
+                return Decision(False, DeclineReason.STORAGE_FAILED, kind=kind, params={"error": str(exc)})
+
+    def sell(self, cart: Cart, wallet_text: str) -> Decision:
+        """Sell a cart to the wallet shown (QR text or typed id); a failing disk is a decline (storage_failed)."""
+        return self._act("sale", lambda ctx, staff: sales.sell(ctx, staff, cart, wallet_text))
 
     def refund(self, ref_id: str, amount: int, *, reason: str = "") -> Decision:
         """Refund part of a sale this terminal made (permission ``refund``)."""
-        with self._lock:
-            ready = self._prepare("refund")
-            if isinstance(ready, Decision):
-                return ready
-            return sales.refund(*ready, ref_id, amount, reason=reason)
+        return self._act("refund", lambda ctx, staff: sales.refund(ctx, staff, ref_id, amount, reason=reason))
 
     def void(self, ref_id: str, *, reason: str = "") -> Decision:
         """Void a whole sale this terminal made (permission ``refund``)."""
-        with self._lock:
-            ready = self._prepare("void")
-            if isinstance(ready, Decision):
-                return ready
-            return sales.void(*ready, ref_id, reason=reason)
+        return self._act("void", lambda ctx, staff: sales.void(ctx, staff, ref_id, reason=reason))
 
     def topup(self, wallet_text: str, amount: int, *, cash_received: int | None = None) -> Decision:
         """Load cash onto a wallet, online (permission ``topup``)."""
-        with self._lock:
-            ready = self._prepare("topup")
-            if isinstance(ready, Decision):
-                return ready
-            return sales.topup(*ready, wallet_text, amount, cash_received=cash_received)
+        return self._act("topup", lambda ctx, staff: sales.topup(ctx, staff, wallet_text, amount,
+                                                                  cash_received=cash_received))
 
     def check_in(self, ticket_text: str, direction: Literal["in", "out"] = "in") -> GateDecision:
         """Decide a ticket at this gate (permission ``gate``)."""
