@@ -105,6 +105,9 @@ class SyncStatus:
     revoked: bool = False
     enrolled: bool = True
     security_events: int = 0
+    unsynced_offline_amount: int = 0  # offline sales not yet acknowledged: what the unsynced cap counts
+    unsynced_cap: int = 0  # the event's cap (0: not known here)
+    warning: str = ""  # "unsynced_near_cap" from CAP_WARNING_PERCENT of the cap on (terminal.engine)
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""

@@ -88,15 +88,30 @@ class OfflineFallback(StrEnum):
     OFFLINE_LIMIT = "offline_limit"  # approve within the wallet's offline limit
 
 
+# The default unsynced cap in the currency's own minor units: about what a busy till takes in an hour or two
+# offline (JPY has no minor unit: 300,000 yen; USD and EUR have two: 2,000.00).
+UNSYNCED_CAP_DEFAULTS: dict[str, int] = {"JPY": 300_000, "USD": 200_000, "EUR": 200_000}
+
+
 class EventSettings(_Model):
     """Event configuration every terminal follows."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _currency_defaults(cls, data: Any) -> Any:
+        """Fill an unset unsynced cap with the default of the event's currency (minor units differ)."""
+        if isinstance(data, dict) and "unsynced_cap" not in data:
+            currency = data.get("currency", "JPY")
+            if isinstance(currency, str) and currency in UNSYNCED_CAP_DEFAULTS:
+                data = {**data, "unsynced_cap": UNSYNCED_CAP_DEFAULTS[currency]}
+        return data
 
     event_name: str = Field("Ennichi", max_length=200)
     currency: Literal["JPY", "USD", "EUR"] = "JPY"
     timezone: str = "Asia/Tokyo"
     floor_limit: Amount = 1000  # at or under: the terminal decides alone
     offline_limit: Amount = 3000  # per wallet per terminal since its statement
-    unsynced_cap: Amount = 100_000  # unsynced total a terminal may hold
+    unsynced_cap: Amount = 300_000  # unsynced total a terminal may hold (default per currency: see above)
     max_offline_s: Annotated[int, Field(ge=60, le=7 * 86400)] = 3600
     offline_fallback: OfflineFallback = OfflineFallback.OFFLINE_LIMIT
     overdraft_tolerance: Amount = 1000  # past this a wallet is blocked

@@ -28,6 +28,7 @@ from sync.keys import SigningKey, load_private_key, save_private_key
 from sync.loop import Backoff, SyncService, SyncStatus
 from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
 from terminal import gates, sales
+from terminal.authorize import cap_warning
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
 from terminal.decisions import Cart, Decision, DeclineReason, GateCounts, GateDecision, LoginResult
@@ -286,15 +287,17 @@ class Terminal:
     def status(self) -> SyncStatus:
         """Return the status the UI shows: online/offline since, unsynced, sync age, last error."""
         with self._lock:
-            count, amount, _ = self.store.unsynced()
+            count, amount, offline = self.store.unsynced()
             last = self.store.last_sync_ms()
             online, since, error = self._service.state() if self._service else (False, None, "")
             now = self.clock.now_ms()
+            enrolled = self.store.credentials() is not None
+            cap = self.store.event_settings().unsynced_cap if enrolled else 0
             return SyncStatus(online=online, offline_since_ms=since, unsynced_count=count, unsynced_amount=amount,
                               last_sync_ms=last, last_sync_age_s=None if last is None else max(0, (now - last) // 1000),
-                              last_error=error, revoked=self.store.revoked(),
-                              enrolled=self.store.credentials() is not None,
-                              security_events=self.store.security_count())
+                              last_error=error, revoked=self.store.revoked(), enrolled=enrolled,
+                              security_events=self.store.security_count(), unsynced_offline_amount=offline,
+                              unsynced_cap=cap, warning=cap_warning(offline, cap) or "")
 
     def sync_service(self, *, on_status: Callable[[SyncStatus], None] | None = None) -> SyncService:
         """Return the sync service (made once, on its own connection), setting ``on_status``; raises NotEnrolled."""

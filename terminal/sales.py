@@ -27,7 +27,7 @@ from sync.schemas import (
     TopUpRecord,
     VoidRecord,
 )
-from terminal.authorize import WalletView, best_statement, offline_decline, read_wallet, token_decline
+from terminal.authorize import WalletView, best_statement, cap_warning, offline_decline, read_wallet, token_decline
 from terminal.context import Context
 from terminal.decisions import Cart, Decision, DeclineReason, Mode
 from terminal.sessions import staff_allowed
@@ -146,6 +146,9 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
             reverse(ctx, json.loads(row.body), row.sig, why="no answer in time; declined offline")
         return Decision(False, reason, wallet_id=wallet_id, amount=amount, params=params)
     _commit(ctx, row, lines=priced)  # the same signed body: a push finds it booked ("duplicate") or books it
+    warning = cap_warning(unsynced_offline + amount, ctx.settings.unsynced_cap)
+    if warning is not None:  # shown on the till before the cap starts declining customers
+        params["warning"] = warning
     return Decision(True, None, record_id=row.id, amount=amount, wallet_id=wallet_id,
                     balance_after=available - amount, mode="offline", params=params)
 
