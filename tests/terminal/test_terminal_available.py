@@ -21,6 +21,7 @@ from sqlalchemy import select
 from terminal_live import Live
 
 from server.db import tables as t
+from server.web import queries
 from server.testing import fresh_postgres_database
 from sync.ids import format_short_id, new_record_id
 from sync.records import REVERSAL_REASON
@@ -128,6 +129,13 @@ def test_a_reversed_sale_and_its_void_are_one_unit(live_db: Live, tmp_path: Path
     again = client.push(records).results  # a re-send changes nothing
     assert {r.status for r in again} == {ItemStatus.DUPLICATE}
     assert live.wallet(wallet)["balance"] == 1000
+    assert term.sell(Cart.of([(live.products[0], 1)]), format_short_id(wallet)).approved  # a real sale, 500
+    term.sync_now()
+    with live.seed.db.read() as conn:  # the settlement shows the real sale only: no sale+refund for the pair
+        takings = queries.stall_takings(conn, since_ms=0)
+        products = queries.product_sales(conn, since_ms=None)
+    assert [(kind, stall, amount) for kind, stall, _, amount in takings] == [("sale", live.stall, 500)]
+    assert [(p["product_id"], p["qty"]) for p in products] == [(live.products[0], 1)]
     term.close()
 
 
