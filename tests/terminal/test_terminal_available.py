@@ -21,8 +21,8 @@ from sqlalchemy import select
 from terminal_live import Live
 
 from server.db import tables as t
-from server.web import queries
 from server.testing import fresh_postgres_database
+from server.web import queries
 from sync.ids import format_short_id, new_record_id
 from sync.records import REVERSAL_REASON
 from sync.schemas import EventSettings, ItemStatus, SaleRecord, SignedRecord, VoidRecord
