@@ -1,7 +1,8 @@
 """A failing disk on the terminal (issue 23): full, read-only, or its data folder gone.
 
-The terminal's data directory lives on a small real filesystem (a tmpfs of a few
-MB mounted for the test; we need root for that, else the tests skip saying so).
+The terminal's data directory lives on a small real filesystem (a 4 MB tmpfs, or a
+loop-mounted 8 MB ext4 image, mounted for the test; root is needed for that, else
+the tests skip saying so).
 Each failure is a decline with reason ``storage_failed``, never a traceback;
 nothing approved is lost; sales resume by themselves when the disk is back.
 """
@@ -123,17 +124,51 @@ def test_a_vanished_data_folder_declines_and_sales_resume_when_it_is_back(
     assert len(_approved_ids(term)) == 2
 
 
-def test_a_read_only_disk_declines_and_sales_resume_when_it_is_writable(
-        env_fs: Env, term: Terminal, small_fs: Path) -> None:
-    wallet = env_fs.wallet(W, 10**9, 1)
-    assert term.sell(Cart.amount(100), wallet).approved
-    done = _mount(["-o", "remount,ro", str(small_fs)])
+@pytest.fixture
+def ext4_fs(tmp_path: Path) -> Iterator[Path]:
+    """A loop-mounted 8 MB ext4 image (it supports the immutable attribute, unlike tmpfs)."""
+    image, point = tmp_path / "disk.img", tmp_path / "ext4"
+    point.mkdir()
+    with image.open("wb") as f:
+        f.truncate(8 * 1024 * 1024)
+    made = subprocess.run(["mkfs.ext4", "-q", str(image)], capture_output=True, text=True, timeout=60, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"mkfs.ext4 is not available: {made.stderr.strip()}")
+    done = _mount(["-o", "loop", str(image), str(point)])
     if done.returncode != 0:
-        pytest.skip(f"the kernel refuses to remount a filesystem with files open for writing: {done.stderr.strip()}")
+        pytest.skip(f"cannot loop-mount an ext4 image here (root needed): {done.stderr.strip()}")
     try:
-        ro = term.sell(Cart.amount(100), wallet)
-        assert not ro.approved and ro.reason is R.STORAGE_FAILED
+        yield point
     finally:
-        assert _mount(["-o", "remount,rw", str(small_fs)]).returncode == 0
-    assert term.sell(Cart.amount(100), wallet).approved
-    assert len(_approved_ids(term)) == 2
+        subprocess.run(["umount", "-l", str(point)], capture_output=True, timeout=30, check=False)
+
+
+def _immutable(files: list[Path], on: bool) -> None:
+    flag = "+i" if on else "-i"
+    subprocess.run(["chattr", flag, *map(str, files)], check=True, capture_output=True, timeout=30)
+
+
+def test_a_read_only_disk_declines_and_sales_resume_when_it_is_writable(ext4_fs: Path) -> None:
+    """Read-only as the kernel enforces it: the data files made immutable (a ro remount is refused while
+    SQLite holds them open for writing, so the immutable attribute stands in for it)."""
+    env = Env(ext4_fs, FakeClock(), IssuerKey.generate(5),
+              EventSettings(floor_limit=1000, offline_limit=10**9, unsynced_cap=10**12, max_offline_s=3600,
+                            staff_idle_logout_s=86400))
+    term = env.seed(statements=[StatementRow(wallet_id=W, balance=10**9, seq=1)])
+    env.login()
+    wallet = env.wallet(W, 10**9, 1)
+    try:
+        assert term.sell(Cart.amount(100), wallet).approved
+        # the database and its WAL; not the -shm index, which SQLite writes through a shared mapping
+        files = [ext4_fs / "t1" / "terminal.db", ext4_fs / "t1" / "terminal.db-wal"]
+        _immutable(files, True)
+        try:
+            ro = term.sell(Cart.amount(100), wallet)
+            assert not ro.approved and ro.reason is R.STORAGE_FAILED, ro
+        finally:
+            _immutable(files, False)
+        back = term.sell(Cart.amount(100), wallet)
+        assert back.approved, back
+        assert len(_approved_ids(term)) == 2
+    finally:
+        term.close()
