@@ -125,7 +125,6 @@ def check_record(signed: SignedRecord, terminal: TerminalCaller) -> Checked:
     return Checked(str(body.id), signed, body, body_hash(signed.body))
 
 
-
 def _sales_first(items: list[Checked]) -> list[int]:
     """The order to book a batch in: a void that arrived before the sale it names (same batch) moves after it."""
     sale_at = {c.id: i for i, c in enumerate(items) if isinstance(c.body, SaleRecord)}
