@@ -37,7 +37,7 @@ from server.ledger import AccountState, LedgerBatch
 from server.staff import Access, load_access
 from sync.errors import RecordSignatureError
 from sync.permissions import Permission, Scope
-from sync.records import body_hash, canonical_json, verify_record
+from sync.records import REVERSAL_REASON, body_hash, canonical_json, verify_record
 from sync.schemas import (
     CheckInRecord,
     EventSettings,
@@ -144,6 +144,27 @@ def check_record(signed: SignedRecord, terminal: TerminalCaller) -> Checked:
     return Checked(str(body.id), signed, body, body_hash(signed.body))
 
 
+def _sales_first(items: list[Checked]) -> list[int]:
+    """The order to book a batch in: a void that arrived before the sale it names (same batch) moves after it."""
+    sale_at = {c.id: i for i, c in enumerate(items) if isinstance(c.body, SaleRecord)}
+    order: list[int] = []
+    waiting: dict[int, list[int]] = {}
+    for i, c in enumerate(items):
+        b = c.body
+        if isinstance(b, VoidRecord) and sale_at.get(str(b.ref_id), -1) > i:
+            waiting.setdefault(sale_at[str(b.ref_id)], []).append(i)
+            continue
+        order.append(i)
+        order.extend(waiting.pop(i, []))
+    return order
+
+
+def _is_reversal(b: VoidRecord, sale: _Sale, terminal_id: int) -> bool:
+    """The terminal's own void of its own sale by the same cashier, named as an automatic reversal."""
+    return (b.reason.startswith(REVERSAL_REASON) and sale.terminal_id == terminal_id
+            and sale.staff_id == b.staff_id and b.amount == sale.amount)
+
+
 @dataclass(slots=True)
 class _Sale:
     wallet_id: int
@@ -151,6 +172,8 @@ class _Sale:
     amount: int
     txn_id: int | None = None
     txn_index: int | None = None
+    terminal_id: int | None = None
+    staff_id: int | None = None
 
 
 class _Passage(NamedTuple):
@@ -181,20 +204,31 @@ class RecordApplier:
     _timelines: dict[int, list[_Passage]] = field(default_factory=dict)  # ticket -> its check-ins, sorted
     _revoked_at: dict[int, int] = field(default_factory=dict)  # ticket -> when it was revoked (server clock)
     _passbacks: set[str] = field(default_factory=set)  # check-ins already flagged passback (open or resolved)
+    _moved: dict[int, tuple[AccountState, Checked]] = field(default_factory=dict)  # wallet -> its last record
 
     def __post_init__(self) -> None:
         self.batch = LedgerBatch(self.conn, lock=self.lock, now_ms=self.now_ms)
 
     # ------------------------------------------------------------ the batch
 
-    def run(self, items: list[Checked], *, online: bool = False) -> list[Outcome]:
-        """Book ``items`` in order and flush; returns one outcome per item."""
+    def run(self, items: list[Checked], *, online: bool = False, carried: int = 0) -> list[Outcome]:
+        """Book ``items`` in order and flush; returns one outcome per item.
+
+        With ``online`` the first ``carried`` items are the terminal's unsynced
+        records of the wallet sent along with an authorization: they are booked
+        as facts, exactly as a push would (a known id is a duplicate, never
+        counted twice), before the last items are decided online on the balance
+        that now includes them.  Overdraft is judged once per wallet after the
+        whole batch, so a sale and the void that reverses it are one unit.
+        """
         good = [c for c in items if c.body is not None]
         self._prepare(good)
         existing = self._existing([c.id for c in good])
         seen: dict[str, tuple[str, Outcome]] = {}
-        outcomes: list[Outcome] = []
-        for c in items:
+        outcomes: list[Outcome | None] = [None] * len(items)
+        for i in _sales_first(items):
+            c = items[i]
+            item_online = online and i >= carried
             if c.error is not None:
                 out = Outcome(c.id, ItemStatus.REJECTED, 422, c.error)
                 if c.security:
@@ -205,12 +239,13 @@ class RecordApplier:
                 stored_hash, stored = seen[c.id] if c.id in seen else existing[c.id]
                 out = self._again(c, stored_hash, stored)
             else:
-                out = self._apply(c, online=online)
+                out = self._apply(c, online=item_online)
                 if out.booked:
                     seen[c.id] = (c.hash, out)
-            outcomes.append(out)
+            outcomes[i] = out
+        self._judge()
         self.batch.flush()
-        return outcomes
+        return [o for o in outcomes if o is not None]
 
     def _again(self, c: Checked, stored_hash: str, stored: Outcome) -> Outcome:
         if stored_hash == c.hash:
@@ -243,9 +278,11 @@ class RecordApplier:
         self._access = self.cache.access(staff) if self.cache is not None else load_access(self.conn, staff)
         r = t.records
         if refs:
-            for row in self.conn.execute(select(r.c.id, r.c.wallet_id, r.c.stall_id, r.c.amount, r.c.txn_id)
+            for row in self.conn.execute(select(r.c.id, r.c.wallet_id, r.c.stall_id, r.c.amount, r.c.txn_id,
+                                                r.c.terminal_id, r.c.staff_id)
                                          .where(r.c.id.in_(sorted(refs)), r.c.kind == "sale")):
-                self._sales[row.id] = _Sale(int(row.wallet_id), int(row.stall_id), int(row.amount), row.txn_id)
+                self._sales[row.id] = _Sale(int(row.wallet_id), int(row.stall_id), int(row.amount), row.txn_id,
+                                            terminal_id=row.terminal_id, staff_id=row.staff_id)
             # What was given back of each sale: every refund or void transaction naming it, whether it
             # came from a terminal record or from the dashboard (which books no terminal record).
             by_txn = {sale.txn_id: ref for ref, sale in self._sales.items() if sale.txn_id is not None}
@@ -409,7 +446,8 @@ class RecordApplier:
                                    wallet_id=wallet.ref, detail={"amount": b.amount})
         index = self.batch.post("sale", [(wallet, -b.amount), (revenue, b.amount)], record_id=c.id,
                                 terminal_id=self.terminal.id, staff_id=b.staff_id)
-        self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index)
+        self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index, terminal_id=self.terminal.id,
+                                  staff_id=b.staff_id)
         for line in b.lines:
             if line.product_id is not None:
                 self.batch.stock[line.product_id] = self.batch.stock.get(line.product_id, 0) + line.qty
@@ -417,19 +455,65 @@ class RecordApplier:
         return self._store(c, txn_index=index, online=online, wallet=wallet, stall_id=b.stall_id, amount=b.amount)
 
     def _overdraft(self, wallet: AccountState, c: Checked) -> None:
-        if wallet.balance >= 0:
-            if wallet.overdrawn:
-                wallet.overdrawn = False
-            return
-        if not wallet.overdrawn:
-            wallet.overdrawn = True
-            self.batch.anomaly("overdraft", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
-                               detail={"balance": wallet.balance})
-        if -wallet.balance > self.settings.overdraft_tolerance and not wallet.blocked:
-            self.batch.block_wallet(wallet, reason="overdraft")
-            self.batch.anomaly("overdraft_blocked", terminal_id=self.terminal.id, record_id=c.id,
-                               wallet_id=wallet.ref,
-                               detail={"balance": wallet.balance, "tolerance": self.settings.overdraft_tolerance})
+        """Note that ``c`` moved the wallet; it is judged once, after the whole batch (``_judge``)."""
+        self._moved[wallet.ref] = (wallet, c)
+
+    def _judge(self) -> None:
+        """Flag, block, or clear each wallet this batch moved, on its balance after the batch.
+
+        A compensating record (void, refund, late top-up) re-judges the wallet: an
+        overdraft that is covered again is resolved, and a block the server put for
+        overdraft that the tolerance no longer calls for is lifted; both are audited
+        as the server's own.
+        """
+        for wallet, c in self._moved.values():
+            if wallet.balance >= 0:
+                if wallet.overdrawn:
+                    wallet.overdrawn = False
+                    wallet.dirty = True
+                    self._resolve(wallet, "overdraft", c)
+            elif not wallet.overdrawn:
+                wallet.overdrawn = True
+                wallet.dirty = True
+                self.batch.anomaly("overdraft", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
+                                   detail={"balance": wallet.balance})
+            over = -wallet.balance > self.settings.overdraft_tolerance
+            if over and not wallet.blocked:
+                self.batch.block_wallet(wallet, reason="overdraft")
+                self.batch.anomaly("overdraft_blocked", terminal_id=self.terminal.id, record_id=c.id,
+                                   wallet_id=wallet.ref,
+                                   detail={"balance": wallet.balance, "tolerance": self.settings.overdraft_tolerance})
+            elif not over and wallet.blocked and self._blocked_for_overdraft(wallet.ref):
+                wallet.blocked = False
+                wallet.dirty = True
+                self.batch.revocations[("wallet", wallet.ref)] = {"kind": "wallet", "ref": wallet.ref,
+                                                                  "revoked": False, "reason": "overdraft covered"}
+                audit(self.conn, actor="server", action="wallet.unblock", now_ms=self.now_ms, wallet_id=wallet.ref,
+                      balance=wallet.balance, record_id=c.id,
+                      note="the overdraft block is no longer deserved: a later record covered the wallet")
+                self._resolve(wallet, "overdraft_blocked", c)
+        self._moved.clear()
+
+    def _blocked_for_overdraft(self, wallet_id: int) -> bool:
+        queued = self.batch.revocations.get(("wallet", wallet_id))
+        if queued is not None:
+            return bool(queued["revoked"]) and queued["reason"] == "overdraft"
+        rv = t.revocations
+        reason = self.conn.execute(select(rv.c.reason).where(rv.c.kind == "wallet", rv.c.ref == wallet_id,
+                                                             rv.c.revoked.is_(True))).scalar()
+        return reason == "overdraft"
+
+    def _resolve(self, wallet: AccountState, kind: str, c: Checked) -> None:
+        """Close the wallet's open anomalies of ``kind``: a later record explains them."""
+        queued = [a for a in self.batch.anomalies if a["kind"] == kind and a["wallet_id"] == wallet.ref]
+        for a in queued:
+            self.batch.anomalies.remove(a)
+        an = t.anomalies
+        for (anomaly_id,) in self.conn.execute(select(an.c.id).where(
+                an.c.kind == kind, an.c.wallet_id == wallet.ref, an.c.resolved_at.is_(None))).all():
+            mark_resolved(self.conn, anomaly_id, staff_id=None, now_ms=self.now_ms)
+            audit(self.conn, actor="server", action="anomaly.resolve", now_ms=self.now_ms, anomaly_id=anomaly_id,
+                  resolution="explained", note=f"record {c.id} brought the wallet back to {wallet.balance}")
 
     def _refund(self, c: Checked, b: RefundRecord | VoidRecord, *, now_s: int) -> Outcome:
         ref = str(b.ref_id)
@@ -451,9 +535,12 @@ class RecordApplier:
         wallet = self.batch.account("wallet", b.wallet_id)
         revenue = self.batch.account("stall_revenue", b.stall_id)
         assert wallet is not None and revenue is not None  # the sale booked against them
-        if not self._allowed([b.staff_id, b.supervisor_id], Permission.REFUND, Scope.stall(b.stall_id), now_s):
+        # The reversal of an unanswered authorization undoes the cashier's own sale: selling is enough for it.
+        needed = Permission.SELL if isinstance(b, VoidRecord) and _is_reversal(b, sale, self.terminal.id) \
+            else Permission.REFUND
+        if not self._allowed([b.staff_id, b.supervisor_id], needed, Scope.stall(b.stall_id), now_s):
             self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
-                               detail={"staff_id": b.staff_id, "permission": "refund", "stall_id": b.stall_id})
+                               detail={"staff_id": b.staff_id, "permission": needed.value, "stall_id": b.stall_id})
         index = self.batch.post(b.kind, [(revenue, -b.amount), (wallet, b.amount)], record_id=c.id,
                                 ref_txn=sale.txn_id, ref_index=sale.txn_index, terminal_id=self.terminal.id,
                                 staff_id=b.staff_id, note=b.reason)

@@ -96,9 +96,13 @@ class SyncClient:
         """Fetch one page of changes; raises Unauthorized, SyncUnavailable, ApiError."""
         return self._call("POST", "/pull", PullResponse, json=request.model_dump(mode="json"))
 
-    def authorize(self, record: SignedRecord, *, timeout_s: float) -> AuthorizeResponse:
-        """Ask the server to authorize and book a record within ``timeout_s``; raises SyncUnavailable, ..."""
-        request = AuthorizeRequest(record=record)
+    def authorize(self, record: SignedRecord, *, timeout_s: float,
+                  carried: Sequence[SignedRecord] = ()) -> AuthorizeResponse:
+        """Ask the server to authorize and book a record within ``timeout_s``; raises SyncUnavailable, ...
+
+        ``carried``: this terminal's unsynced records of the same wallet, booked first by the server.
+        """
+        request = AuthorizeRequest(record=record, carried=list(carried))
         timeout = httpx.Timeout(timeout_s)
         return self._call("POST", "/authorize", AuthorizeResponse, json=request.model_dump(mode="json"),
                           timeout=timeout)

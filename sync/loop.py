@@ -4,7 +4,8 @@
 ``SyncTarget`` (the terminal's adapter over its own store connection) and a
 ``SyncClient``.  A cycle pushes the whole outbox in batches, then pulls every
 page while the server says ``more``.  A failure moves the service to "offline"
-and schedules the next attempt with exponential backoff and full jitter; a
+and schedules the next attempt with jittered backoff (short for the first
+minute of an outage, exponential after: ``Backoff``); a
 ``Retry-After`` from a busy server is honoured.  ``Unauthorized`` means the
 terminal was revoked: the target wipes its personal data and the loop stops.
 
@@ -104,6 +105,9 @@ class SyncStatus:
     revoked: bool = False
     enrolled: bool = True
     security_events: int = 0
+    unsynced_offline_amount: int = 0  # offline sales not yet acknowledged: what the unsynced cap counts
+    unsynced_cap: int = 0  # the event's cap (0: not known here)
+    warning: str = ""  # "unsynced_near_cap" from CAP_WARNING_PERCENT of the cap on (terminal.engine)
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -111,23 +115,44 @@ class SyncStatus:
 
 
 class Backoff:
-    """Exponential backoff with full jitter: the n-th delay is uniform in [base, min(cap, base·2ⁿ)]."""
+    """Backoff with full jitter, short while an outage is young, exponential after.
 
-    def __init__(self, *, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None) -> None:
+    For the first ``fast_window_s`` of an outage (the sum of the delays handed out
+    since the first failure: no clock needed) the n-th delay is uniform in
+    [base, min(fast_cap, base·2ⁿ)], so a till whose network comes back reconnects
+    within a second or two.  After the window the ceiling doubles from
+    ``fast_cap`` up to ``cap``, so a long outage does not hammer the server.
+    """
+
+    def __init__(self, *, base: float = 0.5, cap: float = 30.0, fast_cap: float = 1.5,
+                 fast_window_s: float = 60.0, rng: random.Random | None = None) -> None:
         self.base = base
         self.cap = cap
+        self.fast_cap = min(fast_cap, cap)
+        self.fast_window_s = fast_window_s
         self.failures = 0
+        self._waited = 0.0  # seconds of delay handed out in this outage
+        self._slow = 0  # failures after the fast window
         self._rng = rng or random.Random()
 
     def next(self) -> float:
         """Return the delay before the next attempt and count a failure."""
-        ceiling = min(self.cap, self.base * (2 ** min(self.failures, 30)))
+        if self._waited < self.fast_window_s:
+            ceiling = min(self.fast_cap, self.base * (2 ** min(self.failures, 30)))
+        else:
+            start = self.fast_cap if self.fast_window_s > 0 else self.base  # no window: plain exponential
+            ceiling = min(self.cap, start * (2 ** min(self._slow, 30)))
+            self._slow += 1
         self.failures += 1
-        return self._rng.uniform(min(self.base, ceiling), ceiling)
+        delay = self._rng.uniform(min(self.base, ceiling), ceiling)
+        self._waited += delay
+        return delay
 
     def reset(self) -> None:
         """Forget the failures after a success."""
         self.failures = 0
+        self._waited = 0.0
+        self._slow = 0
 
 
 class SyncService:
@@ -177,6 +202,11 @@ class SyncService:
     def poke(self) -> None:
         """Tell the loop a record was written: push after the debounce."""
         self._wake.set()
+
+    def known_unreachable(self) -> bool:
+        """True while the background loop runs and its last attempt failed: it is probing the server."""
+        thread = self._thread
+        return thread is not None and thread.is_alive() and not self._online and self._offline_since_ms is not None
 
     def status(self) -> SyncStatus:
         """Return the current status (reads the target; call from the sync thread or after stop)."""

@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sync.errors import RecordSignatureError
 from sync.keys import SigningKey, b64d, b64e
 
-__all__ = ["body_hash", "canonical_json", "sign_record", "verify_record"]
+__all__ = ["REVERSAL_REASON", "body_hash", "canonical_json", "sign_record", "verify_record"]
+
+REVERSAL_REASON = "automatic reversal"  # the reason prefix of the void that reverses an unanswered authorization
 
 
 def _reject_floats(value: Any, path: str = "$") -> None:

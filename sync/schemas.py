@@ -66,6 +66,7 @@ __all__ = [
 ]
 
 MAX_PUSH_BATCH = 500
+MAX_CARRIED = 100  # unsynced records of one wallet sent along with an authorization
 Amount = Annotated[int, Field(ge=0, le=10**12, strict=True)]
 PositiveAmount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
 ShortId = Annotated[int, Field(ge=0, lt=1 << 40, strict=True)]
@@ -87,8 +88,23 @@ class OfflineFallback(StrEnum):
     OFFLINE_LIMIT = "offline_limit"  # approve within the wallet's offline limit
 
 
+# The default unsynced cap in the currency's own minor units: about what a busy till takes in an hour or two
+# offline (JPY has no minor unit: 300,000 yen; USD and EUR have two: 2,000.00).
+UNSYNCED_CAP_DEFAULTS: dict[str, int] = {"JPY": 300_000, "USD": 200_000, "EUR": 200_000}
+
+
 class EventSettings(_Model):
     """Event configuration every terminal follows."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _currency_defaults(cls, data: Any) -> Any:
+        """Fill an unset unsynced cap with the default of the event's currency (minor units differ)."""
+        if isinstance(data, dict) and "unsynced_cap" not in data:
+            currency = data.get("currency", "JPY")
+            if isinstance(currency, str) and currency in UNSYNCED_CAP_DEFAULTS:
+                data = {**data, "unsynced_cap": UNSYNCED_CAP_DEFAULTS[currency]}
+        return data
 
     event_name: str = Field("Ennichi", max_length=200)
     currency: str = Field("JPY", pattern=r"^[A-Z]{3}$")  # any ISO 4217 code in tender (sync.money)
@@ -98,7 +114,7 @@ class EventSettings(_Model):
     number_locale: str = Field("ja_JP", pattern=r"^[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8}){0,3}$", max_length=32)
     floor_limit: Amount = 1000  # at or under: the terminal decides alone
     offline_limit: Amount = 3000  # per wallet per terminal since its statement
-    unsynced_cap: Amount = 100_000  # unsynced total a terminal may hold
+    unsynced_cap: Amount = 300_000  # unsynced total a terminal may hold (default per currency: see above)
     max_offline_s: Annotated[int, Field(ge=60, le=7 * 86400)] = 3600
     offline_fallback: OfflineFallback = OfflineFallback.OFFLINE_LIMIT
     overdraft_tolerance: Amount = 1000  # past this a wallet is blocked
@@ -305,9 +321,15 @@ class PushResponse(_Model):
 
 
 class AuthorizeRequest(_Model):
-    """Online authorization of a sale above the floor limit, or a top-up."""
+    """Online authorization of a sale above the floor limit, or a top-up.
+
+    ``carried``: the terminal's records of the same wallet that the server has not
+    acknowledged yet, oldest first; the server books them as a push would (a known
+    id changes nothing) before it decides, so both paths use one "available".
+    """
 
     record: SignedRecord
+    carried: list[SignedRecord] = Field(default_factory=list, max_length=MAX_CARRIED)
 
 
 class AuthorizeResponse(_Model):
@@ -318,6 +340,7 @@ class AuthorizeResponse(_Model):
     reason: str | None = None  # e.g. insufficient_balance, wallet_blocked, forbidden
     balance: int | None = None
     seq: int | None = None
+    carried: list[PushItemResult] = Field(default_factory=list)  # one result per carried record, in order
 
 
 # ---------------------------------------------------------------- pull

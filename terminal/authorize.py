@@ -18,7 +18,8 @@ from sync.schemas import EventSettings, StatementRow
 from sync.tokens import WalletToken, decode_token
 from terminal.decisions import DeclineReason
 
-__all__ = ["Balance", "WalletView", "best_statement", "offline_decline", "read_wallet", "token_decline"]
+__all__ = ["CAP_WARNING_PERCENT", "Balance", "WalletView", "best_statement", "cap_warning", "offline_decline",
+           "read_wallet", "token_decline"]
 
 _TOKEN_REASONS = {
     TokenReason.NOT_A_CODE: DeclineReason.NOT_A_CODE,
@@ -75,6 +76,16 @@ def best_statement(token: WalletToken | None, statement: StatementRow | None) ->
         return Balance(statement.balance, statement.seq, "statement")
     if token is not None:
         return Balance(token.balance, token.seq, "token")
+    return None
+
+
+CAP_WARNING_PERCENT = 80  # the terminal warns when its unsynced offline total reaches this share of the cap
+
+
+def cap_warning(unsynced_offline_total: int, cap: int) -> str | None:
+    """Return "unsynced_near_cap" when the unsynced offline total is at or past 80 % of the cap, else None."""
+    if cap > 0 and unsynced_offline_total * 100 >= cap * CAP_WARNING_PERCENT:
+        return "unsynced_near_cap"
     return None
 
 

@@ -30,6 +30,7 @@ class Context:
     keys: KeySet
     client: SyncClient | None
     on_record: Callable[[], None]
+    known_unreachable: Callable[[], bool] = lambda: False  # the sync loop already knows the server is down
 
     def sign(self, record: RecordModel, *, mode: str) -> LedgerRow:
         """Serialize and sign a record; the stored body is exactly the bytes signed."""

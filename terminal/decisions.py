@@ -47,6 +47,7 @@ class DeclineReason(StrEnum):
     WRONG_MODE = "wrong_mode"  # e.g. selling on a gate terminal
     NOT_ENROLLED = "not_enrolled"
     TERMINAL_REVOKED = "terminal_revoked"
+    STORAGE_FAILED = "storage_failed"  # the disk is full, read-only or gone: nothing was recorded
     # gates
     TICKET_REVOKED = "ticket_revoked"
     WRONG_GATE = "wrong_gate"

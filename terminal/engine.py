@@ -11,7 +11,9 @@ signal).
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import ssl
 import threading
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from sync.loop import Backoff, SyncService, SyncStatus
 from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
 from sync.tls import PINNED_CERT_NAME, PinMismatch, TlsError, fetch_pinned_certificate, verify_for
 from terminal import gates, sales
+from terminal.authorize import cap_warning
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
 from terminal.decisions import Cart, Decision, DeclineReason, GateCounts, GateDecision, LoginResult
@@ -38,6 +41,8 @@ from terminal.store import LedgerRow, Store
 from terminal.syncing import APP_VERSION, StoreSyncTarget
 
 __all__ = ["DB_NAME", "KEY_NAME", "Terminal"]
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "terminal.db"
 KEY_NAME = "terminal_key.pem"
@@ -192,7 +197,8 @@ class Terminal:
                                       verify=verify_for(self.data_dir))
         ctx = Context(store=self.store, clock=self.clock, key=self._key, terminal=self.store.terminal_row()
                       or creds.terminal, settings=self.store.event_settings(), keys=self.store.keyset(),
-                      client=self._client, on_record=self._record_written)
+                      client=self._client, on_record=self._record_written,
+                      known_unreachable=self._known_unreachable)
         if not self._recovered:  # online authorizations a crash left without an answer are reversed
             sales.recover(ctx)
             self._recovered = True
@@ -211,37 +217,46 @@ class Terminal:
             return Decision(False, DeclineReason.NOT_LOGGED_IN, kind=kind)
         return ctx, staff
 
-    def sell(self, cart: Cart, wallet_text: str) -> Decision:
-        """Sell a cart to the wallet shown (QR text or typed id); raises only on bugs or a full disk."""
+    def _act(self, kind: str, action: Callable[[Context, StaffRow], Decision]) -> Decision:
+        """Run a till action under the lock; a failing disk (full, read-only, gone) is a decline, not a crash.
+
+        Nothing approved is lost: an approval is returned only after its commit,
+        and a failed commit keeps nothing.  An online authorization the server may
+        have booked while the local write failed stays noted as pending and is
+        reversed by the next action that can write (``sales.recover``), so sales
+        resume by themselves when space returns.
+        """
         with self._lock:
-            ready = self._prepare("sale")
-            if isinstance(ready, Decision):
-                return ready
-            return sales.sell(*ready, cart, wallet_text)
+            if not self.store.path.exists():  # the data folder vanished (unmounted, deleted): write nothing
+                log.error("terminal storage missing: %s", self.store.path)
+                return Decision(False, DeclineReason.STORAGE_FAILED, kind=kind,
+                                params={"error": f"the data file {self.store.path} is missing"})
+            try:
+                ready = self._prepare(kind)
+                if isinstance(ready, Decision):
+                    return ready
+                return action(*ready)
+            except (sqlite3.OperationalError, OSError) as exc:  # full, read-only, I/O error (not a bug's error)
+                log.error("terminal storage failed on %s: %s", kind, exc)
+                self._recovered = False  # reverse what the failure may have left pending, once space returns
+                return Decision(False, DeclineReason.STORAGE_FAILED, kind=kind, params={"error": str(exc)})
+
+    def sell(self, cart: Cart, wallet_text: str) -> Decision:
+        """Sell a cart to the wallet shown (QR text or typed id); a failing disk is a decline (storage_failed)."""
+        return self._act("sale", lambda ctx, staff: sales.sell(ctx, staff, cart, wallet_text))
 
     def refund(self, ref_id: str, amount: int, *, reason: str = "") -> Decision:
         """Refund part of a sale this terminal made (permission ``refund``)."""
-        with self._lock:
-            ready = self._prepare("refund")
-            if isinstance(ready, Decision):
-                return ready
-            return sales.refund(*ready, ref_id, amount, reason=reason)
+        return self._act("refund", lambda ctx, staff: sales.refund(ctx, staff, ref_id, amount, reason=reason))
 
     def void(self, ref_id: str, *, reason: str = "") -> Decision:
         """Void a whole sale this terminal made (permission ``refund``)."""
-        with self._lock:
-            ready = self._prepare("void")
-            if isinstance(ready, Decision):
-                return ready
-            return sales.void(*ready, ref_id, reason=reason)
+        return self._act("void", lambda ctx, staff: sales.void(ctx, staff, ref_id, reason=reason))
 
     def topup(self, wallet_text: str, amount: int, *, cash_received: int | None = None) -> Decision:
         """Load cash onto a wallet, online (permission ``topup``)."""
-        with self._lock:
-            ready = self._prepare("topup")
-            if isinstance(ready, Decision):
-                return ready
-            return sales.topup(*ready, wallet_text, amount, cash_received=cash_received)
+        return self._act("topup", lambda ctx, staff: sales.topup(ctx, staff, wallet_text, amount,
+                                                                  cash_received=cash_received))
 
     def check_in(self, ticket_text: str, direction: Literal["in", "out"] = "in") -> GateDecision:
         """Decide a ticket at this gate (permission ``gate``)."""
@@ -274,6 +289,10 @@ class Terminal:
 
     # ------------------------------------------------------------ sync
 
+    def _known_unreachable(self) -> bool:
+        service = self._service
+        return service is not None and service.known_unreachable()
+
     def _record_written(self) -> None:
         service = self._service
         if service is not None:
@@ -282,15 +301,17 @@ class Terminal:
     def status(self) -> SyncStatus:
         """Return the status the UI shows: online/offline since, unsynced, sync age, last error."""
         with self._lock:
-            count, amount, _ = self.store.unsynced()
+            count, amount, offline = self.store.unsynced()
             last = self.store.last_sync_ms()
             online, since, error = self._service.state() if self._service else (False, None, "")
             now = self.clock.now_ms()
+            enrolled = self.store.credentials() is not None
+            cap = self.store.event_settings().unsynced_cap if enrolled else 0
             return SyncStatus(online=online, offline_since_ms=since, unsynced_count=count, unsynced_amount=amount,
                               last_sync_ms=last, last_sync_age_s=None if last is None else max(0, (now - last) // 1000),
-                              last_error=error, revoked=self.store.revoked(),
-                              enrolled=self.store.credentials() is not None,
-                              security_events=self.store.security_count())
+                              last_error=error, revoked=self.store.revoked(), enrolled=enrolled,
+                              security_events=self.store.security_count(), unsynced_offline_amount=offline,
+                              unsynced_cap=cap, warning=cap_warning(offline, cap) or "")
 
     def sync_service(self, *, on_status: Callable[[SyncStatus], None] | None = None) -> SyncService:
         """Return the sync service (made once, on its own connection), setting ``on_status``; raises NotEnrolled."""

@@ -13,7 +13,9 @@ from uuid import UUID
 from sync.errors import ApiError, SyncUnavailable, TokenError, Unauthorized
 from sync.ids import new_record_id
 from sync.permissions import Permission, Scope
+from sync.records import REVERSAL_REASON
 from sync.schemas import (
+    MAX_CARRIED,
     ItemStatus,
     OfflineFallback,
     PushItemResult,
@@ -25,7 +27,7 @@ from sync.schemas import (
     TopUpRecord,
     VoidRecord,
 )
-from terminal.authorize import WalletView, best_statement, offline_decline, read_wallet, token_decline
+from terminal.authorize import WalletView, best_statement, cap_warning, offline_decline, read_wallet, token_decline
 from terminal.context import Context
 from terminal.decisions import Cart, Decision, DeclineReason, Mode
 from terminal.sessions import staff_allowed
@@ -144,6 +146,9 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
             reverse(ctx, json.loads(row.body), row.sig, why="no answer in time; declined offline")
         return Decision(False, reason, wallet_id=wallet_id, amount=amount, params=params)
     _commit(ctx, row, lines=priced)  # the same signed body: a push finds it booked ("duplicate") or books it
+    warning = cap_warning(unsynced_offline + amount, ctx.settings.unsynced_cap)
+    if warning is not None:  # shown on the till before the cap starts declining customers
+        params["warning"] = warning
     return Decision(True, None, record_id=row.id, amount=amount, wallet_id=wallet_id,
                     balance_after=available - amount, mode="offline", params=params)
 
@@ -160,9 +165,16 @@ def _online(ctx: Context, row: LedgerRow, lines: Lines, *, wallet_id: int,
     amount = row.amount
     if ctx.client is None:
         return None
+    if ctx.known_unreachable():  # the sync loop is probing an unreachable server: no per-sale timeout wait
+        params["error"] = "the server is unreachable (the sync service is retrying)"
+        ctx.on_record()  # a nudge for the probe
+        return None
+    # One "available" on both paths: the server books this wallet's unsynced records first, then decides.
+    carried = [r.signed() for r in ctx.store.unsynced_of_wallet(wallet_id, MAX_CARRIED)] if kind == "sale" else []
     ctx.store.begin_authorization(row)
     try:
-        resp = ctx.client.authorize(row.signed(), timeout_s=ctx.settings.authorize_timeout_ms / 1000)
+        resp = ctx.client.authorize(row.signed(), timeout_s=ctx.settings.authorize_timeout_ms / 1000,
+                                    carried=carried)
     except SyncUnavailable as exc:
         params["error"] = str(exc)
         if not exc.maybe_delivered:
@@ -176,6 +188,8 @@ def _online(ctx: Context, row: LedgerRow, lines: Lines, *, wallet_id: int,
         ctx.store.drop_authorization(row.id)
         return Decision(False, DeclineReason.SERVER_DECLINED, kind=kind, wallet_id=wallet_id, amount=amount,
                         params={**params, "server_reason": exc.message, "status": exc.status})
+    if resp.carried:  # the carried records are booked now: acknowledged as a push would
+        ctx.store.apply_push_results(resp.carried, now_ms=ctx.clock.now_ms())
     if not resp.approved:
         ctx.store.drop_authorization(row.id)
         return Decision(False, DeclineReason.SERVER_DECLINED, kind=kind, wallet_id=wallet_id, amount=amount,
@@ -210,7 +224,7 @@ def reverse(ctx: Context, body: dict[str, object], sig: str, *, why: str) -> str
         if isinstance(raw_lines, list) else []
     void = VoidRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=sale.staff_id,
                       created_at=ctx.clock.now_ms(), stall_id=sale.stall_id or 1, wallet_id=sale.wallet_id or 0,
-                      amount=sale.amount, ref_id=UUID(record_id), reason=f"automatic reversal: {why}"[:200])
+                      amount=sale.amount, ref_id=UUID(record_id), reason=f"{REVERSAL_REASON}: {why}"[:200])
     void_row = ctx.sign(void, mode="online")
     with ctx.store.write():  # one transaction: the sale, its void, both outbox rows, the note settled
         ctx.store.add_record(sale, lines=lines)

@@ -150,7 +150,12 @@ class Store:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error:  # a full or read-only disk: nothing of the block is kept
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.conn.execute(sql, params).fetchone()
@@ -481,10 +486,27 @@ class Store:
         return int(row[0]), bool(row[1])
 
     def outbox_batch(self, limit: int) -> list[LedgerRow]:
-        """Return the oldest unacknowledged records, at most ``limit``."""
+        """Return the oldest unacknowledged records, at most ``limit``.
+
+        A sale and its automatic reversal void travel in one batch: the server
+        judges them as one unit, so a batch never ends between the two.
+        """
         rows = self.conn.execute(
             _SELECT_LEDGER + "FROM outbox o JOIN ledger l ON l.id = o.record_id ORDER BY o.n LIMIT ?",
             (limit,)).fetchall()
+        batch = [LedgerRow(*r) for r in rows]
+        if len(batch) > 1 and len(batch) == limit and batch[-1].kind == "sale" and self._scalar(
+                "SELECT COUNT(*) FROM outbox o JOIN ledger l ON l.id = o.record_id "
+                "WHERE l.ref_id = ? AND l.kind = 'void' AND l.auto = 1", (batch[-1].id,)):
+            batch.pop()  # it goes first in the next batch, with its void
+        return batch
+
+    def unsynced_of_wallet(self, wallet_id: int, limit: int) -> list[LedgerRow]:
+        """Return this wallet's sales, refunds and voids still in the outbox, oldest first, at most ``limit``."""
+        rows = self.conn.execute(
+            _SELECT_LEDGER + "FROM outbox o JOIN ledger l ON l.id = o.record_id "
+            "WHERE l.wallet_id = ? AND l.kind IN ('sale', 'refund', 'void') ORDER BY o.n LIMIT ?",
+            (wallet_id, limit)).fetchall()
         return [LedgerRow(*r) for r in rows]
 
     def apply_push_results(self, results: Sequence[PushItemResult], *, now_ms: int) -> int:

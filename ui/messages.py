@@ -70,6 +70,8 @@ _REASONS: dict[str, tuple[str, str, str, str]] = {
                      "Enroll it with a code from the dashboard", "管理画面のコードで登録してください"),
     R.TERMINAL_REVOKED: ("This terminal was switched off by the admin", "この端末は管理者により停止されています",
                          "Call a supervisor", "責任者を呼んでください"),
+    R.STORAGE_FAILED: ("The terminal cannot save: its storage is full or unavailable. Nothing was charged", "端末に保存できません（容量不足または記録領域の異常）。請求はしていません",
+                       "Free up space or call a supervisor; sales resume by themselves", "空き容量を作るか責任者を呼んでください。復旧すると自動で再開します"),
     R.TICKET_REVOKED: ("This ticket was cancelled", "このチケットは無効です",
                        "Send the visitor to the information desk", "案内所へ行くよう伝えてください"),
     R.WRONG_GATE: ("This ticket is for another gate", "別のゲート用のチケットです",

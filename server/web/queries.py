@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, desc, func, select
 
 from server.db import tables as t
+from sync.records import REVERSAL_REASON
 
 __all__ = ["admin_by_id", "admin_by_login", "recent_signins"]
 
@@ -56,6 +57,18 @@ def stall_names(conn: Connection) -> dict[int, str]:
     return {int(r.id): r.name for r in conn.execute(select(t.stalls.c.id, t.stalls.c.name).order_by(t.stalls.c.id))}
 
 
+def _reversals() -> Any:
+    """Void transactions that reverse an unanswered online authorization (``sync.records.REVERSAL_REASON``)."""
+    v = t.transactions.alias("rev")
+    return select(v.c.id, v.c.ref_txn).where(v.c.kind == "void", v.c.note.like(f"{REVERSAL_REASON}%"))
+
+
+def _not_reversed(x: Any) -> list[Any]:
+    """Leave out a reversed sale and its reversal: the customer was declined, nothing was sold or refunded."""
+    rev = _reversals().subquery()
+    return [x.c.id.not_in(select(rev.c.id)), x.c.id.not_in(select(rev.c.ref_txn).where(rev.c.ref_txn.is_not(None)))]
+
+
 def stall_takings(conn: Connection, *, since_ms: int, until_ms: int | None = None,
                   bucket_ms: int = 3_600_000, txn_range: tuple[int, int] | None = None
                   ) -> list[tuple[str, int, int, int]]:
@@ -66,7 +79,7 @@ def stall_takings(conn: Connection, *, since_ms: int, until_ms: int | None = Non
     """
     x, p, a = t.transactions, t.postings, t.accounts
     bucket = ((x.c.created_at - since_ms) // bucket_ms).label("bucket")
-    where = [x.c.created_at >= since_ms, a.c.kind == "stall_revenue"]
+    where = [x.c.created_at >= since_ms, a.c.kind == "stall_revenue", *_not_reversed(x)]
     if until_ms is not None:
         where.append(x.c.created_at < until_ms)
     if txn_range is not None:
@@ -264,7 +277,9 @@ def anomaly_kinds(conn: Connection) -> list[str]:
 def product_sales(conn: Connection, *, since_ms: int | None) -> list[dict[str, Any]]:
     """Units and gross per product, from the lines of booked sale records."""
     r = t.records
-    query = select(r.c.body).where(r.c.kind == "sale", r.c.txn_id.is_not(None))
+    rev = _reversals().subquery()
+    query = select(r.c.body).where(r.c.kind == "sale", r.c.txn_id.is_not(None),
+                                   r.c.txn_id.not_in(select(rev.c.ref_txn).where(rev.c.ref_txn.is_not(None))))
     if since_ms is not None:
         query = query.where(r.c.received_at >= since_ms)
     totals: dict[tuple[int, int | None], list[int]] = {}

@@ -18,7 +18,8 @@ def test_approval_books_once_and_a_retry_returns_the_stored_answer(event: Event,
     _stall, cashier, wallet, term = event.stall_setup(3000)
     sale = term.sale(wallet_id=wallet, amount=2000, staff_id=cashier)
     first = _authorize(client, term, sale)
-    assert first == {"id": sale["body"]["id"], "approved": True, "reason": None, "balance": 1000, "seq": 2}
+    assert first == {"id": sale["body"]["id"], "approved": True, "reason": None, "balance": 1000, "seq": 2,
+                     "carried": []}
     assert _authorize(client, term, sale) == first
     pushed = client.post("/api/v1/push", json={"records": [sale]}, headers=term.headers).json()["results"][0]
     assert (pushed["status"], pushed["balance"], pushed["seq"]) == ("duplicate", 1000, 2)

@@ -90,11 +90,27 @@ def test_requests_carry_the_token_and_the_exact_record() -> None:
 
 
 def test_backoff_grows_with_jitter_and_resets() -> None:
-    backoff = Backoff(base=0.5, cap=8.0, rng=random.Random(1))
+    backoff = Backoff(base=0.5, cap=8.0, fast_window_s=0, rng=random.Random(1))
     delays = [backoff.next() for _ in range(10)]
     assert all(0.5 <= d <= 8.0 for d in delays)
     assert max(delays[5:]) > 2.0  # it grew
     assert len(set(delays)) == len(delays)  # jittered
+    backoff.reset()
+    assert backoff.next() <= 0.5 + 1e-9
+
+
+def test_backoff_stays_short_for_the_first_minute_of_an_outage_then_grows() -> None:
+    backoff = Backoff(rng=random.Random(2))  # defaults: 0.5 s base, 1.5 s cap for 60 s, then up to 30 s
+    delays = [backoff.next() for _ in range(200)]
+    young = []
+    waited = 0.0
+    for d in delays:
+        if waited >= 60:
+            break
+        young.append(d)
+        waited += d
+    assert len(young) >= 40 and all(0.5 <= d <= 1.5 for d in young)  # a reconnect within 1.5 s
+    assert max(delays[len(young):]) > 20 and max(delays) <= 30.0  # a long outage backs off to the cap
     backoff.reset()
     assert backoff.next() <= 0.5 + 1e-9
 

@@ -25,10 +25,11 @@ class Live:
 
     tmp: Path
     event: EventSettings
+    database_url: str = ""  # PostgreSQL when given (a fresh database), else SQLite in ``tmp``
     proxy: FaultProxy = field(init=False)
 
     def __post_init__(self) -> None:
-        self.settings, _ = init_test_event(self.tmp / "server", event=self.event)
+        self.settings, _ = init_test_event(self.tmp / "server", event=self.event, database_url=self.database_url)
         self.seed = Seeder(self.settings)
         self._stop = None
         self.start_server()

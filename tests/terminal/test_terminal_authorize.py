@@ -373,3 +373,30 @@ def test_a_crash_during_authorize_is_reversed_on_restart(env: Env) -> None:
     kinds = sorted(r.kind for r in reopened.recent())
     assert kinds == ["sale", "void"] and reopened.store.pending_authorizations() == []
     assert reopened.status().unsynced_count == 2
+
+
+def test_the_terminal_warns_before_the_unsynced_cap_declines(env: Env) -> None:
+    env.settings = EventSettings(floor_limit=1000, offline_limit=3000, unsynced_cap=2500, staff_idle_logout_s=86400)
+    term = env.seed(statements=[StatementRow(wallet_id=w, balance=5000, seq=1) for w in (W, W + 1, W + 2)])
+    env.login()
+    first = sell(env, 1000, env.wallet(W, 5000, 1))  # 1000 of 2500: 40 %
+    assert first.approved and "warning" not in first.params  # type: ignore[attr-defined]
+    assert term.status().warning == ""
+    second = sell(env, 1000, env.wallet(W + 1, 5000, 1))  # 2000 of 2500: 80 %, the next may be refused
+    assert second.approved and second.params["warning"] == "unsynced_near_cap"  # type: ignore[attr-defined]
+    status = term.status()
+    assert status.warning == "unsynced_near_cap"
+    assert (status.unsynced_offline_amount, status.unsynced_cap) == (2000, 2500)
+    for record in term.recent(10):  # the server acknowledged them: the warning goes away
+        term.store.apply_push_results([PushItemResult(id=record.id, status=ItemStatus.APPLIED, code=200,
+                                                      wallet_id=record.wallet_id, balance=4000, seq=2)],
+                                      now_ms=env.clock.now_ms())
+    assert term.status().warning == ""
+
+
+@pytest.mark.parametrize(("currency", "cap"), [("JPY", 300_000), ("USD", 200_000), ("EUR", 200_000)])
+def test_the_default_unsynced_cap_fits_the_currency_minor_unit(currency: str, cap: int) -> None:
+    settings = EventSettings(currency=currency)  # type: ignore[arg-type]
+    assert settings.unsynced_cap == cap  # JPY: 300,000 yen; two-decimal currencies: 2,000.00
+    assert EventSettings.model_validate(settings.model_dump()).unsynced_cap == cap
+    assert EventSettings(currency=currency, unsynced_cap=5000).unsynced_cap == 5000  # type: ignore[arg-type]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from terminal_helpers import Env
+from terminal_helpers import CASHIER, STALL_ID, Env
 
-from sync.schemas import ItemStatus, PushItemResult, StatementRow
-from terminal.decisions import Cart
+from sync.ids import new_record_id
+from sync.schemas import ItemStatus, PushItemResult, SaleRecord, StatementRow
+from terminal.decisions import Cart, DeclineReason
 from terminal.migrations import MIGRATIONS
+from terminal.sales import reverse
 from terminal.store import Store
 
 
@@ -126,3 +129,20 @@ def test_the_stored_body_is_exactly_what_was_signed(env: Env) -> None:
     signed = term.store.outbox_batch(1)[0].signed()
     verify_record(signed.body, signed.sig, load_private_key(term.data_dir / KEY_NAME).public)
     assert signed.body["lines"] == [{"product_id": 1, "qty": 1, "unit_price": 500}]
+
+
+def test_a_batch_never_ends_between_a_sale_and_its_reversal_void(env: Env) -> None:
+    term = env.seed(statements=[StatementRow(wallet_id=9, balance=5000, seq=1)])
+    env.login()
+    first = term.sell(Cart.amount(100), env.wallet(9, 5000, 1))
+    assert first.approved
+    ctx = term._context()
+    assert not isinstance(ctx, DeclineReason)
+    sale = SaleRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=CASHIER,
+                      created_at=env.clock.now_ms(), stall_id=STALL_ID, wallet_id=9, amount=2000, lines=[],
+                      token_seq=1)
+    row = ctx.sign(sale, mode="online")
+    void_id = reverse(ctx, json.loads(row.body), row.sig, why="no answer in time")
+    assert [r.kind for r in term.store.outbox_batch(10)] == ["sale", "sale", "void"]
+    assert [r.id for r in term.store.outbox_batch(2)] == [first.record_id]  # not the sale without its void
+    assert [r.id for r in term.store.outbox_batch(3)] == [first.record_id, row.id, void_id]

@@ -20,7 +20,15 @@ from server.api.schemas import ErrorBody
 from server.auth import TerminalCaller
 from server.hotcache import hot_cache
 from server.records import Outcome, RecordApplier, check_record
-from sync.schemas import AuthorizeRequest, AuthorizeResponse, ItemStatus
+from sync.schemas import (
+    AuthorizeRequest,
+    AuthorizeResponse,
+    ItemStatus,
+    PushItemResult,
+    RefundRecord,
+    SaleRecord,
+    VoidRecord,
+)
 
 router = APIRouter(tags=["sync"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                              422: {"model": ErrorBody}, 503: {"model": ErrorBody}})
@@ -45,7 +53,7 @@ async def authorize(request: AuthorizeRequest, services: ServicesDep,
     db = services.db
     cache = hot_cache(db)
 
-    def work(conn: Connection) -> Outcome | ApiProblem:
+    def work(conn: Connection) -> tuple[Outcome, list[PushItemResult]] | ApiProblem:
         view = cache.view(conn)
         caller = view.caller(token)
         if caller is None:
@@ -55,15 +63,23 @@ async def authorize(request: AuthorizeRequest, services: ServicesDep,
         if caller.revoked:
             return ApiProblem(401, "this terminal was revoked", headers=_BEARER, revoked=True)
         checked = check_record(request.record, caller)
+        carried = [check_record(r, caller) for r in request.carried]
+        wallet_id = getattr(checked.body, "wallet_id", None)
+        for c in carried:  # only records of the wallet being decided, and no check-ins or top-ups
+            if c.body is not None and (not isinstance(c.body, SaleRecord | RefundRecord | VoidRecord)
+                                       or c.body.wallet_id != wallet_id):
+                c.body, c.error = None, "invalid: a carried record is a sale, refund or void of the same wallet"
         applier = RecordApplier(conn, caller, view.event_settings(), now, lock=not db.is_sqlite, cache=view)
-        return applier.run([checked], online=True)[0]
+        outcomes = applier.run([*carried, checked], online=True, carried=len(carried))
+        return outcomes[-1], [o.result() for o in outcomes[:-1]]
 
-    outcome = await db.run_write_async(work)
-    if isinstance(outcome, ApiProblem):
-        raise outcome
+    answer = await db.run_write_async(work)
+    if isinstance(answer, ApiProblem):
+        raise answer
+    outcome, carried_results = answer
     if outcome.status is ItemStatus.REJECTED or (outcome.status is None and outcome.code == 422):
         raise ApiProblem(422, outcome.reason or "invalid record")
     if outcome.status is ItemStatus.CONFLICT:
-        return AuthorizeResponse(id=outcome.id, approved=False, reason="conflict")
+        return AuthorizeResponse(id=outcome.id, approved=False, reason="conflict", carried=carried_results)
     return AuthorizeResponse(id=outcome.id, approved=outcome.booked, reason=outcome.reason,
-                             balance=outcome.balance, seq=outcome.seq)
+                             balance=outcome.balance, seq=outcome.seq, carried=carried_results)
