@@ -92,3 +92,21 @@ def test_a_corrupt_pin_hash_is_a_refusal_not_a_crash(env: Env) -> None:
 def test_not_enrolled(env: Env) -> None:
     term = env.open()
     assert term.login(env.badge(CASHIER), PIN).reason == "not_enrolled"
+
+
+def test_typed_staff_code(env: Env) -> None:
+    """The staff code printed on the badge, typed (no camera, no scanner): same PIN check, same lockout."""
+    from sync.ids import format_short_id
+
+    term = env.seed()
+    code = format_short_id(CASHIER)
+    typo = ("1" if code[0] != "1" else "2") + code[1:]
+    assert term.login(typo, PIN).reason == "not_a_badge"  # the check character catches it
+    assert term.login(code.lower().replace("-", " "), "0000").reason == "wrong_pin"
+    for _ in range(MAX_FAILURES - 1):
+        term.login(code, "0000")
+    assert term.login(code, PIN).reason == "locked"
+    assert term.login(env.badge(CASHIER), PIN).reason == "locked"  # one count for badge and code
+    env.clock.advance(LOCKOUT_S + 1)
+    result = term.login(code, PIN)
+    assert result.ok and result.staff_id == CASHIER

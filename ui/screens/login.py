@@ -18,7 +18,7 @@ from terminal.sessions import staff_allowed
 from ui.backend import StaffView
 from ui.i18n import tr
 from ui.screens.base import Screen
-from ui.widgets import BigButton, Keypad, heading
+from ui.widgets import BigButton, CodeEntry, Keypad, heading
 
 __all__ = ["BadgeAndPin", "LoginScreen", "login_message", "staff_view"]
 
@@ -77,6 +77,10 @@ class BadgeAndPin(QWidget):
         self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message = heading("", "error")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # No camera, no scanner: the staff code printed on the badge, typed (checked by its check character).
+        self.typed = CodeEntry(placeholder_key="login.typed", button_key="login.use_code", tr=tr)
+        self.typed.setMaximumWidth(640)
+        self.typed.entered.connect(self.take_badge)
         self.pin_display = QLabel()
         self.pin_display.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pin_display.setStyleSheet("font-size: 40px; letter-spacing: 8px; min-height: 48px;")
@@ -88,6 +92,11 @@ class BadgeAndPin(QWidget):
         self.submit.clicked.connect(self._submit)
         layout.addWidget(self.prompt)
         layout.addWidget(self.message)
+        typed_row = QHBoxLayout()
+        typed_row.addStretch(1)
+        typed_row.addWidget(self.typed, 4)
+        typed_row.addStretch(1)
+        layout.addLayout(typed_row)
         layout.addWidget(self.pin_display)
         pad_row = QHBoxLayout()
         pad_row.addStretch(1)
@@ -109,6 +118,7 @@ class BadgeAndPin(QWidget):
     def _steps(self) -> None:
         waiting_pin = self.badge is not None
         self.keypad.setEnabled(waiting_pin)
+        self.typed.setVisible(not waiting_pin)
         self.submit.setEnabled(waiting_pin)
         self.prompt.setText(tr("login.enter_pin") if waiting_pin else tr(self.prompt_key))
         self.submit.setText(tr("login.submit"))
@@ -139,6 +149,7 @@ class BadgeAndPin(QWidget):
 
     def retranslate(self) -> None:
         """Set the texts in the current language."""
+        self.typed.retranslate()
         self._steps()
 
 
