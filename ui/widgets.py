@@ -32,7 +32,7 @@ STYLE = """
 QWidget { font-size: 20px; }
 QMainWindow, QStackedWidget > QWidget { background: #f6f4ef; }
 QPushButton {
-    min-height: 64px; min-width: 64px; border-radius: 10px; padding: 6px 14px;
+    min-height: 48px; min-width: 48px; border-radius: 10px; padding: 6px 14px;
     background: #ffffff; border: 2px solid #9a948a; color: #1d1b18;
 }
 QPushButton:pressed { background: #e7e1d6; }
@@ -49,8 +49,8 @@ QLabel[role="hint"] { font-size: 22px; color: #3d3a35; }
 QLabel[role="error"] { font-size: 22px; color: #a31515; font-weight: bold; }
 QListWidget { font-size: 20px; background: white; }
 QListWidget::item { min-height: 56px; }
-QLineEdit { min-height: 56px; font-size: 24px; padding: 4px 10px; background: white; }
-QComboBox { min-height: 56px; font-size: 20px; }
+QLineEdit { min-height: 44px; font-size: 24px; padding: 4px 10px; background: white; }
+QComboBox { min-height: 48px; font-size: 20px; }
 """
 
 
@@ -70,7 +70,9 @@ class BigButton(QPushButton):
         super().__init__(text, parent)
         if role:
             self.setProperty("role", role)
-        self.setMinimumSize(MIN_TOUCH, MIN_TOUCH)
+        # Height only: a layout may not squeeze a button narrower than its words (the style's
+        # min-width and padding keep it at least MIN_TOUCH wide).
+        self.setMinimumHeight(MIN_TOUCH)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the text field or the scanner, never a button
 
@@ -227,13 +229,16 @@ class CodeEntry(QWidget):
         row = QHBoxLayout()
         self.edit = QLineEdit()
         self.edit.setMaxLength(24)
+        self.edit.setMinimumWidth(300)
         self.edit.returnPressed.connect(self.submit)
         self.button = BigButton(role="primary")
         self.button.clicked.connect(self.submit)
-        row.addWidget(self.edit, 3)
-        row.addWidget(self.button, 2)
+        self.button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.button)
         layout.addLayout(row)
         self.error = heading("", "error")
+        self.error.hide()
         layout.addWidget(self.error)
         self._error_key = ""
         self.retranslate()
@@ -242,7 +247,7 @@ class CodeEntry(QWidget):
         """Check the typed code; emit it when it reads, else say what is wrong."""
         value, problem = typed_code_problem(self.edit.text())
         self._error_key = problem
-        self.error.setText(self._tr(problem) if problem else "")
+        self._show_error()
         if value is None:
             return
         self.edit.clear()
@@ -252,4 +257,8 @@ class CodeEntry(QWidget):
         """Set the texts in the current language."""
         self.edit.setPlaceholderText(self._tr(self.placeholder_key))
         self.button.setText(self._tr(self.button_key))
+        self._show_error()
+
+    def _show_error(self) -> None:
         self.error.setText(self._tr(self._error_key) if self._error_key else "")
+        self.error.setVisible(bool(self._error_key))

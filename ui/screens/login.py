@@ -106,6 +106,7 @@ class BadgeAndPin(QWidget):
         pad_row.addLayout(pad_col)
         pad_row.addStretch(1)
         layout.addLayout(pad_row)
+        layout.addStretch(1)
         self.reset()
 
     def reset(self, message: str = "") -> None:
@@ -118,7 +119,13 @@ class BadgeAndPin(QWidget):
     def _steps(self) -> None:
         waiting_pin = self.badge is not None
         self.keypad.setEnabled(waiting_pin)
+        # One step at a time (and it fits a 1280x720 laptop): the badge (scanned or typed), then the PIN.
         self.typed.setVisible(not waiting_pin)
+        self.keypad.setVisible(waiting_pin)
+        self.pin_display.setVisible(waiting_pin)
+        self.submit.setVisible(waiting_pin)
+        self.layout().invalidate()  # hidden parts stop counting even while this screen is not the one showing
+        self.updateGeometry()
         self.submit.setEnabled(waiting_pin)
         self.prompt.setText(tr("login.enter_pin") if waiting_pin else tr(self.prompt_key))
         self.submit.setText(tr("login.submit"))
