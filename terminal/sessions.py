@@ -18,13 +18,22 @@ from sync.errors import TokenError, TokenReason
 from sync.ids import ShortIdError, parse_short_id
 from sync.keys import KeySet
 from sync.permissions import Override, Permission, RoleAssignment, Scope, is_allowed
-from sync.schemas import StaffRow
+from sync.schemas import StaffRow, TerminalRow
 from sync.tokens import StaffBadge, decode_token, token_fingerprint
 from terminal.clock import Clock
 from terminal.decisions import LoginResult
 from terminal.store import Store
 
-__all__ = ["LOCKOUT_S", "MAX_FAILURES", "Session", "Sessions", "staff_allowed", "typed_staff_id"]
+__all__ = [
+    "LOCKOUT_S",
+    "MAX_FAILURES",
+    "WORK_HERE",
+    "Session",
+    "Sessions",
+    "staff_allowed",
+    "typed_staff_id",
+    "works_here",
+]
 
 MAX_FAILURES = 5
 LOCKOUT_S = 300
@@ -46,6 +55,30 @@ def staff_allowed(staff: StaffRow, permission: Permission, scope: Scope, *, now_
     overrides = [Override(o.permission, o.allow, Scope(o.scope_kind, o.scope_id), o.expires_at)
                  for o in staff.overrides]
     return is_allowed(permission, scope, roles=roles, overrides=overrides, now=now_s)
+
+
+# What a staff member must be allowed, at least one of, to log in on a terminal of each mode (checked at its
+# stall or gate): a gatekeeper cannot open a stall's till, a cashier of one stall cannot open another's.
+WORK_HERE: dict[str, tuple[Permission, ...]] = {
+    "stall": (Permission.SELL, Permission.REFUND, Permission.TOPUP),
+    "topup": (Permission.TOPUP,),
+    "gate": (Permission.GATE,),
+}
+
+
+def works_here(staff: StaffRow, terminal: TerminalRow | None, *, now_s: int) -> bool:
+    """Return True when ``staff`` may do this terminal's work (its mode, at its stall or gate)."""
+    if terminal is None:
+        return False
+    mode = str(terminal.mode)
+    if mode == "stall" and terminal.stall_id is not None:
+        scope = Scope.stall(terminal.stall_id)
+    elif mode == "gate" and terminal.gate_id is not None:
+        scope = Scope.gate(terminal.gate_id)
+    else:
+        scope = Scope()
+    return any(staff_allowed(staff, p, Scope() if p is Permission.TOPUP else scope, now_s=now_s)
+               for p in WORK_HERE.get(mode, ()))
 
 
 def typed_staff_id(text: str) -> int | None:

@@ -81,3 +81,25 @@ def test_wallet_code_typed_at_the_topup_desk(qtbot: Any, tmp_path: Path, event: 
         assert screen.typed.error.text() == ""
     finally:
         close_app(app)
+
+
+def test_staff_without_a_role_here_is_refused_with_words_that_say_so(
+        qtbot: Any, tmp_path: Path, event: Event) -> None:
+    app = make_app(qtbot, tmp_path, language="ja")
+    clock = FakeClock()
+    app.wedge.set_clock(clock)
+    try:
+        enroll(qtbot, app, event)  # the stall's terminal
+        app.camera.stop()
+        form = app.window.login.form
+        _type(qtbot, app, form.typed.edit, format_short_id(event.staff["gate"]), clock)  # the gatekeeper
+        qtbot.wait_until(lambda: form.badge is not None, timeout=3000)
+        for digit in PIN:
+            form.keypad.buttons[digit].click()
+        form.submit.click()
+        qtbot.wait_until(lambda: form.message.text() != "", timeout=10_000)
+        assert app.window.current.name == "login" and app.backend.staff is None
+        assert "Sora" in form.message.text() and "役割がない" in form.message.text()
+        assert "残高" not in form.message.text()  # not a payment decline
+    finally:
+        close_app(app)
