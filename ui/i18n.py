@@ -83,6 +83,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "topup.typed": ("Wallet code (K7M2-QX4P-9)", "ウォレットコード（K7M2-QX4P-9）"),
     "topup.use_code": ("Top up this wallet", "このウォレットにチャージ"),
     "login.not_here": ("{name} has no role at this terminal's stall, gate or desk, so cannot log in here. Use your own stall's terminal, or ask a supervisor to add the role on the dashboard.", "{name} さんはこの端末の模擬店・ゲート・窓口での役割がないため、ここではログインできません。担当の端末を使うか、責任者に管理画面で役割を追加してもらってください。"),
+    "shift.approved": ("  of which {n} approved by a supervisor", "  うち責任者の承認 {n} 件"),
     "login.title": ("Staff login", "スタッフログイン"),
     "login.scan_badge": ("Scan your staff badge, or type the staff code printed on it", "スタッフ証をかざすか、記載のスタッフコードを入力してください"),
     "login.enter_pin": ("Badge read. Enter your PIN", "スタッフ証を確認しました。PINを入力してください"),
