@@ -38,7 +38,13 @@ def test_refund_needs_a_supervisor_and_recent_and_shift_report(qtbot: Any, tmp_p
         assert app.window.current is refund
         refund.keypad.set_text("300")
         refund.refund_button.click()
+        assert refund.confirm_box.isVisible() and not refund.supervisor.isVisible(), "the customer confirms first"
+        assert "Refund ¥300 to the customer's wallet" in refund.confirm_label.text()
+        assert refund.confirm_button.text() == "Yes, refund ¥300"
+        shot(app.window, "refund_confirm_en")
+        refund.confirm_button.click()
         assert refund.supervisor.isVisible(), "a cashier without the permission is asked for a supervisor"
+        assert refund.supervisor.submit.text() == "Approve this refund"  # not "Log in"
         show_code(app, event.badge("supervisor"))
         qtbot.wait_until(lambda: refund.supervisor.badge is not None, timeout=10_000)
         refund.supervisor.type_pin("9999")

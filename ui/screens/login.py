@@ -67,10 +67,12 @@ class BadgeAndPin(QWidget):
 
     submitted = Signal(str, str)
 
-    def __init__(self, *, prompt_key: str = "login.scan_badge", parent: QWidget | None = None) -> None:
-        """Create the widget, waiting for a badge."""
+    def __init__(self, *, prompt_key: str = "login.scan_badge", submit_key: str = "login.submit",
+                 parent: QWidget | None = None) -> None:
+        """Create the widget, waiting for a badge; ``submit_key`` names what the button does."""
         super().__init__(parent)
         self.prompt_key = prompt_key
+        self.submit_key = submit_key
         self.badge: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -130,7 +132,7 @@ class BadgeAndPin(QWidget):
         self.updateGeometry()
         self.submit.setEnabled(waiting_pin)
         self.prompt.setText(tr("login.enter_pin") if waiting_pin else tr(self.prompt_key))
-        self.submit.setText(tr("login.submit"))
+        self.submit.setText(tr(self.submit_key))
 
     def refused(self, result: LoginResult) -> None:
         """Show why a login was refused; a wrong PIN keeps the badge so only the PIN is typed again."""

@@ -35,7 +35,11 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
     overlay = getattr(screen, "overlay", None)
     if decision.approved:
         balance = decision.balance_after
-        detail = screen.tr("result.balance", balance=backend.money(balance)) if balance is not None else ""
+        detail = ""
+        if balance is not None:
+            # Offline the terminal only knows the last statement it saw and its own sales since: an estimate.
+            key = "result.balance_offline" if decision.mode == "offline" else "result.balance"
+            detail = screen.tr(key, balance=backend.money(balance))
         change = decision.params.get("change")
         if isinstance(change, int) and change > 0:
             detail = (detail + "\n" if detail else "") + f"{screen.tr('topup.change')}: {backend.money(change)}"
