@@ -96,3 +96,16 @@ def test_scan_never_leaks_into_the_focused_field_and_typing_still_works(
     clock.advance(0.3)
     qtbot.wait_until(lambda: edit.text() == "1" * 10, timeout=3000)
     assert scans == []
+
+
+def test_enrollment_code_from_a_usb_scanner_with_caps_lock_on(qtbot: Any, tmp_path: Path, event: Event) -> None:
+    app = make_app(qtbot, tmp_path)
+    clock = FakeClock()
+    app.wedge.set_clock(clock)
+    try:
+        code = event.enrollment_code()
+        type_like_scanner(_target(app), code, clock, caps_lock=True)  # arrives as "ee1:…@HTTP://127.0.0.1:…"
+        qtbot.wait_until(lambda: app.window.current.name == "login", timeout=15_000)
+        assert app.backend.terminal.mode == "stall"
+    finally:
+        close_app(app)
