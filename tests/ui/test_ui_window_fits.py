@@ -10,9 +10,10 @@ docs/screenshots/ for docs/ui.md.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from ui_helpers import Event, close_app, enroll, login, make_app, shot
 
@@ -29,7 +30,11 @@ def clipped(window: QWidget) -> list[str]:
         rect = QRect(child.mapTo(window, QPoint(0, 0)), child.size())
         if not bounds.contains(rect):
             out.append(f"{type(child).__name__} {child.objectName() or ''} {rect.getRect()} in {bounds.getRect()}")
-        need = child.minimumSizeHint()
+        # Words must fit whole: a button or a label with text needs its hint.  Anything else (a camera picture
+        # that rescales) needs what Qt's layouts give it: an explicit minimum wins over the hint.
+        hint, explicit = child.minimumSizeHint(), child.minimumSize()
+        worded = isinstance(child, QPushButton) or (isinstance(child, QLabel) and bool(child.text()))
+        need = hint if worded else QSize(explicit.width() or hint.width(), explicit.height() or hint.height())
         if child.width() < need.width() or child.height() < need.height():  # squeezed: its words are cut
             text = child.text() if isinstance(child, (QPushButton, QLabel)) else ""
             out.append(f"{type(child).__name__} {text!r} squeezed to {child.size().toTuple()}, needs {need.toTuple()}")
@@ -38,6 +43,7 @@ def clipped(window: QWidget) -> list[str]:
 
 def check_fits(qtbot: Any, app: Any, size: tuple[int, int], label: str) -> None:
     window = app.window
+    qtbot.wait(10)  # pending layout requests first (what was just shown or hidden), as before a paint
     window.resize(*size)
     for _ in range(3):
         qtbot.wait(10)
@@ -70,6 +76,20 @@ def test_every_screen_fits_laptop_screens(qtbot: Any, tmp_path: Path, event: Eve
             for size in SIZES:
                 check_fits(qtbot, app, size, f"{name} {size}")
             shot(app.window, f"fit_{name}_1366x768_en")
+        # The refund screen at its tallest: the customer's confirmation, then the supervisor's PIN pad.
+        refund = app.window.refund
+        refund.set_sale(SimpleNamespace(id="x", amount=800, created_at=0))
+        app.window.go("refund")
+        refund.void_button.click()
+        for size in SIZES:
+            check_fits(qtbot, app, size, f"refund confirm {size}")
+        refund.pending = ("void", 800)
+        refund.supervisor.show()
+        refund.supervisor.take_badge("badge")
+        for size in SIZES:
+            check_fits(qtbot, app, size, f"refund supervisor {size}")
+        shot(app.window, "fit_refund_supervisor_1366x768_en")
+        refund.set_sale(SimpleNamespace(id="x", amount=800, created_at=0))
         app.i18n.set_language("ja")
         for name in ("sale", "shift"):
             app.window.go(name)

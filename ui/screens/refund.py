@@ -116,8 +116,8 @@ class RefundScreen(Screen):
         self.message.setText("")
         self._paint_confirm()
         self.confirm_box.show()
-        for widget in (self.keypad, self.refund_button, self.void_button):
-            widget.setEnabled(False)
+        for widget in (self.keypad, self.refund_button, self.void_button):  # one step at a time
+            widget.hide()
 
     def _paint_confirm(self) -> None:
         if self.confirming is None:
@@ -133,7 +133,7 @@ class RefundScreen(Screen):
         self.confirming = None
         self.confirm_box.hide()
         for widget in (self.keypad, self.refund_button, self.void_button):
-            widget.setEnabled(True)
+            widget.show()
 
     def _confirmed(self) -> None:
         """The customer agreed: book it, or ask for a supervisor when the cashier lacks the permission."""
