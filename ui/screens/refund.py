@@ -144,6 +144,11 @@ class RefundScreen(Screen):
         if self.backend.may(Permission.REFUND):
             self._run(kind, amount, None)
             return
+        self.ask_supervisor(kind, amount)
+
+    def ask_supervisor(self, kind: str, amount: int) -> None:
+        """Show the supervisor's badge + PIN step for ``kind`` of ``amount`` (the customer has confirmed)."""
+        self.confirm_box.hide()
         self.pending = (kind, amount)
         self.message.setText(self.tr("refund.need_supervisor"))
         self.supervisor.submit_key = "refund.approve_void" if kind == "void" else "refund.approve"
