@@ -8,7 +8,7 @@ from typing import Any
 
 from terminal.store import Store
 
-__all__ = ["ProductTotal", "ShiftReport", "shift_report"]
+__all__ = ["ProductTotal", "ShiftReport", "shift_report", "stock_left", "unsynced_sold"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +121,29 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
         offline_count=int(offline), refused_count=int(refused), reversals_count=int(reversals),
         approved_count=int(approved),
         unsynced_count=int(unsynced_count), unsynced_amount=int(unsynced_amount), products=products)
+
+
+_UNSYNCED_SOLD = ("SELECT s.product_id, SUM(s.qty) FROM sale_lines s JOIN outbox o ON o.record_id = s.record_id "
+                  "JOIN ledger l ON l.id = s.record_id WHERE l.kind = 'sale' AND s.product_id IS NOT NULL "
+                  "AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.ref_id = l.id AND v.kind = 'void') "
+                  "GROUP BY s.product_id")
+
+
+def unsynced_sold(store: Store) -> dict[int, int]:
+    """Quantity per product this terminal sold that the server has not been sent yet (voided sales left out)."""
+    return {int(pid): int(qty) for pid, qty in store.conn.execute(_UNSYNCED_SOLD)}
+
+
+def stock_left(store: Store, products: list[Any]) -> list[Any]:
+    """``products`` (ProductRow) with each counted stock lowered by what this terminal sold and has not sent.
+
+    The pulled stock already counts the sales the server has booked; the ones still in the outbox are
+    this terminal's own, known only here.
+    """
+    sold = unsynced_sold(store)
+    out = []
+    for product in products:
+        if product.stock is not None and sold.get(product.id):
+            product = product.model_copy(update={"stock": product.stock - sold[product.id]})
+        out.append(product)
+    return out

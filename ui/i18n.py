@@ -93,6 +93,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "refund.approve_void": ("Approve this void", "この取消を承認"),
     "refund.zero": ("Enter an amount above ¥0 first.", "先に0円より大きい金額を入力してください。"),
     "settings.unlock": ("Open the settings", "設定を開く"),
+    "sale.left": ("{n} left", "残り {n}"),
+    "sale.no_more": ("Only {n} of {name} left: no more can be sold", "{name} は残り {n} 個です。これ以上は販売できません"),
     "login.title": ("Staff login", "スタッフログイン"),
     "login.scan_badge": ("Scan your staff badge, or type the staff code printed on it", "スタッフ証をかざすか、記載のスタッフコードを入力してください"),
     "login.enter_pin": ("Badge read. Enter your PIN", "スタッフ証を確認しました。PINを入力してください"),

@@ -193,6 +193,20 @@ class SaleScreen(Screen):
         self._paint_products()
         self._render_cart()
 
+    def update_products(self, products: list[Any]) -> None:
+        """New stock for the same products: repaint the buttons (a changed catalog is laid out again)."""
+        if [p.id for p in products] != [p.id for p in self.products]:
+            self.set_products(products)
+            return
+        self.products = list(products)
+        self._paint_products()
+
+    def _left(self, product: Any) -> int | None:
+        """How many more of ``product`` can go in the cart (None: not counted)."""
+        if product.stock is None:
+            return None
+        return max(0, int(product.stock) - self.qty.get(product.id, 0))
+
     def _sold_out(self, product: Any) -> bool:
         return bool(product.sold_out) or (product.stock is not None and product.stock <= 0)
 
@@ -202,8 +216,11 @@ class SaleScreen(Screen):
             sold_out = self._sold_out(product)
             price = self.backend.money(product.price)
             text = f"{product.name}\n{price}"
+            left = self._left(product)
             if sold_out:
                 text += f"\n✗ {self.tr('sale.sold_out')}"
+            elif left is not None:
+                text += f"\n{self.tr('sale.left', n=left)}"
             button.setText(text)
             button.setEnabled(not sold_out)
             button.setProperty("soldout", "true" if sold_out else "false")
@@ -222,6 +239,9 @@ class SaleScreen(Screen):
         self.free_amount = None
         self.free_pad_host.hide()
         new = self.qty.get(product_id, 0) + qty
+        if product.stock is not None and qty > 0 and new > product.stock:
+            self.hint.setText(self.tr("sale.no_more", name=product.name, n=max(0, int(product.stock))))
+            return
         if new <= 0:
             self.qty.pop(product_id, None)
         else:
@@ -266,6 +286,8 @@ class SaleScreen(Screen):
         self._render_cart()
 
     def _render_cart(self) -> None:
+        if any(p.stock is not None for p in self.products):
+            self._paint_products()  # "N left" follows the cart
         while self.cart_box.count():
             item = self.cart_box.takeAt(0)
             widget = item.widget() if item is not None else None
