@@ -128,7 +128,9 @@ class BadgeAndPin(QWidget):
         self.keypad.setVisible(waiting_pin)
         self.pin_display.setVisible(waiting_pin)
         self.submit.setVisible(waiting_pin)
-        self.layout().invalidate()  # hidden parts stop counting even while this screen is not the one showing
+        layout = self.layout()
+        if layout is not None:
+            layout.invalidate()  # hidden parts stop counting even while this screen is not the one showing
         self.updateGeometry()
         self.submit.setEnabled(waiting_pin)
         self.prompt.setText(tr("login.enter_pin") if waiting_pin else tr(self.prompt_key))
