@@ -7,6 +7,9 @@ a small preview image is made there too, at most ~10 times a second.
 ``WedgeFilter`` is installed on the QApplication, so a USB barcode scanner
 works wherever the focus is: every key goes through ``scanner.wedge.KeyboardWedge``;
 bursts become ``scanned`` and human typing is re-sent to the focused widget.
+Modifier keys (Shift above all: a HID scanner presses it for every upper-case
+letter and ``: $ % * +``) neither end a burst nor reach a widget during one;
+an auto-repeated key is a person holding it down, never a scan.
 """
 
 from __future__ import annotations
