@@ -36,7 +36,7 @@ from terminal.context import Context
 from terminal.decisions import Cart, Decision, DeclineReason, GateCounts, GateDecision, LoginResult
 from terminal.errors import AlreadyEnrolled, EnrollmentFailed, NotEnrolled
 from terminal.reports import ShiftReport, shift_report
-from terminal.sessions import Sessions
+from terminal.sessions import Sessions, works_here
 from terminal.store import LedgerRow, Store
 from terminal.syncing import APP_VERSION, StoreSyncTarget
 
@@ -145,14 +145,27 @@ class Terminal:
 
     # ------------------------------------------------------------ staff
 
-    def login(self, badge_text: str, pin: str) -> LoginResult:
-        """Log a staff member in with badge and PIN, offline; a refusal is a LoginResult with a reason."""
+    def login(self, badge_text: str, pin: str, *, role_here: bool = True) -> LoginResult:
+        """Log a staff member in with badge and PIN, offline; a refusal is a LoginResult with a reason.
+
+        With ``role_here`` (the default) someone with no role for this terminal's mode at its stall or
+        gate is refused as ``not_here`` (tests of the per-action checks pass False to get past it).
+        """
         with self._lock:
             if self.store.credentials() is None:
                 return LoginResult(False, "not_enrolled")
             if self.store.revoked():
                 return LoginResult(False, "terminal_revoked")
-            return self.sessions.login(badge_text, pin, keys=self.store.keyset())
+            result = self.sessions.login(badge_text, pin, keys=self.store.keyset())
+            if result.ok and role_here:
+                live = self.sessions.session
+                staff = self.store.staff(live.staff_id) if live is not None else None
+                if staff is None or not works_here(staff, self.store.terminal_row(),
+                                                   now_s=self.clock.now_ms() // 1000):
+                    # Not a payment decline: this person has no role at this stall/gate/mode.
+                    self.sessions.logout()
+                    return LoginResult(False, "not_here", staff_id=result.staff_id, name=result.name)
+            return result
 
     def logout(self) -> None:
         """End the staff session."""

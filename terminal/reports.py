@@ -8,7 +8,7 @@ from typing import Any
 
 from terminal.store import Store
 
-__all__ = ["ProductTotal", "ShiftReport", "shift_report"]
+__all__ = ["ProductTotal", "ShiftReport", "shift_report", "stock_left", "unsynced_sold"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ class ShiftReport:
     unsynced_amount: int = 0
     refused_count: int = 0  # records the server refused (conflict/rejected): to investigate
     reversals_count: int = 0  # online sales reversed because their answer never came (not in the totals)
+    approved_count: int = 0  # refunds and voids in the totals that another staff member (a supervisor) approved
     products: list[ProductTotal] = field(default_factory=list)
 
     @property
@@ -57,28 +58,41 @@ class ShiftReport:
         return data
 
 
-# Every query reads the window [since, until) for one staff member (or all when :staff is NULL).
+# Every query reads the window [since, until) for one staff member (or all when :staff is NULL).  A staff
+# member's window is their session: refunds and voids booked in it count whoever approved them (a supervisor
+# approving at the cashier's till books under the supervisor's id, but the till is the cashier's).
+# The clause, written out in each query below:
+#   (:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since))
+# (strictly after the session began: a refund in the very millisecond of the login was the previous session's.)
 _TOTALS = ("SELECT l.kind, COUNT(*), COALESCE(SUM(l.amount), 0) FROM ledger l "
-           "WHERE l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff) "
+           "WHERE l.created_at >= :since AND l.created_at < :until AND "
+           "(:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since)) "
            "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) "
            "AND l.auto = 0 AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.ref_id = l.id AND v.auto = 1) "
            "GROUP BY l.kind")
 _TOPUP_BODIES = ("SELECT l.body FROM ledger l WHERE l.kind = 'topup' "
-                 "AND l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
+                 "AND l.created_at >= :since AND l.created_at < :until AND "
+           "(:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since))")
 _FLAGS = ("SELECT COALESCE(SUM(l.mode = 'offline' AND l.kind != 'checkin'), 0), "
           "COALESCE(SUM(l.ack_status IN ('conflict', 'rejected')), 0) FROM ledger l "
-          "WHERE l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
+          "WHERE l.created_at >= :since AND l.created_at < :until AND "
+           "(:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since))")
 _UNSYNCED = ("SELECT COUNT(*), COALESCE(SUM(l.amount), 0) FROM outbox o JOIN ledger l ON l.id = o.record_id "
-             "WHERE l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
+             "WHERE l.created_at >= :since AND l.created_at < :until AND "
+           "(:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since))")
 _PRODUCTS = ("SELECT s.product_id, p.name, SUM(s.qty), SUM(s.qty * s.unit_price) FROM sale_lines s "
              "JOIN ledger l ON l.id = s.record_id LEFT JOIN products p ON p.id = s.product_id "
              "WHERE l.kind = 'sale' "
-             "AND l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff) "
+             "AND l.created_at >= :since AND l.created_at < :until AND "
+           "(:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since)) "
              "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) "
              "AND l.auto = 0 AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.ref_id = l.id AND v.auto = 1) "
              "GROUP BY s.product_id ORDER BY s.product_id")
 _REVERSALS = ("SELECT COUNT(*) FROM ledger l WHERE l.auto = 1 "
               "AND l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff)")
+_APPROVED = ("SELECT COUNT(*) FROM ledger l WHERE l.kind IN ('refund', 'void') AND l.auto = 0 AND :staff IS NOT NULL "
+             "AND l.staff_id != :staff AND l.created_at > :since AND l.created_at < :until "
+             "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate'))")
 
 
 def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | None = None) -> ShiftReport:
@@ -89,6 +103,7 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
     cash = sum(int(json.loads(body).get("cash_received", 0)) for (body,) in conn.execute(_TOPUP_BODIES, params))
     offline, refused = conn.execute(_FLAGS, params).fetchone()
     (reversals,) = conn.execute(_REVERSALS, params).fetchone()
+    (approved,) = conn.execute(_APPROVED, params).fetchone()
     unsynced_count, unsynced_amount = conn.execute(_UNSYNCED, params).fetchone()
     products = [ProductTotal(pid, name or ("free amount" if pid is None else f"#{pid}"), int(qty), int(amount))
                 for pid, name, qty, amount in conn.execute(_PRODUCTS, params)]
@@ -104,4 +119,31 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
         topups_count=total("topup")[0], topups_amount=total("topup")[1],
         cash_received=cash, checkins_count=total("checkin")[0],
         offline_count=int(offline), refused_count=int(refused), reversals_count=int(reversals),
+        approved_count=int(approved),
         unsynced_count=int(unsynced_count), unsynced_amount=int(unsynced_amount), products=products)
+
+
+_UNSYNCED_SOLD = ("SELECT s.product_id, SUM(s.qty) FROM sale_lines s JOIN outbox o ON o.record_id = s.record_id "
+                  "JOIN ledger l ON l.id = s.record_id WHERE l.kind = 'sale' AND s.product_id IS NOT NULL "
+                  "AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.ref_id = l.id AND v.kind = 'void') "
+                  "GROUP BY s.product_id")
+
+
+def unsynced_sold(store: Store) -> dict[int, int]:
+    """Quantity per product this terminal sold that the server has not been sent yet (voided sales left out)."""
+    return {int(pid): int(qty) for pid, qty in store.conn.execute(_UNSYNCED_SOLD)}
+
+
+def stock_left(store: Store, products: list[Any]) -> list[Any]:
+    """``products`` (ProductRow) with each counted stock lowered by what this terminal sold and has not sent.
+
+    The pulled stock already counts the sales the server has booked; the ones still in the outbox are
+    this terminal's own, known only here.
+    """
+    sold = unsynced_sold(store)
+    out = []
+    for product in products:
+        if product.stock is not None and sold.get(product.id):
+            product = product.model_copy(update={"stock": product.stock - sold[product.id]})
+        out.append(product)
+    return out

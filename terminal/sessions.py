@@ -15,15 +15,25 @@ from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error, InvalidHashError
 
 from sync.errors import TokenError, TokenReason
+from sync.ids import ShortIdError, parse_short_id
 from sync.keys import KeySet
 from sync.permissions import Override, Permission, RoleAssignment, Scope, is_allowed
-from sync.schemas import StaffRow
+from sync.schemas import StaffRow, TerminalRow
 from sync.tokens import StaffBadge, decode_token, token_fingerprint
 from terminal.clock import Clock
 from terminal.decisions import LoginResult
 from terminal.store import Store
 
-__all__ = ["LOCKOUT_S", "MAX_FAILURES", "Session", "Sessions", "staff_allowed"]
+__all__ = [
+    "LOCKOUT_S",
+    "MAX_FAILURES",
+    "WORK_HERE",
+    "Session",
+    "Sessions",
+    "staff_allowed",
+    "typed_staff_id",
+    "works_here",
+]
 
 MAX_FAILURES = 5
 LOCKOUT_S = 300
@@ -47,6 +57,40 @@ def staff_allowed(staff: StaffRow, permission: Permission, scope: Scope, *, now_
     return is_allowed(permission, scope, roles=roles, overrides=overrides, now=now_s)
 
 
+# What a staff member must be allowed, at least one of, to log in on a terminal of each mode (checked at its
+# stall or gate): a gatekeeper cannot open a stall's till, a cashier of one stall cannot open another's.
+WORK_HERE: dict[str, tuple[Permission, ...]] = {
+    "stall": (Permission.SELL, Permission.REFUND, Permission.TOPUP),
+    "topup": (Permission.TOPUP,),
+    "gate": (Permission.GATE,),
+}
+
+
+def works_here(staff: StaffRow, terminal: TerminalRow | None, *, now_s: int) -> bool:
+    """Return True when ``staff`` may do this terminal's work (its mode, at its stall or gate)."""
+    if terminal is None:
+        return False
+    mode = str(terminal.mode)
+    if mode == "stall" and terminal.stall_id is not None:
+        scope = Scope.stall(terminal.stall_id)
+    elif mode == "gate" and terminal.gate_id is not None:
+        scope = Scope.gate(terminal.gate_id)
+    else:
+        scope = Scope()
+    return any(staff_allowed(staff, p, Scope() if p is Permission.TOPUP else scope, now_s=now_s)
+               for p in WORK_HERE.get(mode, ()))
+
+
+def typed_staff_id(text: str) -> int | None:
+    """Return the staff id when ``text`` is a typed staff code (``K7M2-QX4P-9``, check passed), else None."""
+    if not isinstance(text, str) or len(text) > 20 or ":" in text:
+        return None
+    try:
+        return parse_short_id(text.strip())
+    except ShortIdError:
+        return None
+
+
 class Sessions:
     """Login, logout, idle timeout and lockout for one terminal."""
 
@@ -59,6 +103,9 @@ class Sessions:
     def login(self, badge_text: str, pin: str, *, keys: KeySet) -> LoginResult:
         """Check a badge and PIN offline; a refusal is a LoginResult with a reason, never an exception."""
         now_ms = self.clock.now_ms()
+        typed = typed_staff_id(badge_text)
+        if typed is not None:  # the staff code printed on the badge, typed: no camera, no scanner
+            return self._check(typed, None, pin, now_ms)
         try:
             badge = decode_token(badge_text, keys, now=now_ms // 1000, expect=StaffBadge)
         except TokenError as exc:
@@ -72,14 +119,18 @@ class Sessions:
                 return LoginResult(False, "expired")
             return LoginResult(False, "damaged")
         assert isinstance(badge, StaffBadge)
-        staff = self.store.staff(badge.staff_id)
+        return self._check(badge.staff_id, badge.issued_at, pin, now_ms)
+
+    def _check(self, staff_id: int, issued_at: int | None, pin: str, now_ms: int) -> LoginResult:
+        """The staff member, the badge's age (None: the code was typed) and the PIN, with the lockout."""
+        staff = self.store.staff(staff_id)
         if staff is None:
-            return LoginResult(False, "unknown_staff", staff_id=badge.staff_id)
+            return LoginResult(False, "unknown_staff", staff_id=staff_id)
         if self.store.is_revoked("staff", staff.staff_id):
             return LoginResult(False, "revoked", staff_id=staff.staff_id)
         if not staff.active:
             return LoginResult(False, "inactive", staff_id=staff.staff_id)
-        if badge.issued_at < staff.badge_not_before:
+        if issued_at is not None and issued_at < staff.badge_not_before:
             return LoginResult(False, "badge_replaced", staff_id=staff.staff_id)
         failures, locked_until = self.store.login_failures(staff.staff_id)
         if locked_until > now_ms:

@@ -46,7 +46,12 @@ def load_terminal_view(engine: Any) -> tuple[TerminalView, list[Any]]:
         currency=settings.currency if settings is not None else "JPY",
         idle_logout_s=settings.staff_idle_logout_s if settings is not None else 900,
     )
-    return view, engine.catalog()
+    products = engine.catalog()
+    if hasattr(engine, "store"):
+        from terminal.reports import stock_left
+
+        products = stock_left(engine.store, products)
+    return view, products
 
 
 class TerminalApp(QObject):
@@ -96,6 +101,7 @@ class TerminalApp(QObject):
         self.window.enroll.camera_chosen.connect(self.choose_camera)
         self.window.settings.camera_chosen.connect(self.choose_camera)
         self.window.login.logged_in.connect(lambda _s: self.refresh_catalog())
+        self.window.sale.paid.connect(lambda _d: self.refresh_stock())
 
     def start(self) -> None:
         """Open the engine on the worker, then show enrollment or login."""
@@ -145,6 +151,13 @@ class TerminalApp(QObject):
             self.backend.set_terminal(view)
             self.window.sale.set_products(products)
             self.window.go(self.window.current.name)
+
+        self.backend.run(load_terminal_view, on_done=loaded)
+
+    def refresh_stock(self) -> None:
+        """Reload the products' stock after a sale, without leaving the screen or its result."""
+        def loaded(result: tuple[TerminalView, list[Any]]) -> None:
+            self.window.sale.update_products(result[1])
 
         self.backend.run(load_terminal_view, on_done=loaded)
 

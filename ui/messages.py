@@ -15,7 +15,7 @@ from sync.money import JPY, Currency
 from terminal.decisions import DeclineReason
 from ui.i18n import CATALOG, tr
 
-__all__ = ["Explained", "explain_reason"]
+__all__ = ["SERVER_REASONS", "Explained", "explain_reason", "server_reason_key"]
 
 R = DeclineReason
 # reason -> (headline en, headline ja, next step en, next step ja)
@@ -83,11 +83,68 @@ _REASONS: dict[str, tuple[str, str, str, str]] = {
     R.ALREADY_INSIDE: ("Already inside: no pass-back", "入場済みです（再入場には退場記録が必要）",
                        "The ticket must exit before it enters again", "一度退場してから再入場できます"),
 }
+# What the server's authorize can answer (server/records.py, server/api/routes/authorize.py), in words;
+# tests/ui/test_ui_decline_reasons.py reads the server's code for every reason and fails on one missing here.
+_SERVER: dict[str, tuple[str, str, str, str]] = {
+    "insufficient_balance": ("Not enough balance: the server checked this wallet", "残高不足です（サーバーで確認しました）",
+                             "Top up at the top-up desk, or buy less", "チャージ所でチャージするか、購入を減らしてください"),
+    "wallet_blocked": ("This wallet is blocked", "このウォレットは停止されています",
+                       "Send the customer to the information desk", "案内所へ行くよう伝えてください"),
+    "unknown_wallet": ("The server does not know this wallet", "サーバーにこのウォレットがありません",
+                       "Ask the customer to open My page and show its QR; if it repeats, the information desk", "マイページのQRを見せてもらってください。続くときは案内所へ"),
+    "unknown_stall": ("The server does not know this stall", "サーバーにこの模擬店がありません",
+                      "Call a supervisor: the stall may have been changed on the dashboard", "責任者を呼んでください（管理画面で模擬店が変更された可能性があります）"),
+    "forbidden": ("The server says you may not do this at this stall", "この模擬店でこの操作をする権限がないとサーバーが判断しました",
+                  "Log in as staff of this stall, or ask a supervisor", "この模擬店のスタッフでログインするか、責任者に依頼してください"),
+    "conflict": ("The server already has a different record with this number", "同じ番号の別の記録がサーバーにあります",
+                 "Try again; if it repeats, call a supervisor", "もう一度お試しください。続くときは責任者を呼んでください"),
+    # refunds and voids the server refused when they were sent (not decided online, but shown the same way)
+    "unknown_sale": ("The server has no record of the sale being refunded", "返金する販売の記録がサーバーにありません",
+                     "Call a supervisor; the refund is kept for review", "責任者を呼んでください（返金は確認待ちとして残ります）"),
+    "mismatch": ("The refund does not match the sale's wallet or stall", "返金が販売のウォレット・模擬店と一致しません",
+                 "Call a supervisor; the refund is kept for review", "責任者を呼んでください（返金は確認待ちとして残ります）"),
+    "void_mismatch": ("A void must cancel the whole sale", "取消は販売全額でのみできます",
+                      "Use a refund for part of a sale", "一部の返金は「返金」を使ってください"),
+    "exceeds_refundable": ("More than is left of the sale to refund", "販売額の残りを超える返金です",
+                           "Enter a smaller amount", "少ない金額を入力してください"),
+    # the HTTP status when the server refused the request itself (its message is English, for the log)
+    "http_403": ("The server says you may not do this here", "この操作の権限がないとサーバーが判断しました",
+                 "Log in as staff of this stall, or ask a supervisor", "この模擬店のスタッフでログインするか、責任者に依頼してください"),
+    "http_409": ("The server already has a different record with this number", "同じ番号の別の記録がサーバーにあります",
+                 "Try again; if it repeats, call a supervisor", "もう一度お試しください。続くときは責任者を呼んでください"),
+    "http_422": ("The server could not accept this sale as sent", "サーバーがこの取引を受け付けられませんでした",
+                 "Try again; if it repeats, call a supervisor", "もう一度お試しください。続くときは責任者を呼んでください"),
+    "http_429": ("The server is too busy right now", "サーバーが混み合っています",
+                 "Wait a few seconds and try again", "数秒待ってからもう一度お試しください"),
+    "http_5xx": ("The server had a problem with this sale", "サーバーで問題が起きました",
+                 "Try again; if it repeats, call a supervisor", "もう一度お試しください。続くときは責任者を呼んでください"),
+    "other": ("The server declined this", "サーバーが受け付けませんでした",
+              "Call a supervisor (the reason is in the terminal's log)", "責任者を呼んでください（理由は端末のログにあります）"),
+}
 _UNKNOWN = ("Declined ({code})", "拒否されました（{code}）", "Call a supervisor", "責任者を呼んでください")
 
 for _code, (_h_en, _h_ja, _n_en, _n_ja) in [*_REASONS.items(), ("unknown", _UNKNOWN)]:
     CATALOG[f"reason.{_code}"] = (_h_en, _h_ja)
     CATALOG[f"reason.{_code}.next"] = (_n_en, _n_ja)
+for _code, (_h_en, _h_ja, _n_en, _n_ja) in _SERVER.items():
+    CATALOG[f"reason.server.{_code}"] = (_h_en, _h_ja)
+    CATALOG[f"reason.server.{_code}.next"] = (_n_en, _n_ja)
+SERVER_REASONS = frozenset(code for code in _SERVER if not code.startswith("http_") and code != "other")
+
+
+def server_reason_key(params: dict[str, Any]) -> str:
+    """Return the catalog key for a server's decline: its reason code, else the HTTP status, else "other"."""
+    raw = params.get("server_reason")
+    code = raw.split(":", 1)[0].strip() if isinstance(raw, str) else ""
+    if code in SERVER_REASONS:
+        return f"reason.server.{code}"
+    status = params.get("status")
+    if isinstance(status, int) and not isinstance(status, bool):
+        if status >= 500:
+            return "reason.server.http_5xx"
+        if f"reason.server.http_{status}" in CATALOG:
+            return f"reason.server.http_{status}"
+    return "reason.server.other"
 
 
 @dataclass(frozen=True)
@@ -104,6 +161,8 @@ def explain_reason(reason: str | None, params: dict[str, Any] | None = None, *,
     params = dict(params or {})
     code = str(reason) if reason is not None else "unknown"
     key = f"reason.{code}" if f"reason.{code}" in CATALOG else "reason.unknown"
+    if code == DeclineReason.SERVER_DECLINED:
+        key = server_reason_key(params)  # the server's code (insufficient_balance, ...) in words, never raw
     values: dict[str, object] = {"code": code, "server_reason": params.get("server_reason", "—")}
     for name in ("available", "balance", "amount", "limit"):
         value = params.get(name)

@@ -7,6 +7,9 @@ a small preview image is made there too, at most ~10 times a second.
 ``WedgeFilter`` is installed on the QApplication, so a USB barcode scanner
 works wherever the focus is: every key goes through ``scanner.wedge.KeyboardWedge``;
 bursts become ``scanned`` and human typing is re-sent to the focused widget.
+Modifier keys (Shift above all: a HID scanner presses it for every upper-case
+letter and ``: $ % * +``) neither end a burst nor reach a widget during one;
+an auto-repeated key is a person holding it down, never a scan.
 """
 
 from __future__ import annotations
@@ -179,6 +182,15 @@ class CameraScanner(QObject):
 
 
 _KEY_FOR = {"\r": Qt.Key.Key_Return, "\n": Qt.Key.Key_Return, "\t": Qt.Key.Key_Tab}
+# Keys that only change what the next key types: a HID scanner presses Shift around every upper-case
+# letter and ':' '$' '%' '*' '+'; they carry no text and must neither end a burst nor reach a widget mid-scan.
+MODIFIER_KEYS = frozenset({
+    Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_AltGr, Qt.Key.Key_Meta,
+    Qt.Key.Key_Super_L, Qt.Key.Key_Super_R, Qt.Key.Key_Hyper_L, Qt.Key.Key_Hyper_R,
+    Qt.Key.Key_CapsLock, Qt.Key.Key_NumLock, Qt.Key.Key_ScrollLock, Qt.Key.Key_Mode_switch,
+    Qt.Key.Key_Kana_Lock, Qt.Key.Key_Kana_Shift, Qt.Key.Key_Eisu_Shift, Qt.Key.Key_Eisu_toggle,
+    Qt.Key.Key_Hiragana_Katakana, Qt.Key.Key_Zenkaku_Hankaku,
+})
 
 
 class WedgeFilter(QObject):
@@ -213,6 +225,10 @@ class WedgeFilter(QObject):
             return False
         if not isinstance(event, QKeyEvent) or not obj.isWidgetType():
             return False
+        if event.key() in MODIFIER_KEYS:
+            # Shift & co. carry no text: a scan goes on through them. Swallowed while a burst is held,
+            # so nothing of a scan reaches the focused widget; passed through otherwise.
+            return self.wedge.holding
         text = event.text()
         key_text = "\r" if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) else text
         if event.key() == Qt.Key.Key_Tab:
@@ -221,6 +237,10 @@ class WedgeFilter(QObject):
         if etype == QEvent.Type.KeyRelease:
             return printable  # releases of held keys are swallowed; retyped keys get their own
         self.activity.emit()
+        if event.isAutoRepeat():
+            # A key held down repeats at ~30 ms, as fast as a scanner: that is a person, never a scan.
+            self._flush(force=True)
+            return False
         if not printable or event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
             self._flush(force=True)  # Backspace, arrows, shortcuts: deliver what is held first, in order
             return False
@@ -229,6 +249,10 @@ class WedgeFilter(QObject):
         if self.wedge.holding:
             self._timer.start()
         return True
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Read key times from ``clock`` from now on (tests give one they move by hand)."""
+        self._clock = clock
 
     def feed(self, text: str, t: float) -> None:
         """Feed keys directly at time ``t`` (for tests and the benchmark)."""

@@ -49,8 +49,8 @@ class StatusBar(QWidget):
         row.addStretch(1)
         self.lang_button = BigButton(role="nav")
         self.lang_button.setObjectName("language-button")
-        self.lang_button.setMinimumHeight(56)
-        self.lang_button.setStyleSheet("min-width: 220px; color: #1d1b18;")
+        self.lang_button.setMinimumHeight(52)
+        self.lang_button.setStyleSheet("min-width: 220px; min-height: 36px; color: #1d1b18;")
         self.lang_button.clicked.connect(backend.i18n.toggle)
         row.addWidget(self.lang_button)
         self.camera_status: CameraStatus | None = None

@@ -6,9 +6,21 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from scanner.manual import normalize_typed
 from scanner.sources import CameraInfo, list_cameras
+from sync.ids import ShortIdError, format_short_id, parse_short_id
 
 __all__ = ["LANGUAGES", "MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "fill_camera_choices", "heading",
            "language_buttons"]
@@ -20,7 +32,7 @@ STYLE = """
 QWidget { font-size: 20px; }
 QMainWindow, QStackedWidget > QWidget { background: #f6f4ef; }
 QPushButton {
-    min-height: 64px; min-width: 64px; border-radius: 10px; padding: 6px 14px;
+    min-height: 48px; min-width: 48px; border-radius: 10px; padding: 6px 14px;
     background: #ffffff; border: 2px solid #9a948a; color: #1d1b18;
 }
 QPushButton:pressed { background: #e7e1d6; }
@@ -37,8 +49,8 @@ QLabel[role="hint"] { font-size: 22px; color: #3d3a35; }
 QLabel[role="error"] { font-size: 22px; color: #a31515; font-weight: bold; }
 QListWidget { font-size: 20px; background: white; }
 QListWidget::item { min-height: 56px; }
-QLineEdit { min-height: 56px; font-size: 24px; padding: 4px 10px; background: white; }
-QComboBox { min-height: 56px; font-size: 20px; }
+QLineEdit { min-height: 44px; font-size: 24px; padding: 4px 10px; background: white; }
+QComboBox { min-height: 48px; font-size: 20px; }
 """
 
 
@@ -58,7 +70,9 @@ class BigButton(QPushButton):
         super().__init__(text, parent)
         if role:
             self.setProperty("role", role)
-        self.setMinimumSize(MIN_TOUCH, MIN_TOUCH)
+        # Height only: a layout may not squeeze a button narrower than its words (the style's
+        # min-width and padding keep it at least MIN_TOUCH wide).
+        self.setMinimumHeight(MIN_TOUCH)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the text field or the scanner, never a button
 
@@ -174,3 +188,77 @@ def language_buttons(set_language: Callable[[str], None]) -> tuple[QHBoxLayout, 
         row.addWidget(button)
         buttons[code] = button
     return row, buttons
+
+
+def typed_code_problem(text: str) -> tuple[int | None, str]:
+    """Read a typed short code; return (value, "") or (None, the i18n key saying what is wrong)."""
+    plain = normalize_typed(text)
+    if not plain:
+        return None, "code.empty"
+    try:
+        return parse_short_id(plain), ""
+    except ShortIdError as exc:
+        message = str(exc)
+        if "check character does not" in message:
+            return None, "code.check"
+        if "characters, got" in message:
+            return None, "code.length"
+        return None, "code.symbol"
+
+
+class CodeEntry(QWidget):
+    """A typed short code (``K7M2-QX4P-9``) for when there is no camera or scanner: checked before it is used.
+
+    The check character catches a mistyped or swapped character here, with a
+    sentence in the current language; only a code that reads is emitted, in its
+    canonical grouped form, as ``entered`` (the same path as a scan).
+    """
+
+    entered = Signal(str)
+
+    def __init__(self, *, placeholder_key: str, button_key: str, tr: Callable[..., str],
+                 parent: QWidget | None = None) -> None:
+        """Create the field and its button; texts come from ``tr`` with the two keys."""
+        super().__init__(parent)
+        self._tr = tr
+        self.placeholder_key = placeholder_key
+        self.button_key = button_key
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        row = QHBoxLayout()
+        self.edit = QLineEdit()
+        self.edit.setMaxLength(24)
+        self.edit.setMinimumWidth(300)
+        self.edit.returnPressed.connect(self.submit)
+        self.button = BigButton(role="primary")
+        self.button.clicked.connect(self.submit)
+        self.button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.button)
+        layout.addLayout(row)
+        self.error = heading("", "error")
+        self.error.hide()
+        layout.addWidget(self.error)
+        self._error_key = ""
+        self.retranslate()
+
+    def submit(self) -> None:
+        """Check the typed code; emit it when it reads, else say what is wrong."""
+        value, problem = typed_code_problem(self.edit.text())
+        self._error_key = problem
+        self._show_error()
+        if value is None:
+            return
+        self.edit.clear()
+        self.entered.emit(format_short_id(value))
+
+    def retranslate(self) -> None:
+        """Set the texts in the current language."""
+        self.edit.setPlaceholderText(self._tr(self.placeholder_key))
+        self.button.setText(self._tr(self.button_key))
+        self._show_error()
+
+    def _show_error(self) -> None:
+        self.error.setText(self._tr(self._error_key) if self._error_key else "")
+        self.error.setVisible(bool(self._error_key))

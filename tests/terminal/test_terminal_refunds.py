@@ -97,3 +97,22 @@ def test_shift_report(env: Env, term: Terminal) -> None:
     assert term.shift_report().sales_count == 0
     assert term.shift_report(whole_terminal=True).sales_count == 3
     assert term.shift_report().to_json()["net_sales"] == 0
+
+
+def test_supervisor_approved_refund_and_void_are_in_the_cashiers_shift(env: Env, term: Terminal) -> None:
+    """A supervisor approving at the cashier's till (their badge, for one action) books under their id;
+    the refund was made at the cashier's till in the cashier's shift, so it is in the cashier's report."""
+    env.login(CASHIER)
+    env.clock.advance(1)
+    a = term.sell(Cart.of([(1, 2)]), env.wallet(W, 5000, 1))
+    b = term.sell(Cart.of([(2, 1)]), env.wallet(W, 5000, 1))
+    assert a.approved and b.approved
+    cashier = term.sessions.session
+    env.login(SUPERVISOR)  # what ui/screens/supervisor.py does for the one action
+    assert term.refund(str(a.record_id), 300).approved
+    assert term.void(str(b.record_id)).approved
+    term.sessions.session = cashier
+    report = term.shift_report()
+    assert report.staff_id == CASHIER
+    assert (report.refunds_count, report.refunds_amount, report.voids_count, report.voids_amount) == (1, 300, 1, 200)
+    assert report.approved_count == 2 and report.net_sales == 1200 - 500

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from terminal_helpers import CASHIER, PIN, SUPERVISOR, Env
+from terminal_helpers import CASHIER, GATEKEEPER, NOBODY, PIN, SUPERVISOR, TOPUPPER, Env
 
 from sync.keys import IssuerKey
-from sync.schemas import EventSettings, RevocationKind, RevocationRow, StaffRow
+from sync.schemas import EventSettings, RevocationKind, RevocationRow, StaffRow, TerminalMode
 from sync.tokens import StaffBadge, encode_token
 from terminal.sessions import LOCKOUT_S, MAX_FAILURES
 
@@ -92,3 +92,36 @@ def test_a_corrupt_pin_hash_is_a_refusal_not_a_crash(env: Env) -> None:
 def test_not_enrolled(env: Env) -> None:
     term = env.open()
     assert term.login(env.badge(CASHIER), PIN).reason == "not_enrolled"
+
+
+def test_typed_staff_code(env: Env) -> None:
+    """The staff code printed on the badge, typed (no camera, no scanner): same PIN check, same lockout."""
+    from sync.ids import format_short_id
+
+    term = env.seed()
+    code = format_short_id(CASHIER)
+    typo = ("1" if code[0] != "1" else "2") + code[1:]
+    assert term.login(typo, PIN).reason == "not_a_badge"  # the check character catches it
+    assert term.login(code.lower().replace("-", " "), "0000").reason == "wrong_pin"
+    for _ in range(MAX_FAILURES - 1):
+        term.login(code, "0000")
+    assert term.login(code, PIN).reason == "locked"
+    assert term.login(env.badge(CASHIER), PIN).reason == "locked"  # one count for badge and code
+    env.clock.advance(LOCKOUT_S + 1)
+    result = term.login(code, PIN)
+    assert result.ok and result.staff_id == CASHIER
+
+
+def test_login_refused_without_a_role_at_this_terminal(env: Env) -> None:
+    """Not a payment decline: no role for this mode at this stall/gate means no login (issue 16)."""
+    term = env.seed()  # a stall terminal of STALL_ID
+    for staff_id in (NOBODY, GATEKEEPER):
+        result = term.login(env.badge(staff_id), PIN)
+        assert (result.ok, result.reason) == (False, "not_here"), staff_id
+        assert term.current_staff() is None
+    assert term.login(env.badge(CASHIER), PIN).ok
+    assert term.login(env.badge(TOPUPPER), PIN).ok  # a stall terminal also tops up
+    env.mode = TerminalMode.GATE
+    env.pull()
+    assert term.login(env.badge(CASHIER), PIN).reason == "not_here"
+    assert term.login(env.badge(GATEKEEPER), PIN).ok

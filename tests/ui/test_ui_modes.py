@@ -38,7 +38,13 @@ def test_refund_needs_a_supervisor_and_recent_and_shift_report(qtbot: Any, tmp_p
         assert app.window.current is refund
         refund.keypad.set_text("300")
         refund.refund_button.click()
+        assert refund.confirm_box.isVisible() and not refund.supervisor.isVisible(), "the customer confirms first"
+        assert "Refund ¥300 to the customer's wallet" in refund.confirm_label.text()
+        assert refund.confirm_button.text() == "Yes, refund ¥300"
+        shot(app.window, "refund_confirm_en")
+        refund.confirm_button.click()
         assert refund.supervisor.isVisible(), "a cashier without the permission is asked for a supervisor"
+        assert refund.supervisor.submit.text() == "Approve this refund"  # not "Log in"
         show_code(app, event.badge("supervisor"))
         qtbot.wait_until(lambda: refund.supervisor.badge is not None, timeout=10_000)
         refund.supervisor.type_pin("9999")
@@ -56,9 +62,12 @@ def test_refund_needs_a_supervisor_and_recent_and_shift_report(qtbot: Any, tmp_p
         app.window.nav_buttons["nav.shift"].click()
         shift = app.window.shift
         qtbot.wait_until(lambda: shift.report is not None, timeout=5000)
-        # The engine books the refund as the supervisor's (it has no "approved by" argument yet), so it is in
-        # the supervisor's shift, not the cashier's.
+        # The engine books the refund under the supervisor's id; it was made at the cashier's till during the
+        # cashier's shift, so it is in the cashier's report.
         assert shift.report.sales_amount == 800 and shift.report.sales_count == 1
+        assert (shift.report.refunds_count, shift.report.refunds_amount, shift.report.approved_count) == (1, 300, 1)
+        assert shift.report.net_sales == 500
+        assert "1 approved by a supervisor" in shift.text.toPlainText()
         assert "¥500" in shift.text.toPlainText()
         with qtbot.wait_signal(shift.saved, timeout=5000) as saved:
             shift.save_button.click()

@@ -45,6 +45,9 @@ def test_offline_sale_goes_on_and_syncs_later(qtbot: Any, tmp_path: Path, own_ev
         decision = pay(qtbot, app, wallet)
         assert decision.approved and decision.mode == "offline"
         assert app.window.overlay.approved is True
+        # What the terminal knows offline is an estimate, and says so (not the token's balance as a fact).
+        left = f"¥{1000 - decision.amount:,}"
+        assert app.window.overlay.detail.text() == f"Balance after: about {left}, not yet synced"
         app.window.overlay.dismiss()
         qtbot.wait_until(lambda: not app.backend.sync.online and app.backend.sync.unsynced_count == 1, timeout=20_000)
         text = network.text()

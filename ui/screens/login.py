@@ -18,7 +18,7 @@ from terminal.sessions import staff_allowed
 from ui.backend import StaffView
 from ui.i18n import tr
 from ui.screens.base import Screen
-from ui.widgets import BigButton, Keypad, heading
+from ui.widgets import BigButton, CodeEntry, Keypad, heading
 
 __all__ = ["BadgeAndPin", "LoginScreen", "login_message", "staff_view"]
 
@@ -55,6 +55,8 @@ def login_message(result: LoginResult) -> str:
         if result.locked_until_ms:
             until = datetime.fromtimestamp(result.locked_until_ms / 1000).strftime("%H:%M")
         return tr("login.locked", until=until)
+    if result.reason == "not_here":
+        return tr("login.not_here", name=result.name or "—")
     key = f"login.reason.{result.reason}"
     why = tr(key) if tr(key) != key else str(result.reason)
     return tr("login.refused", why=why)
@@ -65,10 +67,12 @@ class BadgeAndPin(QWidget):
 
     submitted = Signal(str, str)
 
-    def __init__(self, *, prompt_key: str = "login.scan_badge", parent: QWidget | None = None) -> None:
-        """Create the widget, waiting for a badge."""
+    def __init__(self, *, prompt_key: str = "login.scan_badge", submit_key: str = "login.submit",
+                 parent: QWidget | None = None) -> None:
+        """Create the widget, waiting for a badge; ``submit_key`` names what the button does."""
         super().__init__(parent)
         self.prompt_key = prompt_key
+        self.submit_key = submit_key
         self.badge: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,6 +81,10 @@ class BadgeAndPin(QWidget):
         self.prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message = heading("", "error")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # No camera, no scanner: the staff code printed on the badge, typed (checked by its check character).
+        self.typed = CodeEntry(placeholder_key="login.typed", button_key="login.use_code", tr=tr)
+        self.typed.setMaximumWidth(640)
+        self.typed.entered.connect(self.take_badge)
         self.pin_display = QLabel()
         self.pin_display.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pin_display.setStyleSheet("font-size: 40px; letter-spacing: 8px; min-height: 48px;")
@@ -88,6 +96,11 @@ class BadgeAndPin(QWidget):
         self.submit.clicked.connect(self._submit)
         layout.addWidget(self.prompt)
         layout.addWidget(self.message)
+        typed_row = QHBoxLayout()
+        typed_row.addStretch(1)
+        typed_row.addWidget(self.typed, 4)
+        typed_row.addStretch(1)
+        layout.addLayout(typed_row)
         layout.addWidget(self.pin_display)
         pad_row = QHBoxLayout()
         pad_row.addStretch(1)
@@ -97,6 +110,7 @@ class BadgeAndPin(QWidget):
         pad_row.addLayout(pad_col)
         pad_row.addStretch(1)
         layout.addLayout(pad_row)
+        layout.addStretch(1)
         self.reset()
 
     def reset(self, message: str = "") -> None:
@@ -109,9 +123,18 @@ class BadgeAndPin(QWidget):
     def _steps(self) -> None:
         waiting_pin = self.badge is not None
         self.keypad.setEnabled(waiting_pin)
+        # One step at a time (and it fits a 1280x720 laptop): the badge (scanned or typed), then the PIN.
+        self.typed.setVisible(not waiting_pin)
+        self.keypad.setVisible(waiting_pin)
+        self.pin_display.setVisible(waiting_pin)
+        self.submit.setVisible(waiting_pin)
+        layout = self.layout()
+        if layout is not None:
+            layout.invalidate()  # hidden parts stop counting even while this screen is not the one showing
+        self.updateGeometry()
         self.submit.setEnabled(waiting_pin)
         self.prompt.setText(tr("login.enter_pin") if waiting_pin else tr(self.prompt_key))
-        self.submit.setText(tr("login.submit"))
+        self.submit.setText(tr(self.submit_key))
 
     def refused(self, result: LoginResult) -> None:
         """Show why a login was refused; a wrong PIN keeps the badge so only the PIN is typed again."""
@@ -139,6 +162,7 @@ class BadgeAndPin(QWidget):
 
     def retranslate(self) -> None:
         """Set the texts in the current language."""
+        self.typed.retranslate()
         self._steps()
 
 

@@ -30,6 +30,7 @@ class RefundScreen(Screen):
         super().__init__(backend, parent)
         self.sale: Any | None = None
         self.pending: tuple[str, int] | None = None  # ("refund"|"void", amount) waiting for a supervisor
+        self.confirming: tuple[str, int] | None = None  # ("refund"|"void", amount) shown to the customer
         self.busy = False
         outer = QHBoxLayout(self)
         outer.setContentsMargins(24, 16, 24, 16)
@@ -45,6 +46,21 @@ class RefundScreen(Screen):
         self.void_button = BigButton(role="danger")
         self.void_button.clicked.connect(lambda: self.request("void"))
         self.message = heading("", "error")
+        # The customer sees what will happen before anything is booked.
+        self.confirm_box = QWidget()
+        confirm = QVBoxLayout(self.confirm_box)
+        confirm.setContentsMargins(0, 0, 0, 0)
+        self.confirm_label = heading("", "h1")
+        confirm_row = QHBoxLayout()
+        self.confirm_button = BigButton(role="primary")
+        self.confirm_button.clicked.connect(self._confirmed)
+        self.back_button = BigButton()
+        self.back_button.clicked.connect(self._cancel_confirm)
+        confirm_row.addWidget(self.confirm_button, 2)
+        confirm_row.addWidget(self.back_button, 1)
+        confirm.addWidget(self.confirm_label)
+        confirm.addLayout(confirm_row)
+        self.confirm_box.hide()
         left.addWidget(self.title)
         left.addWidget(self.sale_label)
         left.addWidget(self.amount_caption)
@@ -57,9 +73,10 @@ class RefundScreen(Screen):
         buttons.addStretch(1)
         pad_row.addLayout(buttons, 1)
         left.addLayout(pad_row)
+        left.addWidget(self.confirm_box)
         left.addWidget(self.message)
         outer.addLayout(left, 1)
-        self.supervisor = BadgeAndPin(prompt_key="refund.need_supervisor")
+        self.supervisor = BadgeAndPin(prompt_key="refund.need_supervisor", submit_key="refund.approve")
         self.supervisor.submitted.connect(self._with_supervisor)
         self.supervisor.hide()
         outer.addWidget(self.supervisor, 1)
@@ -70,6 +87,7 @@ class RefundScreen(Screen):
         self.sale = sale
         self.pending = None
         self.supervisor.hide()
+        self._cancel_confirm()
         self.message.setText("")
         self.keypad.set_text(str(sale.amount))
         self.retranslate()
@@ -87,15 +105,53 @@ class RefundScreen(Screen):
             self.supervisor.take_badge(text)
 
     def request(self, kind: str) -> None:
-        """Refund or void; asks for a supervisor when the cashier lacks the permission."""
+        """Refund or void: first the customer's confirmation (``confirm_button``), then the booking."""
         if self.sale is None or self.busy:
             return
         amount = self.amount() if kind == "refund" else self.sale.amount
+        if amount <= 0:
+            self.message.setText(self.tr("refund.zero"))
+            return
+        self.confirming = (kind, amount)
+        self.message.setText("")
+        self._paint_confirm()
+        self.confirm_box.show()
+        for widget in (self.keypad, self.refund_button, self.void_button):  # one step at a time
+            widget.hide()
+
+    def _paint_confirm(self) -> None:
+        if self.confirming is None:
+            return
+        kind, amount = self.confirming
+        money = self.backend.money(amount)
+        void = kind == "void"
+        self.confirm_label.setText(self.tr("refund.confirm_void" if void else "refund.confirm", amount=money))
+        self.confirm_button.setText(self.tr("refund.confirm_yes_void" if void else "refund.confirm_yes", amount=money))
+        self.back_button.setText(self.tr("common.back"))
+
+    def _cancel_confirm(self) -> None:
+        self.confirming = None
+        self.confirm_box.hide()
+        for widget in (self.keypad, self.refund_button, self.void_button):
+            widget.show()
+
+    def _confirmed(self) -> None:
+        """The customer agreed: book it, or ask for a supervisor when the cashier lacks the permission."""
+        if self.confirming is None or self.busy:
+            return
+        kind, amount = self.confirming
+        self.confirm_box.hide()
         if self.backend.may(Permission.REFUND):
             self._run(kind, amount, None)
             return
+        self.ask_supervisor(kind, amount)
+
+    def ask_supervisor(self, kind: str, amount: int) -> None:
+        """Show the supervisor's badge + PIN step for ``kind`` of ``amount`` (the customer has confirmed)."""
+        self.confirm_box.hide()
         self.pending = (kind, amount)
         self.message.setText(self.tr("refund.need_supervisor"))
+        self.supervisor.submit_key = "refund.approve_void" if kind == "void" else "refund.approve"
         self.supervisor.reset()
         self.supervisor.show()
 
@@ -125,6 +181,7 @@ class RefundScreen(Screen):
                 return
             self.pending = None
             self.supervisor.hide()
+            self._cancel_confirm()
             show_decision(self, outcome, ok_key="result.void_ok" if kind == "void" else "result.refund_ok")
             self.finished.emit(outcome)
 
@@ -146,4 +203,5 @@ class RefundScreen(Screen):
         self._show_amount()
         self.refund_button.setText(self.tr("refund.do_refund"))
         self.void_button.setText(self.tr("refund.do_void"))
+        self._paint_confirm()
         self.supervisor.retranslate()

@@ -35,7 +35,11 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
     overlay = getattr(screen, "overlay", None)
     if decision.approved:
         balance = decision.balance_after
-        detail = screen.tr("result.balance", balance=backend.money(balance)) if balance is not None else ""
+        detail = ""
+        if balance is not None:
+            # Offline the terminal only knows the last statement it saw and its own sales since: an estimate.
+            key = "result.balance_offline" if decision.mode == "offline" else "result.balance"
+            detail = screen.tr(key, balance=backend.money(balance))
         change = decision.params.get("change")
         if isinstance(change, int) and change > 0:
             detail = (detail + "\n" if detail else "") + f"{screen.tr('topup.change')}: {backend.money(change)}"
@@ -156,9 +160,11 @@ class SaleScreen(Screen):
         self.manual_button.clicked.connect(self._pay_typed)
         self.clear_button = BigButton(role="danger")
         self.clear_button.clicked.connect(self.clear_cart)
-        manual_row.addWidget(self.manual_edit, 3)
-        manual_row.addWidget(self.manual_button, 2)
-        manual_row.addWidget(self.clear_button, 1)
+        for button in (self.manual_button, self.clear_button):  # as wide as their words, the field takes the rest
+            button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        manual_row.addWidget(self.manual_edit, 1)
+        manual_row.addWidget(self.manual_button)
+        manual_row.addWidget(self.clear_button)
         right.addLayout(manual_row)
         outer.addLayout(right, 2)
         self.retranslate()
@@ -187,6 +193,20 @@ class SaleScreen(Screen):
         self._paint_products()
         self._render_cart()
 
+    def update_products(self, products: list[Any]) -> None:
+        """New stock for the same products: repaint the buttons (a changed catalog is laid out again)."""
+        if [p.id for p in products] != [p.id for p in self.products]:
+            self.set_products(products)
+            return
+        self.products = list(products)
+        self._paint_products()
+
+    def _left(self, product: Any) -> int | None:
+        """How many more of ``product`` can go in the cart (None: not counted)."""
+        if product.stock is None:
+            return None
+        return max(0, int(product.stock) - self.qty.get(product.id, 0))
+
     def _sold_out(self, product: Any) -> bool:
         return bool(product.sold_out) or (product.stock is not None and product.stock <= 0)
 
@@ -196,8 +216,11 @@ class SaleScreen(Screen):
             sold_out = self._sold_out(product)
             price = self.backend.money(product.price)
             text = f"{product.name}\n{price}"
+            left = self._left(product)
             if sold_out:
                 text += f"\n✗ {self.tr('sale.sold_out')}"
+            elif left is not None:
+                text += f"\n{self.tr('sale.left', n=left)}"
             button.setText(text)
             button.setEnabled(not sold_out)
             button.setProperty("soldout", "true" if sold_out else "false")
@@ -216,6 +239,9 @@ class SaleScreen(Screen):
         self.free_amount = None
         self.free_pad_host.hide()
         new = self.qty.get(product_id, 0) + qty
+        if product.stock is not None and qty > 0 and new > product.stock:
+            self.hint.setText(self.tr("sale.no_more", name=product.name, n=max(0, int(product.stock))))
+            return
         if new <= 0:
             self.qty.pop(product_id, None)
         else:
@@ -260,6 +286,8 @@ class SaleScreen(Screen):
         self._render_cart()
 
     def _render_cart(self) -> None:
+        if any(p.stock is not None for p in self.products):
+            self._paint_products()  # "N left" follows the cart
         while self.cart_box.count():
             item = self.cart_box.takeAt(0)
             widget = item.widget() if item is not None else None

@@ -53,7 +53,7 @@ class SettingsScreen(Screen):
         outer.addWidget(self.panel, 3)
         self.preview = CameraPreview()
         outer.addWidget(self.preview, 2)
-        self.lock = BadgeAndPin(prompt_key="settings.need_permission")
+        self.lock = BadgeAndPin(prompt_key="settings.need_permission", submit_key="settings.unlock")
         self.lock.submitted.connect(self._unlock_with)
         outer.addWidget(self.lock, 3)
         self.retranslate()

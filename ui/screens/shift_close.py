@@ -30,6 +30,7 @@ def format_report(screen: Screen, report: Any, *, staff: str) -> str:
         f"{tr('kind.refund'):<10} {report.refunds_count:>5}   {money(-report.refunds_amount):>12}",
         f"{tr('kind.void'):<10} {report.voids_count:>5}   {money(-report.voids_amount):>12}",
         f"{tr('sale.total'):<10} {'':>5}   {money(report.net_sales):>12}",
+        *([tr("shift.approved", n=report.approved_count)] if getattr(report, "approved_count", 0) else []),
         "",
         f"{tr('kind.topup'):<10} {report.topups_count:>5}   {money(report.topups_amount):>12}",
         f"{tr('topup.cash'):<10} {'':>5}   {money(report.cash_received):>12}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 from terminal.decisions import Decision
 from ui.screens.base import Screen
 from ui.screens.sale import show_decision
-from ui.widgets import BigButton, CameraPreview, heading
+from ui.widgets import BigButton, CameraPreview, CodeEntry, heading
 
 __all__ = ["TopUpScreen"]
 
@@ -62,6 +63,10 @@ class TopUpScreen(Screen):
         self.hint = heading("", "hint")
         left.addWidget(self.change_label)
         left.addWidget(self.hint)
+        # No camera: the wallet code printed on the card, typed and checked (the same path as a scan).
+        self.typed = CodeEntry(placeholder_key="topup.typed", button_key="topup.use_code", tr=self.tr)
+        self.typed.entered.connect(lambda code: self.on_scan(code, time.monotonic()))
+        left.addWidget(self.typed)
         left.addStretch(1)
         outer.addLayout(left, 3)
         self.preview = CameraPreview()
@@ -115,6 +120,7 @@ class TopUpScreen(Screen):
         """Set the texts in the current language."""
         money = self.backend.money
         self.title.setText(self.tr("topup.title"))
+        self.typed.retranslate()
         self.amount_caption.setText(self.tr("topup.amount"))
         self.cash_caption.setText(self.tr("topup.cash"))
         for value, button in self.amount_buttons.items():
