@@ -139,6 +139,9 @@ class FakeTarget:
     def timing(self) -> tuple[float, float]:
         return 0.0, 3.0
 
+    def server_epoch(self, epoch: str) -> bool:
+        return False
+
     def security_batch(self, limit: int) -> list[SecurityEvent]:
         return []
 
