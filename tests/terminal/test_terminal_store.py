@@ -128,3 +128,27 @@ def test_the_stored_body_is_exactly_what_was_signed(env: Env) -> None:
     signed = term.store.outbox_batch(1)[0].signed()
     verify_record(signed.body, signed.sig, load_private_key(term.data_dir / KEY_NAME).public)
     assert signed.body["lines"] == [{"product_id": 1, "qty": 1, "unit_price": 500}]
+
+
+def test_a_new_server_epoch_queues_acknowledged_records_again_in_order(env: Env) -> None:
+    term = env.seed(statements=[StatementRow(wallet_id=9, balance=5000, seq=1)])
+    env.login()
+    store, now = term.store, env.clock.now_ms()
+    ids = [str(term.sell(Cart.amount(100), env.wallet(9, 5000, 1)).record_id) for _ in range(4)]
+    assert store.note_server_epoch("0", now_ms=now) is None  # the first epoch seen is adopted
+    store.apply_push_results([
+        PushItemResult(id=ids[0], status=ItemStatus.APPLIED, code=200, wallet_id=9, balance=4900, seq=2),
+        PushItemResult(id=ids[1], status=ItemStatus.REJECTED, code=422, reason="bad"),
+        PushItemResult(id=ids[2], status=ItemStatus.APPLIED, code=200, wallet_id=9, balance=4800, seq=3),
+    ], now_ms=now)
+    assert [r.id for r in store.outbox_batch(10)] == [ids[3]]
+    assert store.note_server_epoch("0", now_ms=now) is None  # the same epoch: nothing to do
+    assert [r.id for r in store.outbox_batch(10)] == [ids[3]]
+    assert store.note_server_epoch("1-00ab", now_ms=now) == 2  # restored: the two booked ones go again
+    assert [r.id for r in store.outbox_batch(10)] == [ids[0], ids[2], ids[3]]  # in decision order
+    assert store.pull_cursor() == "" and store.statement(9) is None and store.server_epoch() == "1-00ab"
+    assert store.security_events()[0]["event"] == "server_restored"
+    store.apply_push_results([PushItemResult(id=i, status=ItemStatus.DUPLICATE, code=200) for i in ids[::2]],
+                             now_ms=now)
+    assert [r.id for r in store.outbox_batch(10)] == [ids[3]]
+    assert store.note_server_epoch("1-00ab", now_ms=now) is None
