@@ -252,9 +252,12 @@ def restore_backup(source: Path, settings: ServerSettings, *, now_ms: int, force
                 raise BackupError(f"the restored database differs from the backup: {counts} != {manifest.counts}")
             with db.write() as conn:
                 from server.audit import audit
+                from server.epoch import bump_restore_epoch
 
+                epoch = bump_restore_epoch(conn)  # the terminals learn the server went back in time
                 audit(conn, actor="cli", action="event.restore", now_ms=now_ms, source=source.name,
-                      backup_created_at=manifest.created_at_ms)
+                      backup_created_at=manifest.created_at_ms, epoch=epoch)
+            notes.append(f"restore epoch {epoch}: terminals send again what this backup lacks on their next contact")
         finally:
             db.dispose()
     return RestoreResult(manifest, counts, revision, notes)

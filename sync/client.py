@@ -25,6 +25,8 @@ from pydantic import BaseModel, ValidationError
 
 from sync.errors import ApiError, Conflict, Forbidden, SyncUnavailable, Unauthorized
 from sync.schemas import (
+    EPOCH_HEADER,
+    MAX_EPOCH_LEN,
     AuthorizeRequest,
     AuthorizeResponse,
     EnrollRequest,
@@ -85,7 +87,8 @@ class SyncClient:
     def push(self, records: Sequence[SignedRecord]) -> PushResponse:
         """Send a batch of signed records; raises Unauthorized, SyncUnavailable, ApiError."""
         request = PushRequest(records=list(records))
-        return self._call("POST", "/push", PushResponse, json=request.model_dump(mode="json"))
+        response = self._send("POST", "/push", json=request.model_dump(mode="json"))
+        return self._parse(response, PushResponse).model_copy(update={"epoch": _restore_epoch(response)})
 
     def report_security(self, events: Sequence[SecurityEvent]) -> SecurityReportResponse:
         """Report forged-token sightings (idempotent per log number); raises Unauthorized, SyncUnavailable, ..."""
@@ -94,7 +97,8 @@ class SyncClient:
 
     def pull(self, request: PullRequest) -> PullResponse:
         """Fetch one page of changes; raises Unauthorized, SyncUnavailable, ApiError."""
-        return self._call("POST", "/pull", PullResponse, json=request.model_dump(mode="json"))
+        response = self._send("POST", "/pull", json=request.model_dump(mode="json"))
+        return self._parse(response, PullResponse).model_copy(update={"epoch": _restore_epoch(response)})
 
     def authorize(self, record: SignedRecord, *, timeout_s: float,
                   carried: Sequence[SignedRecord] = ()) -> AuthorizeResponse:
@@ -126,7 +130,10 @@ class SyncClient:
 
     def _call(self, method: str, path: str, model: type[M], *, json: Any = None,
               timeout: httpx.Timeout | None = None) -> M:
-        response = self._send(method, path, json=json, timeout=timeout)
+        return self._parse(self._send(method, path, json=json, timeout=timeout), model)
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[M]) -> M:
         try:
             return model.model_validate_json(response.content)
         except (ValidationError, ValueError) as exc:
@@ -180,3 +187,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, min(float(value), 300.0))
     except ValueError:
         return None
+
+
+def _restore_epoch(response: httpx.Response) -> str | None:
+    """The server's restore epoch from its answer's header; None from a server before epochs (or garbled)."""
+    value = response.headers.get(EPOCH_HEADER)
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_EPOCH_LEN:
+        return None
+    if not (value.isascii() and value.isprintable()):
+        return None
+    return value

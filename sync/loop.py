@@ -90,6 +90,10 @@ class SyncTarget(Protocol):
         """Mark these sightings (by log number) as reported."""
         ...
 
+    def server_epoch(self, epoch: str) -> bool:
+        """Take the server's restore epoch; True when it changed (acknowledged records queued again, cursor reset)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SyncStatus:
@@ -311,6 +315,7 @@ class SyncService:
             if not batch:
                 return
             response = self.client.push(batch)
+            self._epoch_changed(response.epoch)  # before the results: they are booked under this epoch
             sent = {str(r.body.get("id")) for r in batch}
             answered = {r.id for r in response.results} & sent
             self.target.apply_push(response.results)
@@ -328,11 +333,29 @@ class SyncService:
     def _pull_all(self) -> None:
         for _ in range(MAX_PULL_PAGES):
             page = self.client.pull(self.target.pull_request())
+            if self._epoch_changed(page.epoch):  # cut at a cursor the restored server never gave out
+                self._push_all()
+                continue
             self.target.apply_pull(page)
             if page.terminal.revoked:
                 raise Unauthorized(401, "terminal revoked")
             if not page.more:
                 return
+
+    # ------------------------------------------------------------ the server's restore epoch
+
+    def _epoch_changed(self, epoch: str | None) -> bool:
+        """True when the server was restored since the last answer (the target re-queued and reset).
+
+        None is an answer from a server before epochs: unknown, nothing to do.
+        """
+        if epoch is None:
+            return False
+        changed = self.target.server_epoch(epoch)
+        if changed:
+            log.warning("the server was restored from a backup (epoch %s): sending acknowledged records again",
+                        epoch)
+        return changed
 
     def _status(self) -> SyncStatus:
         with self._lock:

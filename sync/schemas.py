@@ -67,6 +67,8 @@ __all__ = [
 
 MAX_PUSH_BATCH = 500
 MAX_CARRIED = 100  # unsynced records of one wallet sent along with an authorization
+MAX_EPOCH_LEN = 64  # a server's restore epoch (server.epoch), from a response header
+EPOCH_HEADER = "Ennichi-Restore-Epoch"  # on every push and pull answer
 Amount = Annotated[int, Field(ge=0, le=10**12, strict=True)]
 PositiveAmount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
 ShortId = Annotated[int, Field(ge=0, lt=1 << 40, strict=True)]
@@ -315,6 +317,9 @@ class PushResponse(_Model):
     """Results in the order of the request."""
 
     results: list[PushItemResult]
+    # The server's restore epoch, from the Ennichi-Restore-Epoch header (never in the body, so terminals
+    # from before it still read the answer): set by SyncClient; None = an older server, epoch unknown.
+    epoch: str | None = Field(default=None, exclude=True, max_length=MAX_EPOCH_LEN)
 
 
 # ---------------------------------------------------------------- authorize
@@ -499,6 +504,7 @@ class PullResponse(_Model):
     statements: list[StatementRow] = []
     revocations: list[RevocationRow] = []
     checkins: list[CheckInRow] = []
+    epoch: str | None = Field(default=None, exclude=True, max_length=MAX_EPOCH_LEN)  # as in PushResponse
 
 
 class WalletTokenResponse(_Model):

@@ -181,6 +181,12 @@ def m0002_security_reported(db: Database) -> None:
     db.execute("CREATE INDEX security_log_unreported ON security_log (event, reported, n)")
 
 
+@MIGRATIONS(name="0003_ack_epoch")
+def m0003_ack_epoch(db: Database) -> None:
+    """The server's restore epoch each record was acknowledged under (NULL: before epochs were known)."""
+    db.execute("ALTER TABLE ledger ADD COLUMN ack_epoch TEXT")
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into complete SQL statements (comments may hold semicolons)."""
     out: list[str] = []

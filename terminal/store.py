@@ -47,6 +47,7 @@ from terminal.migrations import apply_migrations
 __all__ = ["Credentials", "LedgerRow", "Store", "WalletPending"]
 
 PULL_CURSOR = "main"
+SERVER_EPOCH = "server_epoch"  # a settings key: the server's restore epoch as last seen
 _BOOKED = (ItemStatus.APPLIED.value, ItemStatus.DUPLICATE.value)
 
 
@@ -513,12 +514,13 @@ class Store:
         """Store the server's per-item results and clear their outbox rows; returns how many were refused."""
         refused = 0
         with self.write() as conn:
+            epoch = self.get(SERVER_EPOCH)
             for res in results:
                 if conn.execute("SELECT 1 FROM outbox WHERE record_id = ?", (res.id,)).fetchone() is None:
                     continue
                 conn.execute("UPDATE ledger SET ack_status = ?, ack_seq = ?, ack_balance = ?, ack_at = ?, "
-                             "ack_reason = ? WHERE id = ?",
-                             (res.status.value, res.seq, res.balance, now_ms, res.reason, res.id))
+                             "ack_reason = ?, ack_epoch = ? WHERE id = ?",
+                             (res.status.value, res.seq, res.balance, now_ms, res.reason, epoch, res.id))
                 conn.execute("DELETE FROM outbox WHERE record_id = ?", (res.id,))
                 if res.status.value in _BOOKED:
                     if res.wallet_id is not None and res.balance is not None and res.seq is not None:
@@ -529,6 +531,45 @@ class Store:
                                       reason=res.reason or "", detail=res.id)
             self.put("last_sync_ms", str(now_ms))
         return refused
+
+    # ------------------------------------------------------------ the server's restore epoch
+
+    def server_epoch(self) -> str | None:
+        """Return the server's restore epoch as last seen (None before a server that names one)."""
+        return self.get(SERVER_EPOCH)
+
+    def note_server_epoch(self, epoch: str, *, now_ms: int) -> int | None:
+        """Take the restore epoch of a server answer; returns how many records were queued again, None if same.
+
+        The first epoch seen is adopted as it is.  Another one means the server was restored
+        from a backup: every record it acknowledged under an earlier epoch (or before epochs)
+        goes back into the outbox, in the order it was decided (a refund after its sale), the
+        pull cursor starts over and the pulled wallet statements (whose sequence numbers the
+        restored server gives out again) are dropped, all in one transaction.
+        """
+        with self.write() as conn:
+            known = self.get(SERVER_EPOCH)
+            if known == epoch:
+                return None
+            self.put(SERVER_EPOCH, epoch)
+            if known is None:
+                return None
+            queued = conn.execute("SELECT record_id FROM outbox").fetchall()
+            again = conn.execute(
+                "SELECT COUNT(*) FROM ledger WHERE ack_status IN (?, ?) AND (ack_epoch IS NULL OR ack_epoch != ?)"
+                " AND id NOT IN (SELECT record_id FROM outbox)", (*_BOOKED, epoch)).fetchone()[0]
+            conn.execute("DELETE FROM outbox")
+            conn.execute(
+                "INSERT INTO outbox (record_id, amount, offline_amount) "
+                "SELECT id, amount, CASE WHEN kind = 'sale' AND mode = 'offline' THEN amount ELSE 0 END "
+                "FROM ledger WHERE id IN (SELECT value FROM json_each(?)) "
+                " OR (ack_status IN (?, ?) AND (ack_epoch IS NULL OR ack_epoch != ?)) ORDER BY rowid",
+                (json.dumps([r[0] for r in queued]), *_BOOKED, epoch))
+            conn.execute("UPDATE sync_cursors SET cursor = ''")
+            conn.execute("DELETE FROM statements")
+            self.log_security(now_ms=now_ms, event="server_restored",
+                              reason=f"server epoch {known} -> {epoch}", detail=f"{again} record(s) sent again")
+        return int(again)
 
     def bump_attempts(self, record_ids: Sequence[str]) -> None:
         """Count a failed push attempt for these outbox rows."""

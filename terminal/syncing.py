@@ -52,6 +52,10 @@ class StoreSyncTarget:
         """Store per-item results and clear their outbox rows, in one transaction."""
         self.store.apply_push_results(results, now_ms=self.clock.now_ms())
 
+    def server_epoch(self, epoch: str) -> bool:
+        """Take the server's restore epoch; True when it changed (records queued again, cursors reset)."""
+        return self.store.note_server_epoch(epoch, now_ms=self.clock.now_ms()) is not None
+
     def pull_request(self) -> PullRequest:
         """Return the cursor to continue from, with this terminal's health."""
         count, amount, _ = self.store.unsynced()

@@ -155,6 +155,9 @@ class FakeTarget:
     def timing(self) -> tuple[float, float]:
         return 0.0, 3.0
 
+    def server_epoch(self, epoch: str) -> bool:
+        return False
+
     def security_batch(self, limit: int) -> list[SecurityEvent]:
         return []
 
@@ -229,3 +232,15 @@ def test_the_background_thread_pushes_after_a_poke() -> None:
     finally:
         service.stop()
     assert "late" in target.acked
+
+
+@pytest.mark.parametrize(("headers", "epoch"), [
+    ({"Ennichi-Restore-Epoch": "2-00ff"}, "2-00ff"),
+    ({}, None),  # a server from before epochs: unknown, the terminal does nothing
+    ({"Ennichi-Restore-Epoch": "x" * 65}, None),  # garbled: ignored, never a crash
+])
+def test_the_restore_epoch_comes_from_the_push_answers_header(headers: dict[str, str], epoch: str | None) -> None:
+    c = client(lambda r: httpx.Response(200, headers=headers, content=b'{"results": []}'))
+    response = c.push([SignedRecord(body={"id": "r"}, sig="s")])
+    assert response.epoch == epoch
+    assert "epoch" not in response.model_dump(mode="json")  # never in a body: older terminals still parse it

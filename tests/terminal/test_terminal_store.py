@@ -37,7 +37,8 @@ def test_wal_and_full_sync(tmp_path: Path) -> None:
 def test_migrations_run_once(tmp_path: Path) -> None:
     Store(tmp_path / "t.db").close()
     store = Store(tmp_path / "t.db")
-    assert [m.name for m in MIGRATIONS.applied(store.db)] == ["0001_initial", "0002_security_reported"]
+    assert [m.name for m in MIGRATIONS.applied(store.db)] == [
+        "0001_initial", "0002_security_reported", "0003_ack_epoch"]
     assert MIGRATIONS.pending(store.db) == []
 
 
@@ -53,7 +54,8 @@ def test_a_terminal_from_before_sighting_reports_upgrades_and_reports_its_old_si
     db.conn.commit()
     db.close()
     store = Store(path)
-    assert [m.name for m in MIGRATIONS.applied(store.db)] == ["0001_initial", "0002_security_reported"]
+    assert [m.name for m in MIGRATIONS.applied(store.db)] == [
+        "0001_initial", "0002_security_reported", "0003_ack_epoch"]
     assert store.security_count() == 2
     [sighting] = store.security_unreported(10)
     assert (sighting.at_ms, sighting.reason, sighting.fingerprint) == (5, "forged", "ab12")
@@ -146,3 +148,27 @@ def test_a_batch_never_ends_between_a_sale_and_its_reversal_void(env: Env) -> No
     assert [r.kind for r in term.store.outbox_batch(10)] == ["sale", "sale", "void"]
     assert [r.id for r in term.store.outbox_batch(2)] == [first.record_id]  # not the sale without its void
     assert [r.id for r in term.store.outbox_batch(3)] == [first.record_id, row.id, void_id]
+
+
+def test_a_new_server_epoch_queues_acknowledged_records_again_in_order(env: Env) -> None:
+    term = env.seed(statements=[StatementRow(wallet_id=9, balance=5000, seq=1)])
+    env.login()
+    store, now = term.store, env.clock.now_ms()
+    ids = [str(term.sell(Cart.amount(100), env.wallet(9, 5000, 1)).record_id) for _ in range(4)]
+    assert store.note_server_epoch("0", now_ms=now) is None  # the first epoch seen is adopted
+    store.apply_push_results([
+        PushItemResult(id=ids[0], status=ItemStatus.APPLIED, code=200, wallet_id=9, balance=4900, seq=2),
+        PushItemResult(id=ids[1], status=ItemStatus.REJECTED, code=422, reason="bad"),
+        PushItemResult(id=ids[2], status=ItemStatus.APPLIED, code=200, wallet_id=9, balance=4800, seq=3),
+    ], now_ms=now)
+    assert [r.id for r in store.outbox_batch(10)] == [ids[3]]
+    assert store.note_server_epoch("0", now_ms=now) is None  # the same epoch: nothing to do
+    assert [r.id for r in store.outbox_batch(10)] == [ids[3]]
+    assert store.note_server_epoch("1-00ab", now_ms=now) == 2  # restored: the two booked ones go again
+    assert [r.id for r in store.outbox_batch(10)] == [ids[0], ids[2], ids[3]]  # in decision order
+    assert store.pull_cursor() == "" and store.statement(9) is None and store.server_epoch() == "1-00ab"
+    assert store.security_events()[0]["event"] == "server_restored"
+    store.apply_push_results([PushItemResult(id=i, status=ItemStatus.DUPLICATE, code=200) for i in ids[::2]],
+                             now_ms=now)
+    assert [r.id for r in store.outbox_batch(10)] == [ids[3]]
+    assert store.note_server_epoch("1-00ab", now_ms=now) is None

@@ -6,13 +6,14 @@ an anomaly once (keyed by terminal and log number), so the admins see them on th
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import Connection, select
 
 from server.anomalies import raise_anomaly
 from server.api.deps import ApiProblem, ServicesDep, TerminalDep
 from server.api.schemas import ErrorBody
 from server.db import tables as t
+from server.epoch import EPOCH_HEADER, restore_epoch
 from server.event import get_event_settings
 from server.observability import observe_pull, observe_push
 from server.pull import PullError, pull, record_status
@@ -33,30 +34,36 @@ router = APIRouter(tags=["sync"], responses={401: {"model": ErrorBody}, 403: {"m
 
 
 @router.post("/push", response_model=PushResponse)
-def push(request: PushRequest, terminal: TerminalDep, services: ServicesDep) -> PushResponse:
-    """Book a batch of signed records, each at most once; one result per record, in order."""
+def push(request: PushRequest, terminal: TerminalDep, services: ServicesDep, response: Response) -> PushResponse:
+    """Book a batch of signed records, each at most once; one result per record, in order.
+
+    The ``Ennichi-Restore-Epoch`` header names the epoch the results were booked under (server.epoch).
+    """
     checked = [check_record(signed, terminal) for signed in request.records]  # CPU work outside the lock
     now = services.clock()
     db = services.db
 
-    def work(conn: Connection) -> list[PushItemResult]:
+    def work(conn: Connection) -> tuple[list[PushItemResult], str]:
         applier = RecordApplier(conn, terminal, get_event_settings(conn), now, lock=not db.is_sqlite)
-        return [outcome.result() for outcome in applier.run(checked)]
+        return [outcome.result() for outcome in applier.run(checked)], restore_epoch(conn)
 
-    results = db.run_write_grouped(work)
+    results, epoch = db.run_write_grouped(work)
     observe_push(request.records, results)
+    response.headers[EPOCH_HEADER] = epoch
     return PushResponse(results=results)
 
 
 @router.post("/pull", response_model=PullResponse)
-def pull_changes(request: PullRequest, terminal: TerminalDep, services: ServicesDep) -> PullResponse:
-    """Return one page of changes after the cursor; call again while ``more``."""
+def pull_changes(request: PullRequest, terminal: TerminalDep, services: ServicesDep,
+                 response: Response) -> PullResponse:
+    """Return one page of changes after the cursor; call again while ``more`` (epoch header: see push)."""
     now = services.clock()
     db = services.db
     db.run_write_grouped(lambda conn: record_status(conn, terminal.id, request.status, now_ms=now))
     try:
         with db.read() as conn:
             page = pull(conn, terminal, request, now_ms=now)
+            response.headers[EPOCH_HEADER] = restore_epoch(conn)
     except PullError as exc:
         raise ApiProblem(422, str(exc)) from exc
     observe_pull(page)
