@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 
 from server.web.i18n import MESSAGES, translate
 from sync.ids import format_short_id
-from sync.money import CURRENCIES, JPY, Currency, MoneyError, amount_input, currency_for, known_locale
+from sync.money import JPY, Currency, MoneyError, amount_input, currency_for, known_locale
 from sync.permissions import EVENT, Permission
 
 FORM_KEY_BYTES = 16  # 22 characters of urlsafe base64

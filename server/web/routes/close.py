@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from server import closing
 from server.web import actions, queries
 from server.web.access import Admin
-from server.web.csvout import csv_response
 from server.web.authz import EVENT_OBJECT, LISTED, require, stall_in_path
+from server.web.csvout import csv_response
 from server.web.deps import PageDep, Refused, database
 from server.web.forms import checkbox
 from server.web.render import PageContext, page
