@@ -121,6 +121,14 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/admin/anomalies", ""): LEAD_GET,
     ("POST", "/admin/anomalies/{anomaly_id}/resolve", ""): LEAD_OBJECT_POST,  # its terminal's stall,
     ("GET", "/admin/reports", ""): SUPERVISOR_GET,
+    ("GET", "/admin/reports/stall/{stall_id}", ""): ("in in in in in ok ok 403 403 403 in ok 403"
+                                                    " | in in in in in ok ok 403 403 403 in 403 403"),
+    ("GET", "/admin/close", ""): ADMIN_ONLY_GET,
+    ("POST", "/admin/close/settings", ""): ADMIN_ONLY_POST,
+    ("POST", "/admin/close/run", ""): ADMIN_FORM_422,  # nothing waiting: 422
+    ("POST", "/admin/close/unclaimed", ""): ADMIN_FORM_422,  # the rule keeps balances: 422
+    ("GET", "/admin/close/runs/{run_id}.csv", ""): ADMIN_ONLY_GET,
+    ("GET", "/admin/close/settlement.csv", ""): SUPERVISOR_GET,
     ("GET", "/admin/reports/{name}.csv", ""): SUPERVISOR_GET,
     # every stall's raw rows and wallets: reports.view for the event (the supervisor has it; the lead only for a stall)
     ("GET", "/admin/reports/{name}.csv", "transactions"): "in in in in in ok ok 403 403 403 in 403 403",
@@ -156,6 +164,9 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/my/signout", ""): SIGNOUT_POST,
     ("GET", "/my", ""): MY_GET,
     ("GET", "/my/qr", ""): MY_GET,
+    ("GET", "/my/receipt/{seq}", ""): MY_GET,
+    ("POST", "/my/payout", ""): MY_POST,  # payouts not open: back to My page with the reason
+    ("POST", "/my/payout/cancel", ""): MY_POST,
     ("POST", "/my/guests", ""): MY_POST,
     ("GET", "/my/guests/{invitation_id}", ""): MY_GET,
     ("POST", "/my/guests/{invitation_id}/cancel", ""): MY_POST,

@@ -180,7 +180,7 @@ def build(tg: Targets, key: tuple[str, str, str], role: str, where: str = "") ->
     ids = {"{wallet_id}": str(tg.wallet), "{stall_id}": str(tg.stall), "{product_id}": str(tg.product),
            "{terminal_id}": str(tg.terminal), "{anomaly_id}": str(tg.anomaly), "{staff_id}": str(tg.person),
            "{assignment_id}": str(tg.assignment), "{ticket_id}": str(tg.ticket),
-           "{override_id}": str(tg.override), "{name}": variant or "stalls",
+           "{override_id}": str(tg.override), "{name}": variant or "stalls", "{seq}": "1", "{run_id}": "1",
            "{invitation_id}": str(tg.other_invitation if variant == "other" else
                                   tg.cancel_invitation if path.endswith("/cancel") else tg.invitation)}
     if path.endswith("/refund"):

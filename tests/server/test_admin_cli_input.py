@@ -72,6 +72,7 @@ def _good(dest: str, ids: dict[str, str], tmp: Path) -> list[str] | None:
 
 # Bad values per option; each must be refused.
 BAD: dict[str, list[str]] = {
+    "login": ["  ", "x" * 101],  # reset-admin
     "stall": [UNKNOWN_ID, "-1", "0", "x", " "],
     "gate": [UNKNOWN_ID, "-1", "x"],
     "type": [UNKNOWN_ID, "0", "x"],

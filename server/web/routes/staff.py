@@ -106,7 +106,7 @@ MAX_STAFF_CSV_BYTES = 1024 * 1024
 
 @router.post("/admin/staff/import")
 def staff_import(request: Request, ctx: PageDep, file: Annotated[UploadFile, File()],
-                 admin: Admin = require(STAFF)) -> Response:
+                 admin: Admin = require(STAFF, on=EVENT_OBJECT)) -> Response:
     """Create everyone in a CSV (name, role, scope, pin): all, or no one with every bad line; returns ids and PINs."""
     from server.audit import audit
     from server.staff_import import StaffImportError, import_staff_csv, imported_csv
@@ -130,6 +130,8 @@ def staff_import(request: Request, ctx: PageDep, file: Annotated[UploadFile, Fil
     try:
         with database(request).write() as conn:
             made = import_staff_csv(conn, text, now_ms=now, lang=ctx.lang)
+            for person in made:  # nobody imported above the importer's own authority (the whole file rolls back)
+                ensure_within(conn, admin, person.staff_id)
             audit(conn, actor=admin.actor, action="staff.import", now_ms=now, count=len(made),
                   staff_ids=[m.staff_id for m in made], file=(file.filename or "")[:200])
     except StaffImportError as exc:
