@@ -55,8 +55,9 @@ from sync.schemas import (
     VoidRecord,
 )
 
-__all__ = ["CLOCK_SLACK_MS", "FLOOD_CAP", "RULES", "Breach", "Catalog", "OfflineSaleCheck", "Rule", "TerminalClock",
-           "Verdict", "fold_flood", "judge", "load_catalog", "terminal_clock"]
+__all__ = ["CLOCK_SLACK_MS", "FLOOD_CAP", "LOGIN_PERMISSIONS", "RULES", "Breach", "Catalog", "OfflineSaleCheck",
+           "Rule", "TerminalClock", "Verdict", "fold_flood", "judge", "load_catalog", "may_work_at", "terminal_clock",
+           "terminal_scope"]
 
 Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
 CLOCK_SLACK_MS = 5 * 60_000  # a terminal's clock may be this far off beyond the skew it reported
@@ -100,6 +101,33 @@ RULES: dict[str, Rule] = {
     "topup": Rule("topup", frozenset({TOPUP}), Permission.TOPUP, _event, fact=False, online=True),
     "checkin": Rule("checkin", frozenset({GATE}), Permission.GATE, _gate, fact=True, online=False),
 }
+
+
+# Who a terminal's pull delivers (badge, PIN hash, roles): people who may work at it, by a
+# permission of its mode in its stall or gate.  Holding it only through the "admin" role does not
+# count: the admin works the dashboard (an admin who runs a till is given a till role for it).
+LOGIN_PERMISSIONS: dict[TerminalMode, tuple[Permission, ...]] = {
+    STALL: (Permission.SELL, Permission.REFUND, Permission.SHIFT_CLOSE),
+    GATE: (Permission.GATE,),
+    TOPUP: (Permission.TOPUP,),
+}
+
+
+def terminal_scope(terminal: TerminalCaller) -> Scope:
+    """The stall or gate a terminal works in (the event for a top-up desk)."""
+    if terminal.mode is STALL and terminal.stall_id is not None:
+        return Scope.stall(terminal.stall_id)
+    if terminal.mode is GATE and terminal.gate_id is not None:
+        return Scope.gate(terminal.gate_id)
+    return Scope()
+
+
+def may_work_at(terminal: TerminalCaller, access: Access, *, now_s: int) -> bool:
+    """True when the person may log in at ``terminal`` (a permission of its mode in its scope)."""
+    working = Access(access.staff_id, access.active, tuple(r for r in access.roles if r.role != "admin"),
+                     access.overrides)
+    scope = terminal_scope(terminal)
+    return any(working.allows(p, scope, now_s=now_s) for p in LOGIN_PERMISSIONS[terminal.mode])
 
 
 @dataclass(frozen=True, slots=True)
