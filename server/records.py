@@ -111,6 +111,11 @@ def check_record(signed: SignedRecord, terminal: TerminalCaller) -> Checked:
     raw_id = signed.body.get("id")
     rid = str(raw_id)[:64] if raw_id is not None else ""
     try:
+        canonical_json(signed.body)
+    except ValueError as exc:  # a lone surrogate (not UTF-8), a float: refused for this item only
+        safe = rid.encode("utf-8", "backslashreplace").decode("utf-8")
+        return Checked(safe, signed, error=f"invalid: the body is not canonical JSON ({type(exc).__name__})")
+    try:
         verify_record(signed.body, signed.sig, terminal.public_key)
     except RecordSignatureError:
         return Checked(rid, signed, error="bad_signature: the record was altered or signed by another key",

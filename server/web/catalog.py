@@ -175,6 +175,8 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("wallets.no_history", "Nothing yet.", "まだありません。"),
     ("wallets.card_title", "Festival wallet", "お祭りウォレット"),
     ("wallets.card_hint", "Show this code at the stalls.", "模擬店でこのコードを見せてください。"),
+    ("wallets.card_blocked", "This wallet is blocked: no card is printed for it. Unblock it first.",
+     "このウォレットは停止中のため、カードは印刷できません。先に停止を解除してください。"),
     # anomalies
     ("done.resolved", "Resolved.", "解決しました。"),
     ("anomalies.open", "Open", "未解決"),
