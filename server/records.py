@@ -429,7 +429,8 @@ class RecordApplier:
                                    wallet_id=wallet.ref, detail={"amount": b.amount})
         index = self.batch.post("sale", [(wallet, -b.amount), (revenue, b.amount)], record_id=c.id,
                                 terminal_id=self.terminal.id, staff_id=b.staff_id)
-        self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index)
+        self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index, terminal_id=self.terminal.id,
+                                  staff_id=b.staff_id)
         foreign = self._offline.catalog.products if self._offline is not None else None
         for line in b.lines:  # another stall's product (a breach above) keeps its stock
             if line.product_id is not None and (foreign is None or foreign.get(line.product_id, (b.stall_id,))[0]
