@@ -11,10 +11,36 @@ from server.db import tables as t
 from server.ledger import ensure_account
 from server.staff import hash_token
 from sync.enrollment import EnrollmentCode
-from sync.keys import public_key_from_b64
+from sync.keys import b64d, public_key_from_b64
 from sync.schemas import EnrollRequest, TerminalMode, TerminalRow
 
-__all__ = ["EnrollError", "Enrolled", "create_enrollment_code", "enroll_terminal", "terminal_row"]
+__all__ = ["EnrollError", "Enrolled", "create_enrollment_code", "enroll_terminal", "terminal_row",
+           "weak_public_key"]
+
+_P = 2**255 - 19
+# The y coordinates of Ed25519's eight small-order points (the 8-torsion; with either sign bit):
+# the identity (y=1), order 2 (y=p-1), order 4 (y=0), order 8 (the two below).  Source: the
+# blocklist of libsodium's ge25519_has_small_order (src/libsodium/crypto_core/ed25519/ref10/
+# ed25519_ref10.c) and Chalkias et al., "Taming the many EdDSAs" (SSR 2020), table of small-order
+# encodings; checked here by multiplying each point out to its order.  A y >= p is a
+# non-canonical encoding (libsodium refuses those too).
+_SMALL_ORDER_Y = frozenset({
+    0, 1, _P - 1,
+    0x05FC536D880238B13933C6D305ACDFD5F098EFF289F4C345B027B2C28F95E826,
+    0x7A03AC9277FDC74EC6CC392CFA53202A0F67100D760B3CBA4FD84D3D706A17C7,
+})
+
+
+def weak_public_key(raw: bytes) -> str | None:
+    """Why a raw Ed25519 public key must not be enrolled (small order, non-canonical), or None."""
+    if len(raw) != 32:
+        return "must be 32 bytes"
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if y >= _P:
+        return "a non-canonical encoding"
+    if y in _SMALL_ORDER_Y:  # a "signature" of such a key verifies for many bodies: anyone could forge
+        return "a small-order (weak) key"
+    return None
 
 
 class EnrollError(Exception):
@@ -69,6 +95,9 @@ def enroll_terminal(conn: Connection, request: EnrollRequest, *, now_ms: int) ->
         public_key_from_b64(request.public_key)
     except ValueError as exc:
         raise EnrollError(422, f"public_key: {exc}") from exc
+    weak = weak_public_key(b64d(request.public_key))
+    if weak is not None:
+        raise EnrollError(422, f"public_key: refused, {weak}")
     code = request.code.strip().upper().replace("-", "")
     ec = t.enrollment_codes
     row = conn.execute(select(ec).where(ec.c.code_hash == hash_token(code))).first()

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, Table, select, update
 
 from server.auth import TerminalCaller
+from server.authority import may_work_at
 from server.db import tables as t
 from server.enroll import terminal_row
 from server.event import get_event_settings
 from server.issuer import issuer_key_rows
-from server.staff import staff_rows
+from server.staff import load_access, staff_rows
 from sync.schemas import (
     CheckInRow,
     GateRow,
@@ -30,8 +31,10 @@ from sync.schemas import (
     PullResponse,
     RevocationKind,
     RevocationRow,
+    StaffRow,
     StallRow,
     StatementRow,
+    TerminalMode,
     TerminalStatus,
     TicketTypeRow,
 )
@@ -99,6 +102,10 @@ def pull(conn: Connection, terminal: TerminalCaller, request: PullRequest, *, no
         ("revocations", t.revocations, None, _revocation),
         ("checkins", t.checkins, t.checkins.c.terminal_id != terminal.id, _checkin),
     ]
+    if terminal.mode is TerminalMode.GATE:  # a gate never reads a wallet's balance
+        sources = [s for s in sources if s[0] != "statements"]
+    else:  # only gates decide entries
+        sources = [s for s in sources if s[0] != "checkins"]
     found: list[tuple[int, int, str, Any]] = []
     for order, (name, table, extra, _conv) in enumerate(sources):
         query = select(table).where(table.c.change_seq > cursor)
@@ -124,12 +131,28 @@ def pull(conn: Connection, terminal: TerminalCaller, request: PullRequest, *, no
         else:
             out[name].append(conv(row))
     if staff_raw:
-        out["staff"] = list(staff_rows(conn, staff_raw))
+        out["staff"] = _working_staff(conn, terminal, staff_raw, now_ms=now_ms)
     me = conn.execute(select(t.terminals).where(t.terminals.c.id == terminal.id)).one()
     return PullResponse(
         cursor=str(new_cursor), more=more, server_time_ms=now_ms, terminal=terminal_row(me),
         settings=get_event_settings(conn), issuer_keys=issuer_key_rows(conn), **out,
     )
+
+
+def _working_staff(conn: Connection, terminal: TerminalCaller, raw: list[dict[str, object]], *,
+                   now_ms: int) -> list[StaffRow]:
+    """Staff rows for the people who may log in at ``terminal``; everyone else as an inactive id only.
+
+    The bare row (no name, no PIN hash, no roles, inactive) tells a terminal that pulled the
+    person before that they may no longer log in there.
+    """
+    ids = {r["id"]: int(str(r["id"])) for r in raw}
+    access = load_access(conn, ids.values())
+    now_s = now_ms // 1000
+    may = {r["id"] for r in raw if may_work_at(terminal, access[ids[r["id"]]], now_s=now_s)}
+    working = [r for r in raw if r["id"] in may]
+    bare = [StaffRow(staff_id=ids[r["id"]], name="", pin_hash="", active=False) for r in raw if r["id"] not in may]
+    return list(staff_rows(conn, working)) + bare
 
 
 def record_status(conn: Connection, terminal_id: int, status: TerminalStatus, *, now_ms: int) -> None:

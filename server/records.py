@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, func, select, text
 
+from server import authority
 from server.anomalies import mark_resolved, security_log
 from server.audit import audit
 from server.auth import TerminalCaller
@@ -36,7 +37,6 @@ from server.db import tables as t
 from server.ledger import AccountState, LedgerBatch
 from server.staff import Access, load_access
 from sync.errors import RecordSignatureError
-from sync.permissions import Permission, Scope
 from sync.records import REVERSAL_REASON, body_hash, canonical_json, verify_record
 from sync.schemas import (
     CheckInRecord,
@@ -47,7 +47,6 @@ from sync.schemas import (
     RefundRecord,
     SaleRecord,
     SignedRecord,
-    TerminalMode,
     TopUpRecord,
     VoidRecord,
 )
@@ -77,6 +76,7 @@ class Checked:
     hash: str = ""
     error: str | None = None
     security: bool = False
+    breaches: list[authority.Breach] = field(default_factory=list)  # booked anyway: raised as anomalies
 
 
 @dataclass(slots=True)
@@ -129,6 +129,11 @@ def check_record(signed: SignedRecord, terminal: TerminalCaller) -> Checked:
     """Verify the signature, then the body; never raises for bad input."""
     raw_id = signed.body.get("id")
     rid = str(raw_id)[:64] if raw_id is not None else ""
+    try:
+        canonical_json(signed.body)
+    except ValueError as exc:  # a lone surrogate (not UTF-8), a float: refused for this item only
+        safe = rid.encode("utf-8", "backslashreplace").decode("utf-8")
+        return Checked(safe, signed, error=f"invalid: the body is not canonical JSON ({type(exc).__name__})")
     try:
         verify_record(signed.body, signed.sig, terminal.public_key)
     except RecordSignatureError:
@@ -205,6 +210,8 @@ class RecordApplier:
     _revoked_at: dict[int, int] = field(default_factory=dict)  # ticket -> when it was revoked (server clock)
     _passbacks: set[str] = field(default_factory=set)  # check-ins already flagged passback (open or resolved)
     _moved: dict[int, tuple[AccountState, Checked]] = field(default_factory=dict)  # wallet -> its last record
+    _clock: authority.TerminalClock | None = None  # the terminal's clock window (pushes)
+    _offline: authority.OfflineSaleCheck | None = None  # what an honest terminal could approve (pushes)
 
     def __post_init__(self) -> None:
         self.batch = LedgerBatch(self.conn, lock=self.lock, now_ms=self.now_ms)
@@ -223,6 +230,8 @@ class RecordApplier:
         """
         good = [c for c in items if c.body is not None]
         self._prepare(good)
+        if not online:
+            self._prepare_authority(good)
         existing = self._existing([c.id for c in good])
         seen: dict[str, tuple[str, Outcome]] = {}
         outcomes: list[Outcome | None] = [None] * len(items)
@@ -244,6 +253,8 @@ class RecordApplier:
                     seen[c.id] = (c.hash, out)
             outcomes[i] = out
         self._judge()
+        self.batch.anomalies = authority.fold_flood(self.conn, self.terminal.id, self.batch.anomalies,
+                                                    now_ms=self.now_ms)
         self.batch.flush()
         return [o for o in outcomes if o is not None]
 
@@ -313,6 +324,20 @@ class RecordApplier:
                     select(an.c.record_id).where(an.c.kind == "passback",
                                                  an.c.record_id.in_(known[start:start + 500]))))
 
+    def _prepare_authority(self, good: list[Checked]) -> None:
+        """For a push: the terminal's clock window and the catalog its sales name (``server.authority``)."""
+        self._clock = authority.terminal_clock(self.conn, self.terminal.id)
+        sales = [c.body for c in good if isinstance(c.body, SaleRecord)]
+        voids = [c.body for c in good if isinstance(c.body, VoidRecord)]
+        self._offline = authority.OfflineSaleCheck(self.settings, authority.load_catalog(self.conn, sales),
+                                                   authority.own_reversals(voids))
+
+    def _security(self, c: Checked, breaches: list[authority.Breach], *, wallet_id: int | None = None) -> None:
+        """Raise each breach of a booked record as a security anomaly naming the terminal."""
+        for breach in breaches:
+            self.batch.anomaly(breach.code, severity="security", terminal_id=self.terminal.id, record_id=c.id,
+                               wallet_id=wallet_id, detail={**breach.detail, "terminal": self.terminal.name})
+
     def _existing(self, ids: list[str]) -> dict[str, tuple[str, Outcome]]:
         if not ids:
             return {}
@@ -370,16 +395,29 @@ class RecordApplier:
                   resolution="explained", note=f"an exit at gate {by.gate_id} (record {by.record_id}) synced later "
                   "falls between the two entries")
 
-    def _allowed(self, staff_ids: list[int | None], permission: Permission, scope: Scope, now_s: int) -> bool:
-        for staff_id in staff_ids:
-            access = self._access.get(staff_id) if staff_id is not None else None
-            if access is not None and access.allows(permission, scope, now_s=now_s):
-                return True
-        return False
-
     def _apply(self, c: Checked, *, online: bool) -> Outcome:
         b = c.body
-        now_s = (self.now_ms if online else b.created_at) // 1000  # type: ignore[union-attr]
+        assert b is not None
+        now_s = (self.now_ms if online else b.created_at) // 1000
+        own = None
+        if isinstance(b, RefundRecord | VoidRecord):
+            own = self._sales.get(str(b.ref_id))
+        verdict = authority.judge(self.terminal, b, self._access, received_ms=self.now_ms, online=online,
+                                  clock=self._clock, own_reversal=own is not None and own.terminal_id ==
+                                  self.terminal.id and own.staff_id == b.staff_id)
+        if verdict.breaches and (online or verdict.refused):
+            if online:
+                return Outcome(c.id, None, 422 if "not_online" in verdict.reason else 200,
+                               "authorize takes sale and topup records" if "not_online" in verdict.reason
+                               else "forbidden")
+            if verdict.clock is not None:
+                self._security(c, [verdict.clock])
+            self.batch.anomaly("record_refused", severity="security", terminal_id=self.terminal.id, record_id=c.id,
+                               wallet_id=getattr(b, "wallet_id", None),
+                               detail={"reason": verdict.reason, "terminal": self.terminal.name,
+                                       "breaches": [x.code for x in verdict.breaches], "body": c.signed.body})
+            return Outcome(c.id, ItemStatus.REJECTED, 422, verdict.reason)
+        c.breaches = verdict.breaches + ([verdict.clock] if verdict.clock is not None else [])
         if isinstance(b, SaleRecord):
             return self._sale(c, b, online=online, now_s=now_s)
         if isinstance(b, RefundRecord | VoidRecord):
@@ -425,22 +463,14 @@ class RecordApplier:
             return self._reject(c, "unknown_wallet", online=online, anomaly="unknown_wallet")
         if revenue is None:
             return self._reject(c, "unknown_stall", online=online, anomaly="unknown_stall")
-        permitted = self._allowed([b.staff_id], Permission.SELL, Scope.stall(b.stall_id), now_s)
-        wrong_stall = self.terminal.mode is not TerminalMode.STALL or self.terminal.stall_id != b.stall_id
         if online:
-            if not permitted or wrong_stall:
-                return Outcome(c.id, None, 200, "forbidden")
             if wallet.blocked:
                 return Outcome(c.id, None, 200, "wallet_blocked")
             if wallet.balance < b.amount:
                 return Outcome(c.id, None, 200, "insufficient_balance", wallet.ref, wallet.balance, wallet.seq)
         else:
-            if not permitted:
-                self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
-                                   detail={"staff_id": b.staff_id, "permission": "sell", "stall_id": b.stall_id})
-            if wrong_stall:
-                self.batch.anomaly("stall_mismatch", terminal_id=self.terminal.id, record_id=c.id,
-                                   detail={"terminal_stall": self.terminal.stall_id, "record_stall": b.stall_id})
+            doubts = self._offline.doubts(c.id, b) if self._offline is not None else []
+            self._security(c, c.breaches + doubts, wallet_id=wallet.ref)
             if wallet.blocked:
                 self.batch.anomaly("blocked_wallet_sale", terminal_id=self.terminal.id, record_id=c.id,
                                    wallet_id=wallet.ref, detail={"amount": b.amount})
@@ -448,8 +478,10 @@ class RecordApplier:
                                 terminal_id=self.terminal.id, staff_id=b.staff_id)
         self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index, terminal_id=self.terminal.id,
                                   staff_id=b.staff_id)
-        for line in b.lines:
-            if line.product_id is not None:
+        foreign = self._offline.catalog.products if self._offline is not None else None
+        for line in b.lines:  # another stall's product (a breach above) keeps its stock
+            if line.product_id is not None and (foreign is None or foreign.get(line.product_id, (b.stall_id,))[0]
+                                                == b.stall_id):
                 self.batch.stock[line.product_id] = self.batch.stock.get(line.product_id, 0) + line.qty
         self._overdraft(wallet, c)
         return self._store(c, txn_index=index, online=online, wallet=wallet, stall_id=b.stall_id, amount=b.amount)
@@ -535,12 +567,7 @@ class RecordApplier:
         wallet = self.batch.account("wallet", b.wallet_id)
         revenue = self.batch.account("stall_revenue", b.stall_id)
         assert wallet is not None and revenue is not None  # the sale booked against them
-        # The reversal of an unanswered authorization undoes the cashier's own sale: selling is enough for it.
-        needed = Permission.SELL if isinstance(b, VoidRecord) and _is_reversal(b, sale, self.terminal.id) \
-            else Permission.REFUND
-        if not self._allowed([b.staff_id, b.supervisor_id], needed, Scope.stall(b.stall_id), now_s):
-            self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
-                               detail={"staff_id": b.staff_id, "permission": needed.value, "stall_id": b.stall_id})
+        self._security(c, c.breaches, wallet_id=wallet.ref)  # refused above unless only the clock is off
         index = self.batch.post(b.kind, [(revenue, -b.amount), (wallet, b.amount)], record_id=c.id,
                                 ref_txn=sale.txn_id, ref_index=sale.txn_index, terminal_id=self.terminal.id,
                                 staff_id=b.staff_id, note=b.reason)
@@ -555,21 +582,14 @@ class RecordApplier:
         if wallet is None:
             return self._reject(c, "unknown_wallet", online=online, anomaly="unknown_wallet")
         assert drawer is not None  # made at enrollment
-        permitted = self._allowed([b.staff_id], Permission.TOPUP, Scope(), now_s)
-        if online and (not permitted or self.terminal.mode is not TerminalMode.TOPUP):
-            return Outcome(c.id, None, 200, "forbidden")
-        if not permitted:
-            self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
-                               detail={"staff_id": b.staff_id, "permission": "topup"})
+        self._security(c, c.breaches, wallet_id=wallet.ref)  # refused above unless only the clock is off
         index = self.batch.post("topup", [(drawer, -b.amount), (wallet, b.amount)], record_id=c.id,
                                 terminal_id=self.terminal.id, staff_id=b.staff_id)
         self._overdraft(wallet, c)
         return self._store(c, txn_index=index, online=online, wallet=wallet, amount=b.amount)
 
     def _checkin(self, c: Checked, b: CheckInRecord, *, now_s: int) -> Outcome:
-        if not self._allowed([b.staff_id], Permission.GATE, Scope.gate(b.gate_id), now_s):
-            self.batch.anomaly("permission", terminal_id=self.terminal.id, record_id=c.id,
-                               detail={"staff_id": b.staff_id, "permission": "gate", "gate_id": b.gate_id})
+        self._security(c, c.breaches)  # a check-in is a fact: booked, each breach an anomaly
         policy = self._policies.get(b.ticket_type)
         if b.direction == "in":
             others = {p.terminal_id for p in self._timelines.get(b.ticket_id, ()) if p.direction == "in"}

@@ -39,7 +39,6 @@ from sync.schemas import (
     SecurityReport,
     SecurityReportResponse,
     SignedRecord,
-    WalletTokenResponse,
 )
 
 __all__ = ["DEFAULT_TIMEOUT", "SyncClient"]
@@ -110,10 +109,6 @@ class SyncClient:
         timeout = httpx.Timeout(timeout_s)
         return self._call("POST", "/authorize", AuthorizeResponse, json=request.model_dump(mode="json"),
                           timeout=timeout)
-
-    def wallet_token(self, wallet_id: int) -> WalletTokenResponse:
-        """Fetch a freshly signed wallet token; raises Unauthorized, Forbidden, SyncUnavailable, ApiError."""
-        return self._call("GET", f"/wallets/{wallet_id}/token", WalletTokenResponse)
 
     def health(self, *, timeout_s: float = 2.0) -> dict[str, Any]:
         """Return the server's health document; raises SyncUnavailable, ApiError."""

@@ -41,8 +41,12 @@ class Currency:
     symbol_after: bool = False
 
     def format(self, amount: int, *, symbol: bool = True) -> str:
-        """Return e.g. ``¥1,200`` or ``$12.05``; raises MoneyError for non-ints."""
-        amount = check_amount(amount, allow_negative=True)
+        """Return e.g. ``¥1,200`` or ``$12.05``, for any int (pages show what the ledger holds, however large).
+
+        Raises MoneyError only for a non-int (a float or bool is a bug, never a display problem).
+        """
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise MoneyError(f"amount must be an integer of minor units, got {type(amount).__name__}")
         sign = "-" if amount < 0 else ""
         whole, minor = divmod(abs(amount), 10**self.minor_digits)
         text = f"{whole:,}"

@@ -74,6 +74,7 @@ PositiveAmount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
 ShortId = Annotated[int, Field(ge=0, lt=1 << 40, strict=True)]
 SmallId = Annotated[int, Field(ge=1, le=65535, strict=True)]
 TimeMs = Annotated[int, Field(ge=0, lt=1 << 47, strict=True)]
+Count = Annotated[int, Field(ge=0, lt=1 << 63)]  # within a database's int64
 
 
 class _Model(BaseModel):
@@ -156,7 +157,7 @@ class SaleLine(_Model):
 
 class _RecordBase(_Model):
     id: UUID  # UUIDv7, made when the decision is taken; the idempotency key
-    terminal_id: Annotated[int, Field(ge=1, strict=True)]
+    terminal_id: Annotated[int, Field(ge=1, lt=1 << 31, strict=True)]
     staff_id: ShortId
     created_at: TimeMs  # the terminal's clock
 
@@ -169,7 +170,7 @@ class SaleRecord(_RecordBase):
     wallet_id: ShortId
     amount: PositiveAmount
     lines: list[SaleLine] = Field(max_length=100)
-    token_seq: Annotated[int, Field(ge=0, strict=True)]  # the seq of the token shown
+    token_seq: Annotated[int, Field(ge=0, lt=1 << 63, strict=True)]  # the seq of the token shown
 
     @model_validator(mode="after")
     def _lines_sum(self) -> SaleRecord:
@@ -355,9 +356,9 @@ class TerminalStatus(_Model):
     """Health the terminal reports with every pull."""
 
     app_version: str = Field("", max_length=40)
-    clock_ms: int = 0
-    unsynced_count: Annotated[int, Field(ge=0)] = 0
-    unsynced_amount: Annotated[int, Field(ge=0)] = 0
+    clock_ms: Annotated[int, Field(ge=0, lt=1 << 47)] = 0
+    unsynced_count: Count = 0
+    unsynced_amount: Annotated[int, Field(ge=0, le=10**12)] = 0  # money: within the bound of an Amount
     last_error: str = Field("", max_length=500)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
@@ -39,13 +39,21 @@ def include_web(app: FastAPI, *, settings: WebSettings | None = None, secret: by
     app.state.web = WebApp(settings, SessionCodec(secret), make_templates(),
                            limiter=SigninLimiter(settings.signin_ip_failures, settings.signin_ip_window_s))
     for router in ROUTERS:
-        app.include_router(router, include_in_schema=False)
+        app.include_router(router, include_in_schema=False, dependencies=[Depends(_bounded_path_ids)])
     app.mount("/web/static", StaticFiles(directory=str(STATIC)), name="web-static")
     app.add_middleware(WebCookieMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response, errors included
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(SignInRequired, _sign_in)
+
+
+async def _bounded_path_ids(request: Request) -> None:
+    """A numeric path id no database integer can hold is a page that does not exist (not a 500)."""
+    for value in request.path_params.values():
+        text = str(value)
+        if text.isascii() and text.isdigit() and (len(text) > 19 or int(text) >= 1 << 63):
+            raise HTTPException(404, "not found")
 
 
 def _context(request: Request) -> PageContext:

@@ -81,12 +81,12 @@ def test_counters_and_histograms_move_after_push_and_pull(served: tuple[str, Ser
     assert delta("ennichi_db_writer_wait_seconds_count", priority="urgent") == 0  # no authorization was asked
 
     httpx.get(f"{base_url}/no/such/page/{'x' * 20}")
-    wallet = httpx.get(f"{base_url}/api/v1/wallets/{shop.wallets[1]}/token", headers=shop.terminal.headers)
-    assert wallet.status_code == 200
+    wallet = httpx.get(f"{base_url}/api/v1/wallets/{shop.wallets[1]}", headers=shop.terminal.headers)
+    assert wallet.status_code == 403  # a terminal with no staff badge holds no wallets.view
     last = scrape(base_url)
     assert value(last, "ennichi_http_requests_total", route="<unmatched>", method="GET", status="404") == 1
-    assert value(last, "ennichi_http_requests_total", route="/api/v1/wallets/{wallet_id}/token", method="GET",
-                 status="200") == 1  # the template, never the id
+    assert value(last, "ennichi_http_requests_total", route="/api/v1/wallets/{wallet_id}", method="GET",
+                 status="403") == 1  # the template, never the id
 
 
 def test_metrics_from_a_proxy_or_another_host_need_the_token(served: tuple[str, ServerSettings, Shop]) -> None:

@@ -30,8 +30,7 @@ from sync.ids import new_record_id
 
 EXAMPLES = int(os.environ.get("ENNICHI_SECURITY_EXAMPLES", "15"))
 PUBLIC = {"GET /api/v1/health", "POST /api/v1/enroll"}
-TERMINAL_OPS = {"POST /api/v1/push", "POST /api/v1/pull", "POST /api/v1/authorize",
-                "GET /api/v1/wallets/{wallet_id}/token"}
+TERMINAL_OPS = {"POST /api/v1/push", "POST /api/v1/pull", "POST /api/v1/authorize"}
 
 
 def _settings(examples: int = EXAMPLES) -> settings:

@@ -94,15 +94,18 @@ def test_wallet_view_needs_permission(event: Event, client: TestClient) -> None:
     assert client.get(url, headers={"Authorization": f"Bearer {cashier_token}"}).status_code == 403
 
 
-def test_wallet_token_is_signed_by_the_issuer(event: Event, client: TestClient) -> None:
+def test_wallet_tokens_come_only_with_a_wallet_issued_or_topped_up(event: Event, client: TestClient) -> None:
     _stall, _cashier, wallet, term = event.stall_setup(1234)
-    r = client.get(f"/api/v1/wallets/{wallet}/token", headers=term.headers)
+    desk = event.seed.terminal("topup")
+    for who in (term, desk):  # no terminal mints a payment token for a wallet it names
+        assert client.get(f"/api/v1/wallets/{wallet}/token", headers=who.headers).status_code == 404
+    admin = {"Authorization": f"Bearer {event.seed.api_token(event.admin.admin_staff_id)}"}
+    r = client.post(f"/api/v1/wallets/{wallet}/topup", json={"amount": 1}, headers=admin)
     assert r.status_code == 200, r.text
     keys = KeySet.from_json(client.post("/api/v1/pull", json={}, headers=term.headers).json()["issuer_keys"])
     token = decode_token(r.json()["token"], keys, now=event.seed.clock() // 1000, expect=WalletToken)
     assert isinstance(token, WalletToken)
-    assert (token.wallet_id, token.balance, token.seq, token.offline_limit) == (wallet, 1234, 1, 3000)
-    assert client.get("/api/v1/wallets/12345/token", headers=term.headers).status_code == 404
+    assert (token.wallet_id, token.balance, token.seq, token.offline_limit) == (wallet, 1235, 2, 3000)
 
 
 def test_staff_tokens_create_and_top_up_wallets(event: Event, client: TestClient) -> None:

@@ -1,4 +1,9 @@
-"""Wallets for staff with the permission, and freshly signed wallet tokens."""
+"""Wallets for staff with the permission, and freshly signed wallet tokens.
+
+There is no "token of any wallet" route: no terminal screen needs one (a stall reads the
+token the customer shows; a desk gets the token of a wallet it issues or tops up in the
+answer), and one let any terminal's credentials mint a payment token for any wallet.
+"""
 
 from __future__ import annotations
 
@@ -58,19 +63,6 @@ def get_wallet(wallet_id: WalletPath, caller: CallerDep, services: ServicesDep,
     return WalletInfo(wallet_id=view.wallet_id, display_id=format_short_id(view.wallet_id), balance=view.balance,
                       seq=view.seq, blocked=view.blocked, overdrawn=view.overdrawn, flags=view.flags,
                       history=[WalletPosting(**h) for h in view.history])
-
-
-@router.get("/{wallet_id}/token", response_model=WalletTokenResponse)
-def get_wallet_token(wallet_id: WalletPath, caller: CallerDep, services: ServicesDep) -> WalletTokenResponse:
-    """A freshly signed wallet token (any enrolled terminal, or staff with wallets.view)."""
-    wid = _wallet_id(wallet_id)
-    if isinstance(caller, StaffCaller):
-        require_permission(services, caller.staff_id, (Permission.WALLETS_VIEW,))
-    try:
-        with services.db.read() as conn:
-            return _token(services, conn, wid)
-    except WalletError as exc:
-        raise ApiProblem(404 if "unknown" in str(exc) else 409, str(exc)) from exc
 
 
 @router.post("", response_model=WalletTokenResponse, status_code=201)

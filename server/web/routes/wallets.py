@@ -181,6 +181,9 @@ def wallet_card(request: Request, ctx: PageDep, wallet_id: int,
         except WalletError as exc:
             raise Refused(str(exc)) from exc
         issuer = svc.issuer.active(conn)
+    if view.blocked:  # a 7-day token of a blocked wallet would still pay at every offline stall
+        return page(request, "error.html", ctx, status_code=409, status=409, heading=ctx.t("error.forbidden"),
+                    message=ctx.t("wallets.card_blocked"), back=f"/admin/wallets/{wallet_id}")
     event = event_settings(request)
     token = WalletToken(wallet_id, view.balance, view.seq, now_s, now_s + CARD_TTL_S, event.offline_limit,
                         WalletFlags(view.flags & 0xFF) | WalletFlags.PRINTED_CARD)
