@@ -79,7 +79,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     # a terminal showing the signed badge of a person who holds topup (verified: key, expiry, person active)
     ("GET", "/api/v1/wallets/{wallet_id}", "staff=topup"): "401 ok ok ok 401 ok ok 403 403 ok 401 403 403",
     # ... or naming a cashier, who holds neither
-    ("GET", "/api/v1/wallets/{wallet_id}", "staff=cashier"): "401 403 403 403 401 ok ok 403 403 ok 401",
+    ("GET", "/api/v1/wallets/{wallet_id}", "staff=cashier"): "401 403 403 403 401 ok ok 403 403 ok 401 403 403",
     # staff need wallets.manage; only a top-up terminal, and only for a person holding topup
     ("POST", "/api/v1/wallets", ""): "401 403 403 403 401 ok 403 403 403 403 401 403 403",
     ("POST", "/api/v1/wallets", "staff=topup"): "401 403 403 ok 401 ok 403 403 403 403 401 403 403",
