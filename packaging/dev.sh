@@ -32,12 +32,6 @@ APT_TEST=(
   nginx               # the TLS example is checked with nginx -t
   caddy               # the public-host reverse proxy, run with its internal CA on loopback
 )
-  fonts-noto-cjk      # Japanese text in Qt screenshots and pages
-  libegl1 libgl1 libxkbcommon0 libglib2.0-0 libfontconfig1 libdbus-1-3 libxcb-cursor0  # Qt offscreen
-  binutils            # PyInstaller needs objdump
-  libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0  # Qt's xcb plugin, bundled into the terminal build
-  nginx               # the TLS example is checked with nginx -t
-)
 
 log() { printf '\033[1m[ennichi]\033[0m %s\n' "$*" >&2; }
 

@@ -19,10 +19,11 @@ from security_harness import PIN, Event
 from sqlalchemy import update
 
 from server.db import tables as t
+from server.event import get_event_settings
 from server.issuer import IssuerKeys
 from server.staff import touch_staff
 from server.testing import FollowClock
-from server.wallets import set_blocked
+from server.wallets import set_blocked, signed_wallet_token
 from server.web.session import ADMIN_COOKIE, CUSTOMER_COOKIE, Session, SessionCodec
 from sync.keys import IssuerKey
 from sync.tokens import EntryPolicy, StaffBadge, TicketToken, WalletToken, decode_token, encode_token
@@ -55,10 +56,11 @@ def till(event: Event, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ter
 
 
 def _wallet_token(event: Event, wallet_id: int) -> str:
-    resp = httpx.get(f"{event.url}/api/v1/wallets/{wallet_id}/token", headers=event.terminals["t_stall"].headers)
-    assert resp.status_code == 200, resp.text
-    token: str = resp.json()["token"]
-    return token
+    """The wallet's fresh token as the server signs it (what My page or a top-up answer shows the customer)."""
+    with event.db.read() as conn:
+        signed = signed_wallet_token(conn, wallet_id, issuer=IssuerKeys(event.settings.issuer_key_path).active(conn),
+                                     settings=get_event_settings(conn), now_ms=event.clock())
+    return signed.token
 
 
 def _records(event: Event) -> int:

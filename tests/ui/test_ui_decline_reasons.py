@@ -22,6 +22,7 @@ _PATTERNS = [
     re.compile(r'Outcome\(c\.id, None, 200, "([a-z_]+)"'),
     re.compile(r'_reject\(c, f?"([a-z_]+)'),
     re.compile(r'AuthorizeResponse\([^)]*reason="([a-z_]+)"'),
+    re.compile(r'^\s*else "([a-z_]+)"\)', re.M),  # the online refusal of a record the authority rules forbid
 ]
 
 
