@@ -64,6 +64,8 @@ CLOCK_SLACK_MS = 5 * 60_000  # a terminal's clock may be this far off beyond the
 FLOOD_CAP = 50  # open security anomalies of one kind one terminal may raise per hour, each its own row
 FLOOD_WINDOW_MS = 3_600_000
 REVERSAL_PREFIX = "automatic reversal"  # terminal.sales.reverse: the void of an unanswered authorization
+# what OfflineSaleCheck flags only because a sale was approved offline (not a reversed authorization)
+OFFLINE_DOUBTS = frozenset({"offline_not_allowed", "offline_limit", "unsynced_cap"})
 
 
 @dataclass(frozen=True, slots=True)

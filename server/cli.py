@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from dataclasses import fields
@@ -147,7 +148,12 @@ def _run(settings: ServerSettings, *, workers: int = 1) -> int:
         from server.tls import CERT_NAME, KEY_NAME
 
         common.update(ssl_certfile=str(settings.tls_dir / CERT_NAME), ssl_keyfile=str(settings.tls_dir / KEY_NAME))
-    announce(settings)
+    # a person at the console gets the addresses and the My page QR; a service's output stays JSON lines
+    if sys.stdout.isatty():
+        announce(settings)
+    logging.getLogger("ennichi.venue").info(
+        "serving", extra={"url": settings.base_url, "dashboard": f"{settings.base_url}/admin",
+                          "my_page": f"{settings.base_url}/my", "tls_pin": settings.tls_pin if settings.tls else None})
     if workers == 1:
         from server.api.app import create_app
 

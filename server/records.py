@@ -572,9 +572,31 @@ class RecordApplier:
                                 ref_txn=sale.txn_id, ref_index=sale.txn_index, terminal_id=self.terminal.id,
                                 staff_id=b.staff_id, note=b.reason)
         self._refunded[ref] = done + b.amount
+        if (isinstance(b, VoidRecord) and b.reason.startswith(authority.REVERSAL_PREFIX)
+                and sale.terminal_id == self.terminal.id):
+            self._explain_reversed(ref, c)
         self._overdraft(wallet, c)
         return self._store(c, txn_index=index, online=False, wallet=wallet, stall_id=b.stall_id, amount=b.amount,
                            ref_id=ref)
+
+    def _explain_reversed(self, sale_id: str, c: Checked) -> None:
+        """Close the offline-limit flags of a sale its own terminal reversed in a later batch.
+
+        The sale was an authorization left unanswered (online, not an offline approval), so the
+        caps an offline approval must keep never applied to it; pushed in the same batch as its
+        reversal it is not flagged at all (``OfflineSaleCheck.reversed_ids``).
+        """
+        queued = [a for a in self.batch.anomalies
+                  if a["kind"] in authority.OFFLINE_DOUBTS and a.get("record_id") == sale_id]
+        for a in queued:
+            self.batch.anomalies.remove(a)
+        an = t.anomalies
+        for (anomaly_id,) in self.conn.execute(select(an.c.id).where(
+                an.c.kind.in_(sorted(authority.OFFLINE_DOUBTS)), an.c.record_id == sale_id,
+                an.c.terminal_id == self.terminal.id, an.c.resolved_at.is_(None))).all():
+            mark_resolved(self.conn, anomaly_id, staff_id=None, now_ms=self.now_ms)
+            audit(self.conn, actor="server", action="anomaly.resolve", now_ms=self.now_ms, anomaly_id=anomaly_id,
+                  resolution="explained", note=f"record {c.id} is the automatic reversal of sale {sale_id}")
 
     def _topup(self, c: Checked, b: TopUpRecord, *, online: bool, now_s: int) -> Outcome:
         wallet = self.batch.account("wallet", b.wallet_id)

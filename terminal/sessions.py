@@ -128,6 +128,10 @@ class Sessions:
             return LoginResult(False, "unknown_staff", staff_id=staff_id)
         if self.store.is_revoked("staff", staff.staff_id):
             return LoginResult(False, "revoked", staff_id=staff.staff_id)
+        if not staff.active and not staff.pin_hash:
+            # the server sends a bare row (no name, no PIN hash) for everyone who may not log in here:
+            # no role at this stall, gate or desk, or switched off; this terminal is not told which
+            return LoginResult(False, "not_here", staff_id=staff.staff_id)
         if not staff.active:
             return LoginResult(False, "inactive", staff_id=staff.staff_id)
         if issued_at is not None and issued_at < staff.badge_not_before:

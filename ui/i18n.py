@@ -95,6 +95,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "topup.typed": ("Wallet code (K7M2-QX4P-9)", "ウォレットコード（K7M2-QX4P-9）"),
     "topup.use_code": ("Top up this wallet", "このウォレットにチャージ"),
     "login.not_here": ("{name} has no role at this terminal's stall, gate or desk, so cannot log in here. Use your own stall's terminal, or ask a supervisor to add the role on the dashboard.", "{name} さんはこの端末の模擬店・ゲート・窓口での役割がないため、ここではログインできません。担当の端末を使うか、責任者に管理画面で役割を追加してもらってください。"),
+    "login.not_here_unnamed": ("This staff member has no role at this terminal's stall, gate or desk (or the account is switched off), so cannot log in here. Use your own stall's terminal, or ask a supervisor to check your roles on the dashboard.", "このスタッフはこの端末の模擬店・ゲート・窓口での役割がない（またはアカウントが停止されている）ため、ここではログインできません。担当の端末を使うか、責任者に管理画面で役割を確認してもらってください。"),
     "shift.approved": ("  of which {n} approved by a supervisor", "  うち責任者の承認 {n} 件"),
     "result.balance_offline": ("Balance after: about {balance}, not yet synced", "残高（目安）: 約 {balance}・未同期"),
     "refund.confirm": ("Refund {amount} to the customer's wallet? Show the customer, then confirm.", "お客様のウォレットに {amount} を返金します。お客様に確認してから進めてください。"),

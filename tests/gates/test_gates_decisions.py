@@ -159,5 +159,5 @@ def test_not_logged_in_and_not_permitted(festival: Festival) -> None:
     assert gate.scan(ticket.token).reason is R.NOT_LOGGED_IN
     # the server's pull gives a gate only the people who may work there: a cashier cannot log in
     refused = gate.terminal.login(festival.seed.badge(cashier), "1234")
-    assert (refused.ok, refused.reason) == (False, "inactive")
+    assert (refused.ok, refused.reason) == (False, "not_here")
     assert gate.scan(ticket.token).reason is R.NOT_LOGGED_IN

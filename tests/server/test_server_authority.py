@@ -25,7 +25,7 @@ from server.db import tables as t
 from server.staff import add_override
 from server.testing import TestTerminal
 from sync.permissions import Permission, Scope
-from sync.schemas import TerminalMode
+from sync.schemas import UNSYNCED_CAP_DEFAULTS, TerminalMode
 
 # columns: the record names the terminal's own stall/gate ("home") or another ("away"), by a person
 # holding the kind's permission in the record's stall/gate ("in") or only elsewhere ("out").
@@ -216,12 +216,14 @@ def test_an_offline_sale_no_honest_terminal_could_approve_is_booked_and_flagged(
         stock = dict(conn.execute(select(p.c.id, p.c.stock)).all())
     assert stock[theirs] == 10 and stock[mine] == 10 - 1 - 2  # another stall's stock is not touched
 
-    # the unsynced cap over one batch: 40 sales of 2,900 on 40 wallets = 116,000 > 100,000
-    wallets = event.seed.wallets(40, balance=3000)
+    # the unsynced cap over one batch (the JPY default, 300,000): 110 sales of 2,900 on 110 wallets
+    # = 319,000; the 104th (301,600) and later are over it
+    cap = UNSYNCED_CAP_DEFAULTS["JPY"]
+    wallets = event.seed.wallets(110, balance=3000)
     results = _push(client, term, *[term.sale(wallet_id=x, amount=2900, staff_id=cashier) for x in wallets])
     assert all(r["status"] == "applied" for r in results)
-    capped = [r for r in results if "unsynced_cap" in _security(event, term.terminal_id, r["id"])]
-    assert len(capped) == 6  # the 35th and later
+    capped = [i for i, r in enumerate(results, 1) if "unsynced_cap" in _security(event, term.terminal_id, r["id"])]
+    assert capped == [i for i in range(1, 111) if 2900 * i > cap] == list(range(104, 111))
 
 
 def test_an_automatic_reversal_void_needs_no_refund_permission(event: Event, client: TestClient) -> None:

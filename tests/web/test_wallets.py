@@ -82,7 +82,11 @@ def test_top_up_refund_adjust_and_block(page, live: Live, seed: Seeder) -> None:
         report = reconcile(conn)
         assert report.ok, report.text()
 
+    # a blocked wallet gets no printed card (a 7-day token would still pay at every offline stall)
     page.goto(f"/admin/wallets/{wallet}/card")
+    assert page.locator(".error-page").count() == 1 and page.locator("#wallet-card").count() == 0
+    other = seed.wallet(500)
+    page.goto(f"/admin/wallets/{other}/card")
     assert page.locator("#wallet-card svg").count() == 1
     shoot(page, "wallet-card")
 

@@ -56,7 +56,7 @@ def login_message(result: LoginResult) -> str:
             until = datetime.fromtimestamp(result.locked_until_ms / 1000).strftime("%H:%M")
         return tr("login.locked", until=until)
     if result.reason == "not_here":
-        return tr("login.not_here", name=result.name or "—")
+        return tr("login.not_here", name=result.name) if result.name else tr("login.not_here_unnamed")
     key = f"login.reason.{result.reason}"
     why = tr(key) if tr(key) != key else str(result.reason)
     return tr("login.refused", why=why)
