@@ -130,7 +130,7 @@ def _init(settings: ServerSettings, args: argparse.Namespace) -> int:
 def _run(settings: ServerSettings, *, workers: int = 1) -> int:
     import uvicorn
 
-    from server.observability import configure_logging, prepare_multiprocess_metrics
+    from server.observability import JsonFormatter, configure_logging, prepare_multiprocess_metrics
 
     if workers < 1 or (workers > 1 and settings.is_sqlite):
         why = ("--workers must be at least 1" if workers < 1 else
@@ -149,11 +149,15 @@ def _run(settings: ServerSettings, *, workers: int = 1) -> int:
 
         common.update(ssl_certfile=str(settings.tls_dir / CERT_NAME), ssl_keyfile=str(settings.tls_dir / KEY_NAME))
     # a person at the console gets the addresses and the My page QR; a service's output stays JSON lines
+    # (one line naming the addresses, whatever the log level: it is what an operator looks for first)
     if sys.stdout.isatty():
         announce(settings)
-    logging.getLogger("ennichi.venue").info(
-        "serving", extra={"url": settings.base_url, "dashboard": f"{settings.base_url}/admin",
-                          "my_page": f"{settings.base_url}/my", "tls_pin": settings.tls_pin if settings.tls else None})
+    else:
+        where = {"url": settings.base_url, "dashboard": f"{settings.base_url}/admin",
+                 "my_page": f"{settings.base_url}/my", "tls_pin": settings.tls_pin if settings.tls else None}
+        record = logging.makeLogRecord({"name": "ennichi.venue", "levelno": logging.INFO, "levelname": "INFO",
+                                        "msg": "serving", **where})
+        print(JsonFormatter().format(record), flush=True)
     if workers == 1:
         from server.api.app import create_app
 
