@@ -210,6 +210,7 @@ class RecordApplier:
     _revoked_at: dict[int, int] = field(default_factory=dict)  # ticket -> when it was revoked (server clock)
     _passbacks: set[str] = field(default_factory=set)  # check-ins already flagged passback (open or resolved)
     _moved: dict[int, tuple[AccountState, Checked]] = field(default_factory=dict)  # wallet -> its last record
+    _stock: dict[int, tuple[int | None, bool]] = field(default_factory=dict)  # product -> (stock, sold out), locked
     _clock: authority.TerminalClock | None = None  # the terminal's clock window (pushes)
     _offline: authority.OfflineSaleCheck | None = None  # what an honest terminal could approve (pushes)
 
@@ -286,6 +287,17 @@ class RecordApplier:
             else:
                 tickets.add(b.ticket_id)
         self.batch.load(keys)  # locks first, so the duplicate check below sees committed rivals
+        products = sorted({ln.product_id for c in good if isinstance(c.body, SaleRecord)
+                           for ln in c.body.lines if ln.product_id is not None})
+        # The stall's revenue account (locked above) already serializes the sales of its products; the row
+        # lock keeps the stock exact for a sale naming another stall's product. After the accounts, in id order.
+        if products:
+            p = t.products
+            query = select(p.c.id, p.c.stock, p.c.sold_out).where(p.c.id.in_(products)).order_by(p.c.id)
+            if self.lock:
+                query = query.with_for_update()
+            self._stock = {int(r.id): (None if r.stock is None else int(r.stock), bool(r.sold_out))
+                           for r in self.conn.execute(query)}
         self._access = self.cache.access(staff) if self.cache is not None else load_access(self.conn, staff)
         r = t.records
         if refs:
@@ -468,12 +480,18 @@ class RecordApplier:
                 return Outcome(c.id, None, 200, "wallet_blocked")
             if wallet.balance < b.amount:
                 return Outcome(c.id, None, 200, "insufficient_balance", wallet.ref, wallet.balance, wallet.seq)
+            if self._short_of_stock(b):
+                return Outcome(c.id, None, 200, "sold_out", wallet.ref, wallet.balance, wallet.seq)
         else:
             doubts = self._offline.doubts(c.id, b) if self._offline is not None else []
             self._security(c, c.breaches + doubts, wallet_id=wallet.ref)
             if wallet.blocked:
                 self.batch.anomaly("blocked_wallet_sale", terminal_id=self.terminal.id, record_id=c.id,
                                    wallet_id=wallet.ref, detail={"amount": b.amount})
+            for product_id, left, qty in self._short_of_stock(b):  # handed over already: booked, and flagged
+                self.batch.anomaly("oversold", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
+                                   detail={"product_id": product_id, "stock": left, "qty": qty,
+                                           "stall_id": b.stall_id})
         index = self.batch.post("sale", [(wallet, -b.amount), (revenue, b.amount)], record_id=c.id,
                                 terminal_id=self.terminal.id, staff_id=b.staff_id)
         self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index, terminal_id=self.terminal.id,
@@ -485,6 +503,26 @@ class RecordApplier:
                 self.batch.stock[line.product_id] = self.batch.stock.get(line.product_id, 0) + line.qty
         self._overdraft(wallet, c)
         return self._store(c, txn_index=index, online=online, wallet=wallet, stall_id=b.stall_id, amount=b.amount)
+
+    def _short_of_stock(self, b: SaleRecord) -> list[tuple[int, int, int]]:
+        """The counted products of ``b`` that this batch has too few of: (product, units left, units asked).
+
+        Units left are the stock read under lock in ``_prepare`` less what this batch already sold;
+        a product switched to sold out has none left. Products that are not counted never run short.
+        """
+        asked: dict[int, int] = {}
+        for line in b.lines:
+            if line.product_id is not None:
+                asked[line.product_id] = asked.get(line.product_id, 0) + line.qty
+        short = []
+        for product_id, qty in sorted(asked.items()):
+            stock, sold_out = self._stock.get(product_id, (None, False))
+            if stock is None and not sold_out:
+                continue
+            left = 0 if sold_out else max(0, (stock or 0) - self.batch.stock.get(product_id, 0))
+            if qty > left:
+                short.append((product_id, left, qty))
+        return short
 
     def _overdraft(self, wallet: AccountState, c: Checked) -> None:
         """Note that ``c`` moved the wallet; it is judged once, after the whole batch (``_judge``)."""

@@ -88,6 +88,8 @@ _REASONS: dict[str, tuple[str, str, str, str]] = {
 _SERVER: dict[str, tuple[str, str, str, str]] = {
     "insufficient_balance": ("Not enough balance: the server checked this wallet", "残高不足です（サーバーで確認しました）",
                              "Top up at the top-up desk, or buy less", "チャージ所でチャージするか、購入を減らしてください"),
+    "sold_out": ("Sold out: the server has no more of an item in the cart", "売り切れです（サーバーの在庫がありません）",
+                 "Take the item out of the cart; the stock on the buttons updates with the next sync", "その商品をカートから外してください。ボタンの在庫は次の同期で更新されます"),
     "wallet_blocked": ("This wallet is blocked", "このウォレットは停止されています",
                        "Send the customer to the information desk", "案内所へ行くよう伝えてください"),
     "unknown_wallet": ("The server does not know this wallet", "サーバーにこのウォレットがありません",

@@ -433,3 +433,39 @@ def test_top_ups_and_adjustments_at_once_lose_nothing_and_double_nothing(served:
     assert kinds == ["adjustment"] * 8 + ["topup"] * 2  # the seed's top-up and the one of the 8 clicks
     assert balance == 500 + 1000 - 8 * 100
     _reconciles(served)
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_parallel_online_sales_of_the_last_units_sell_at_most_the_stock(served: Served, round_: int) -> None:
+    """10 customers at two tills of one stall pay for the last 3 Ramune at once: 3 approved, 7 declined
+    'sold_out', the stock at 0, and only the approved customers paid."""
+    seed = served.seed()
+    try:
+        stall = seed.stall()
+        cashier = seed.staff("Cashier", roles=[("cashier", "stall", stall)])
+        tills = [seed.terminal("stall", stall_id=stall) for _ in range(2)]
+        ramune = seed.product(stall, "Ramune", 200, stock=3)
+        wallets = seed.wallets(10, balance=1000)
+    finally:
+        seed.close()
+
+    def pay(till: Any, wallet: int) -> Callable[[], tuple[bool, str | None]]:
+        body = till.sale(wallet_id=wallet, amount=200, staff_id=cashier)["body"]
+        record = till.sign(body | {"lines": [{"product_id": ramune, "qty": 1, "unit_price": 200}]})
+
+        def job() -> tuple[bool, str | None]:
+            answer = httpx.post(f"{served.url}/api/v1/authorize", json={"record": record}, headers=till.headers,
+                                timeout=60).json()
+            return bool(answer["approved"]), answer["reason"]
+        return job
+
+    answers = _at_once([pay(tills[i % 2], w) for i, w in enumerate(wallets)])
+    assert sorted(answers) == [(False, "sold_out")] * 7 + [(True, None)] * 3
+    a, p = t.accounts, t.products
+    with served.db.read() as conn:
+        balances = sorted(conn.execute(select(a.c.balance).where(a.c.kind == "wallet", a.c.ref.in_(wallets)))
+                          .scalars())
+        stock = conn.execute(select(p.c.stock, p.c.sold_out).where(p.c.id == ramune)).one()
+    assert balances == [800] * 3 + [1000] * 7
+    assert (stock.stock, bool(stock.sold_out)) == (0, True)
+    _reconciles(served)
