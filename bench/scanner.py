@@ -131,7 +131,7 @@ def frame_table(
     print(
         "| path | "
         + " | ".join(b.replace("_", " ") for b in buckets)
-        + " | all | wrong | empty-frame reads | p50 ms | p95 ms | idle ms |"
+        + " | all | wrong | empty-frame reads | p50 ms | p95 ms | idle ms | busy empty ms |"
     )
     print("|---|" + "---:|" * (len(buckets) + 7))
     for name, fresh in decoders.items():

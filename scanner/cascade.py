@@ -5,12 +5,14 @@ grayscale frame, exactly one plain zxing-cpp call with its inverted retry)
 and a list of *fallbacks* (unsharp mask, gamma, local contrast, upscaling,
 ...).  The first attempt that reads a code wins.  When none reads, the
 fallbacks run, but only on crops around *regions*: the symbols the decoder
-located but could not decode in this frame (zxing-cpp's ``return_errors``),
-patches of fine two-dimensional texture found on a ~90-row subsample (a
-blurred, dim or moire-striped code that zxing-cpp does not even locate), and,
-in a stream, where a code was seen in the last few frames.  A frame in which
-nothing like a code shows, the idle terminal's frame, costs one plain call
-and the texture check (tens of microseconds).
+located but could not decode in this frame (zxing-cpp's ``return_errors``)
+and, in a stream, where a code was seen in the last few frames.  A frame in
+which nothing was located, the idle terminal's frame, costs one plain call
+and nothing more.  With ``texture_gate`` (the ``texture`` preset) patches of
+fine two-dimensional texture found on a ~90-row subsample count as regions
+too (a moire-striped, dim or blurred code that zxing-cpp does not even
+locate); measured, that reads more but makes every frame dearer, so the
+default leaves it off.
 
 The fallbacks of one frame may decode at most ``budget`` (0.6) times the
 frame's area in pixels, so a frame costs at most about 1.5 plain calls.
