@@ -18,7 +18,9 @@ prints, in one run, on one thread, with one clock (time.perf_counter):
 * for short seeded clips (a code brought into view, held, moved or shaken):
   the time from the code's first frame to the scan, simulating a 30 fps
   camera whose newest frame the decoder takes when it is free, through the
-  real ScanValidator.
+  real ScanValidator;
+* scan-to-text latency through the real threaded pipeline with a source paced
+  at 30 fps (``--latency-runs``; ``--latency-only`` for just that).
 
 ``--fallbacks`` adds what each fallback alone recovers on the frames the plain
 call misses (the measurement behind the default fallback order).  Figures go
@@ -29,7 +31,9 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,10 +53,15 @@ from scanner.corpus import (  # noqa: E402
     DISTORTIONS,
     SampleFrame,
     SampleSequence,
+    ennichi_text,
     make_corpus,
+    make_frame,
+    make_negative_frame,
     make_sequences,
 )
 from scanner.decoders import make_decoder  # noqa: E402
+from scanner.pipeline import Scan, ScanPipeline  # noqa: E402
+from scanner.sources import MemorySource  # noqa: E402
 from scanner.validator import ScanValidator  # noqa: E402
 
 SIZES = ((640, 480), (1280, 720))
@@ -249,6 +258,63 @@ def fallback_table(corpus: list[SampleFrame]) -> None:
         print(f"| {name} | {len(hits)} | {', '.join(sorted(set(hits)))} | {pct(times, 50):.2f} |")
 
 
+class _MarkedSource(MemorySource):
+    """A paced source that notes when the first frame showing the code was served."""
+
+    def __init__(self, frames: list[np.ndarray], first_code: int) -> None:
+        super().__init__(frames, paced=True, fps=30.0)
+        self.first_code = first_code
+        self.served = 0
+        self.code_shown_at: float | None = None
+
+    def read(self) -> np.ndarray | None:
+        frame = super().read()
+        if self.served == self.first_code:
+            self.code_shown_at = time.monotonic()
+        self.served += 1
+        return frame
+
+
+def latency(runs: int, seed: int, size: tuple[int, int]) -> None:
+    """Print scan-to-text latency through the threaded pipeline (camera paced at 30 fps)."""
+    rng = np.random.default_rng(seed + 1)
+    empty = [make_negative_frame("scene", rng=rng, size=size) for _ in range(3)]
+    shown_to_scan: list[float] = []
+    frame_to_scan: list[float] = []
+    for _ in range(runs):
+        text = ennichi_text(rng)
+        code = [make_frame(text, "clean", rng=rng, size=size) for _ in range(3)]
+        frames = empty * 2 + code * 5
+        source = _MarkedSource(frames, first_code=len(empty) * 2)
+        done = threading.Event()
+        scans: list[Scan] = []
+
+        def on_scan(scan: Scan, scans: list[Scan] = scans, done: threading.Event = done) -> None:
+            scans.append(scan)
+            done.set()
+
+        pipeline = ScanPipeline(source, make_cascade(make_decoder()), ScanValidator(), on_scan=on_scan)
+        pipeline.start()
+        done.wait(5)
+        pipeline.stop()
+        if scans and source.code_shown_at is not None:
+            shown_to_scan.append((scans[0].reported_at - source.code_shown_at) * 1000)
+            frame_to_scan.append((scans[0].reported_at - scans[0].captured_at) * 1000)
+    print(
+        f"\n# scan-to-text at {size[0]}x{size[1]}, 30 fps, default path, threaded pipeline, "
+        f"{len(shown_to_scan)}/{runs} runs scanned"
+    )
+    if shown_to_scan:
+        print(
+            f"code first in view -> scan: p50 {statistics.median(shown_to_scan):.1f} ms, "
+            f"p95 {pct(shown_to_scan, 95):.1f} ms (includes the second frame the validator waits for)"
+        )
+        print(
+            f"scanning frame captured -> scan: p50 {statistics.median(frame_to_scan):.1f} ms, "
+            f"p95 {pct(frame_to_scan, 95):.1f} ms"
+        )
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -258,6 +324,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fallbacks", action="store_true")
+    parser.add_argument("--latency-runs", type=int, default=20)
+    parser.add_argument("--latency-only", action="store_true", help="only the threaded scan-to-text latency")
     args = parser.parse_args()
     print(
         f"# bench/scanner.py --per-bucket {args.per_bucket} --negatives {args.negatives} "
@@ -267,6 +335,10 @@ def main() -> None:
         f"machine: {platform.machine()}, {platform.processor() or '?'}, {_cpus()} CPUs, "
         f"Python {platform.python_version()}, OpenCV {cv2.__version__}"
     )
+    if args.latency_only:
+        for size in SIZES:
+            latency(args.latency_runs, args.seed, size)
+        return
     decoders = paths()
     summary: list[str] = []
     for size in SIZES:
@@ -288,6 +360,8 @@ def main() -> None:
         clips = make_sequences(seed=args.seed + 100, per_motion=args.per_motion, size=size)
         print(f"\n({size[0]}x{size[1]}: {len(clips)} clips generated in {time.perf_counter() - started:.0f} s)")
         sequence_table(clips, decoders)
+    for size in SIZES:
+        latency(args.latency_runs, args.seed, size)
     print("\n" + "\n".join(summary))
 
 
