@@ -1,24 +1,43 @@
-"""Scanner benchmark: decode rate per distortion bucket and per-frame time, per decoder and cascade.
+"""Scanner benchmark: the default decoding path beside one plain zxing-cpp call and one plain pyzbar call.
 
-    .venv/bin/python bench/scanner.py [--per-bucket 20] [--seed 1] [--latency-runs 20]
+    .venv/bin/python bench/scanner.py [--per-bucket 20] [--negatives 60] [--per-motion 8] [--seed 1]
+                                      [--repeats 3] [--fallbacks]
 
-Generates a seeded corpus at 640x480 and 1280x720 (scanner.corpus), runs each
-decoder through each cascade preset, and prints one table row per
-(size, decoder, cascade): reads per bucket, false reads on negative frames,
-p50/p95 milliseconds per frame.  Then measures scan-to-text latency through
-the real threaded pipeline with a camera-paced source at 30 fps: from the
-moment the first frame showing the code is captured to the moment on_scan
-is called.  Figures go into docs/scanner.md.
+For 640x480 and 1280x720 it generates a seeded corpus (scanner.corpus: codes
+anywhere in the view and partly out of it, inverted, 2-3 px modules, motion and
+defocus blur, glare, moire, a finger, rolling shutter, JPEG, noise, ...) and
+prints, in one run, on one thread, with one clock (time.perf_counter):
+
+* per bucket, how many frames each path reads exactly (text equal to the
+  code's), wrong texts, and reads on frames without a code;
+* per-frame p50/p95 milliseconds (each frame timed ``--repeats`` times, the
+  fastest kept, so another process on the machine does not decide the tail),
+  the cost of an idle frame (median over the empty frames an idle terminal
+  sees: a desk scene, a dark tent) and of a busy empty frame (median over the
+  code-like empty frames: checkerboard, stripes, a covered code, a lit screen);
+* for short seeded clips (a code brought into view, held, moved or shaken):
+  the time from the code's first frame to the scan, simulating a 30 fps
+  camera whose newest frame the decoder takes when it is free, through the
+  real ScanValidator;
+* scan-to-text latency through the real threaded pipeline with a source paced
+  at 30 fps (``--latency-runs``; ``--latency-only`` for just that).
+
+``--fallbacks`` adds what each fallback alone recovers on the frames the plain
+call misses (the measurement behind the default fallback order).  Figures go
+into docs/scanner.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
 import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # Run as a script, this file's folder comes first on sys.path and its name
 # would hide the scanner package; put the repository root there instead.
@@ -26,18 +45,29 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from scanner.cascade import CASCADES, DEFAULT_CASCADE, make_cascade  # noqa: E402
-from scanner.corpus import DISTORTIONS, ennichi_text, make_corpus, make_frame, make_negative_frame  # noqa: E402
-from scanner.decoders import available_decoders, make_decoder  # noqa: E402
+from scanner.cascade import FALLBACKS, Attempt, Cascade, make_cascade  # noqa: E402
+from scanner.corpus import (  # noqa: E402
+    DISTORTIONS,
+    SampleFrame,
+    SampleSequence,
+    ennichi_text,
+    make_corpus,
+    make_frame,
+    make_negative_frame,
+    make_sequences,
+)
+from scanner.decoders import make_decoder  # noqa: E402
 from scanner.pipeline import Scan, ScanPipeline  # noqa: E402
 from scanner.sources import MemorySource  # noqa: E402
 from scanner.validator import ScanValidator  # noqa: E402
 
 SIZES = ((640, 480), (1280, 720))
-# OpenCV's detector is slow; compare it on the two cascades that tell most.
-SLOW_DECODER_CASCADES = {"opencv": ("gray", DEFAULT_CASCADE)}
+IDLE = ("negative:scene", "negative:dark")  # what an idle terminal's camera sees
+Image = Any
+Decode = Callable[[Image], list[str]]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -45,38 +75,187 @@ def pct(values: list[float], p: float) -> float:
     return float(np.percentile(values, p)) if values else float("nan")
 
 
-def decode_table(per_bucket: int, seed: int) -> None:
-    """Print decode rates and per-frame times for every size, decoder and cascade."""
-    buckets = [*DISTORTIONS, "negative"]
-    header = "size      decoder    cascade              " + " ".join(f"{b[:8]:>8}" for b in buckets)
-    for size in SIZES:
+def _gray(frame: Image) -> Image:
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+
+
+def plain_zxing() -> Callable[[], Decode]:
+    """One ``zxingcpp.read_barcodes(gray, formats=QRCode)`` call, zxing-cpp's defaults: the reference."""
+    import zxingcpp
+
+    def decode(frame: Image) -> list[str]:
+        found = zxingcpp.read_barcodes(_gray(frame), formats=zxingcpp.BarcodeFormat.QRCode)
+        return list(dict.fromkeys(str(code.text) for code in found if code.valid))
+
+    return lambda: decode
+
+
+def plain_pyzbar() -> Callable[[], Decode]:
+    """One ``pyzbar.decode(gray, symbols=[QRCODE])`` call."""
+    from pyzbar import pyzbar
+
+    def decode(frame: Image) -> list[str]:
+        found = pyzbar.decode(_gray(frame), symbols=[pyzbar.ZBarSymbol.QRCODE])
+        return list(dict.fromkeys(bytes(code.data).decode("utf-8", errors="replace") for code in found))
+
+    return lambda: decode
+
+
+def cascade_path(cascade: Cascade) -> Callable[[], Decode]:
+    """The cascade as a stream (one per clip); for single frames the stream starts empty, so it is stateless."""
+
+    def fresh() -> Decode:
+        stream = cascade.stream()
+        return lambda frame: [d.text for d in stream.decode(frame).detections]
+
+    return fresh
+
+
+def paths() -> dict[str, Callable[[], Decode]]:
+    """Return the paths to compare, by name; the first is the project's default."""
+    zxing = make_decoder("zxing-cpp")
+    found: dict[str, Callable[[], Decode]] = {
+        "default": cascade_path(make_cascade(make_decoder("auto"))),
+        "zxing-cpp plain": plain_zxing(),
+    }
+    try:
+        found["pyzbar plain"] = plain_pyzbar()
+    except ImportError as exc:  # libzbar missing: say so, compare the rest
+        print(f"(pyzbar not available: {exc})")
+    found["default + texture guesses"] = cascade_path(make_cascade(zxing, "texture"))
+    found["old centre-crop cascade"] = cascade_path(make_cascade(zxing, "centre"))
+    return found
+
+
+def frame_table(
+    size: tuple[int, int], corpus: list[SampleFrame], decoders: dict[str, Callable[[], Decode]], repeats: int
+) -> dict[str, dict[str, float]]:
+    """Print reads per bucket, wrong texts, false reads and timing for every path; return the figures."""
+    buckets = [b for b in DISTORTIONS if any(s.bucket == b for s in corpus)]
+    totals = {b: sum(1 for s in corpus if s.bucket == b) for b in buckets}
+    negatives = [s for s in corpus if s.text is None]
+    coded = [s for s in corpus if s.text is not None]
+    figures: dict[str, dict[str, float]] = {}
+    print(f"\n### {size[0]}x{size[1]}: {len(coded)} frames with a code, {len(negatives)} without\n")
+    print(
+        "| path | "
+        + " | ".join(b.replace("_", " ") for b in buckets)
+        + " | all | wrong | empty-frame reads | p50 ms | p95 ms | idle ms | busy empty ms |"
+    )
+    print("|---|" + "---:|" * (len(buckets) + 7))
+    for name, fresh in decoders.items():
+        reads = dict.fromkeys(buckets, 0)
+        wrong = false = 0
+        times: list[float] = []
+        idle: list[float] = []
+        busy: list[float] = []
+        for sample in corpus:
+            best = float("inf")
+            texts: list[str] = []
+            for _ in range(repeats):
+                decode = fresh()
+                started = time.perf_counter()
+                texts = decode(sample.image)
+                best = min(best, (time.perf_counter() - started) * 1000)
+            times.append(best)
+            if sample.text is None:
+                (idle if sample.bucket in IDLE else busy).append(best)
+                false += bool(texts)
+                continue
+            reads[sample.bucket] += texts == [sample.text]
+            wrong += any(t != sample.text for t in texts)
+        total = sum(reads.values())
+        figures[name] = {
+            "all": 100.0 * total / len(coded),
+            "p95": pct(times, 95),
+            "idle": pct(idle, 50),
+            **{b: float(reads[b]) for b in buckets},
+        }
+        cells = " | ".join(f"{reads[b]}/{totals[b]}" for b in buckets)
+        print(
+            f"| {name} | {cells} | {total}/{len(coded)} ({100.0 * total / len(coded):.1f} %) | {wrong} | {false} | "
+            f"{pct(times, 50):.2f} | {pct(times, 95):.2f} | {pct(idle, 50):.2f} | {pct(busy, 50):.2f} |"
+        )
+    return figures
+
+
+def simulate(clip: SampleSequence, decode: Decode) -> tuple[float | None, bool]:
+    """Return seconds from the code's first frame to the scan (None: none), and whether a wrong text scanned.
+
+    A 30 fps camera: frame i is captured at i/fps.  The decoder takes the newest frame
+    when it is free and is busy for the measured decode time; the scan is reported
+    when the decode of the frame that completes it ends.
+    """
+    validator = ScanValidator()
+    now = 0.0
+    index = 0
+    shown = clip.first_code_frame / clip.fps
+    last = len(clip.frames) - 1
+    while index <= last:
+        captured = index / clip.fps
+        now = max(now, captured)
         started = time.perf_counter()
-        corpus = make_corpus(seed=seed, per_bucket=per_bucket, size=size)
-        print(f"\n# {size[0]}x{size[1]}: {len(corpus)} frames generated in {time.perf_counter() - started:.1f} s")
-        print(header + "   p50 ms   p95 ms")
-        for name in available_decoders():
-            decoder = make_decoder(name)
-            for cascade_name in SLOW_DECODER_CASCADES.get(name, tuple(CASCADES)):
-                cascade = make_cascade(decoder, cascade_name)
-                reads = dict.fromkeys(buckets, 0)
-                totals = dict.fromkeys(buckets, 0)
-                times = []
-                for sample in corpus:
-                    t0 = time.perf_counter()
-                    result = cascade.decode(sample.image)
-                    times.append((time.perf_counter() - t0) * 1000)
-                    texts = [d.text for d in result.detections]
-                    bucket = "negative" if sample.text is None else sample.bucket
-                    totals[bucket] += 1
-                    if sample.text is None:
-                        reads[bucket] += bool(texts)  # a false read
-                    else:
-                        reads[bucket] += texts == [sample.text]
-                cells = " ".join(f"{reads[b]:>3}/{totals[b]:<4}" for b in buckets)
-                print(
-                    f"{size[0]}x{size[1]:<4} {name:<10} {cascade_name:<20} {cells} "
-                    f"{pct(times, 50):8.2f} {pct(times, 95):8.2f}"
-                )
+        texts = decode(clip.frames[index])
+        now += time.perf_counter() - started
+        text = validator.feed(texts, captured)
+        if text is not None:
+            return (now - shown, False) if text == clip.text else (None, True)
+        index = max(index + 1, min(last + 1, int(now * clip.fps)))
+    return None, False
+
+
+def sequence_table(clips: list[SampleSequence], decoders: dict[str, Callable[[], Decode]]) -> None:
+    """Print, per path, how many clips scanned and the time from the code's first frame to the scan."""
+    motions = list(dict.fromkeys(c.motion for c in clips))
+    print(
+        f"\nclips: {len(clips)} ({', '.join(motions)}), {len(clips[0].frames)} frames at {clips[0].fps:.0f} fps, "
+        f"code from frame {clips[0].first_code_frame}\n"
+    )
+    print(
+        "| path | "
+        + " | ".join(f"{m} scanned" for m in motions)
+        + " | scanned within 1 s | p50 ms | p95 ms | wrong scans |"
+    )
+    print("|---|" + "---:|" * (len(motions) + 4))
+    for name, fresh in decoders.items():
+        per_motion = dict.fromkeys(motions, 0)
+        delays: list[float] = []
+        wrong = 0
+        for clip in clips:
+            delay, mistaken = simulate(clip, fresh())
+            wrong += mistaken
+            if delay is None:
+                continue
+            per_motion[clip.motion] += 1
+            delays.append(delay * 1000)
+        within = sum(1 for d in delays if d <= 1000)
+        # p95 over every clip: a clip never scanned counts as slower than any scan
+        everything = delays + [float("inf")] * (len(clips) - len(delays))
+        p95 = float(np.percentile(everything, 95, method="higher"))
+        cells = " | ".join(f"{per_motion[m]}/{sum(1 for c in clips if c.motion == m)}" for m in motions)
+        p95_text = f"{p95:.0f}" if p95 != float("inf") else "> clip"
+        print(f"| {name} | {cells} | {within}/{len(clips)} | {pct(delays, 50):.0f} | {p95_text} | {wrong} |")
+
+
+def fallback_table(corpus: list[SampleFrame]) -> None:
+    """Print what each fallback alone recovers (whole-frame misses, on regions zxing saw) and what it costs."""
+    decoder = make_decoder("zxing-cpp")
+    plain = Cascade(decoder, (Attempt(),))
+    missed = [s for s in corpus if s.text and [d.text for d in plain.decode(s.image).detections] != [s.text]]
+    print(f"\nfallbacks on the {len(missed)} coded frames the plain call misses (single frames, regions zxing saw):\n")
+    print("| fallback | recovered | buckets | p50 ms on those frames |")
+    print("|---|---:|---|---:|")
+    for name in FALLBACKS:
+        cascade = Cascade(decoder, (Attempt(),), (name,))
+        hits: list[str] = []
+        times: list[float] = []
+        for sample in missed:
+            started = time.perf_counter()
+            texts = [d.text for d in cascade.decode(sample.image).detections]
+            times.append((time.perf_counter() - started) * 1000)
+            if texts == [sample.text]:
+                hits.append(sample.bucket)
+        print(f"| {name} | {len(hits)} | {', '.join(sorted(set(hits)))} | {pct(times, 50):.2f} |")
 
 
 class _MarkedSource(MemorySource):
@@ -121,7 +300,10 @@ def latency(runs: int, seed: int, size: tuple[int, int]) -> None:
         if scans and source.code_shown_at is not None:
             shown_to_scan.append((scans[0].reported_at - source.code_shown_at) * 1000)
             frame_to_scan.append((scans[0].reported_at - scans[0].captured_at) * 1000)
-    print(f"\n# scan-to-text at {size[0]}x{size[1]}, 30 fps, default cascade, {len(shown_to_scan)}/{runs} runs scanned")
+    print(
+        f"\n# scan-to-text at {size[0]}x{size[1]}, 30 fps, default path, threaded pipeline, "
+        f"{len(shown_to_scan)}/{runs} runs scanned"
+    )
     if shown_to_scan:
         print(
             f"code first in view -> scan: p50 {statistics.median(shown_to_scan):.1f} ms, "
@@ -135,15 +317,58 @@ def latency(runs: int, seed: int, size: tuple[int, int]) -> None:
 
 def main() -> None:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--per-bucket", type=int, default=20)
+    parser.add_argument("--negatives", type=int, default=60)
+    parser.add_argument("--per-motion", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--fallbacks", action="store_true")
     parser.add_argument("--latency-runs", type=int, default=20)
+    parser.add_argument("--latency-only", action="store_true", help="only the threaded scan-to-text latency")
     args = parser.parse_args()
-    print(f"decoders available: {', '.join(available_decoders())}; default cascade: {DEFAULT_CASCADE}")
-    decode_table(args.per_bucket, args.seed)
+    print(
+        f"# bench/scanner.py --per-bucket {args.per_bucket} --negatives {args.negatives} "
+        f"--per-motion {args.per_motion} --seed {args.seed} --repeats {args.repeats}"
+    )
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or '?'}, {_cpus()} CPUs, "
+        f"Python {platform.python_version()}, OpenCV {cv2.__version__}"
+    )
+    if args.latency_only:
+        for size in SIZES:
+            latency(args.latency_runs, args.seed, size)
+        return
+    decoders = paths()
+    summary: list[str] = []
+    for size in SIZES:
+        started = time.perf_counter()
+        corpus = make_corpus(seed=args.seed, per_bucket=args.per_bucket, size=size, negatives=args.negatives)
+        print(f"\n({size[0]}x{size[1]}: {len(corpus)} frames generated in {time.perf_counter() - started:.0f} s)")
+        figures = frame_table(size, corpus, decoders, args.repeats)
+        base, ours = figures["zxing-cpp plain"], figures["default"]
+        behind = [b for b in DISTORTIONS if b in ours and ours[b] < base[b]]
+        summary.append(
+            f"{size[0]}x{size[1]}: default {ours['all']:.1f} % vs plain {base['all']:.1f} % "
+            f"({ours['all'] - base['all']:+.1f} points); buckets behind plain: {', '.join(behind) or 'none'}; "
+            f"p95 {ours['p95']:.2f} vs {base['p95']:.2f} ms ({ours['p95'] / base['p95']:.2f}x); "
+            f"idle {ours['idle']:.2f} vs {base['idle']:.2f} ms ({ours['idle'] / base['idle']:.2f}x)"
+        )
+        if args.fallbacks:
+            fallback_table(corpus)
+        started = time.perf_counter()
+        clips = make_sequences(seed=args.seed + 100, per_motion=args.per_motion, size=size)
+        print(f"\n({size[0]}x{size[1]}: {len(clips)} clips generated in {time.perf_counter() - started:.0f} s)")
+        sequence_table(clips, decoders)
     for size in SIZES:
         latency(args.latency_runs, args.seed, size)
+    print("\n" + "\n".join(summary))
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
 
 
 if __name__ == "__main__":

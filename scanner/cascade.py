@@ -1,13 +1,36 @@
-"""The cascade of cheap tricks around a decoder: grayscale, centre crop, scaling, inverted retry.
+"""The cascade around a decoder: one plain whole-frame call first, then fallbacks only where they can help.
 
-A cascade is a short list of attempts; each attempt prepares the frame one way
-and asks the decoder, and the first attempt that reads a code wins.  The
-order and the presets below were chosen by measurement (bench/scanner.py,
+A cascade is a short list of whole-frame *attempts* (the default has one: the
+grayscale frame, exactly one plain zxing-cpp call with its inverted retry)
+and a list of *fallbacks* (unsharp mask, gamma, local contrast, upscaling,
+...).  The first attempt that reads a code wins.  When none reads, the
+fallbacks run, but only on crops around *regions*: the symbols the decoder
+located but could not decode in this frame (zxing-cpp's ``return_errors``)
+and, in a stream, where a code was seen in the last few frames.  A frame in
+which nothing was located, the idle terminal's frame, costs one plain call
+and nothing more.  With ``texture_gate`` (the ``texture`` preset) patches of
+fine two-dimensional texture found on a ~90-row subsample count as regions
+too (a moire-striped, dim or blurred code that zxing-cpp does not even
+locate); measured, that reads more but makes every frame dearer, so the
+default leaves it off.
+
+The fallbacks of one frame may decode at most ``budget`` (0.6) times the
+frame's area in pixels, so a frame costs at most about 1.5 plain calls.
+``Cascade.decode`` is stateless and starts with the fallback that recovered
+most on the corpus (for single images).  ``Cascade.stream()`` returns a
+``CascadeStream`` for camera and video frames: it remembers where the code
+was for half a second, so a frame where the moving or blurred code is not
+even located still gets its fallbacks there, and it starts each frame with
+the next fallback, so within a few frames every fallback has been tried
+while each frame stays within budget.
+
+The order and the presets were chosen by measurement (bench/scanner.py,
 figures in docs/scanner.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,17 +38,27 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from scanner.decoders import Detection, QrDecoder
+from scanner.decoders import Box, Detection, QrDecoder
 from scanner.errors import UnknownDecoder
 
-__all__ = ["CASCADES", "DEFAULT_CASCADE", "Attempt", "Cascade", "CascadeResult", "make_cascade"]
+__all__ = [
+    "CASCADES",
+    "DEFAULT_CASCADE",
+    "FALLBACKS",
+    "Attempt",
+    "Cascade",
+    "CascadeResult",
+    "CascadeStream",
+    "make_cascade",
+    "textured_regions",
+]
 
 Image = npt.NDArray[np.uint8]
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """One way to prepare a frame: crop, grayscale, scale, invert."""
+    """One way to prepare a whole frame: crop, grayscale, scale, invert."""
 
     roi: float | None = None  # side of the centre square, as a fraction of the frame height; None: whole frame
     max_height: int | None = None  # scale down (never up) so the image is at most this tall
@@ -35,14 +68,19 @@ class Attempt:
 
     def prepare(self, frame: Image) -> Image:
         """Return ``frame`` cropped, converted, scaled and inverted as this attempt says."""
+        return self.prepare_mapped(frame)[0]
+
+    def prepare_mapped(self, frame: Image) -> tuple[Image, tuple[int, int, float]]:
+        """Return the prepared image and how to map its pixels back: (x offset, y offset, scale)."""
         img: Any = frame
         height, width = img.shape[:2]
+        x0 = y0 = 0
+        factor = 1.0
         if self.roi is not None:
             side = min(width, height, max(16, int(height * self.roi)))
-            side_w = min(width, max(side, int(side * 1.0)))
             y0 = (height - side) // 2
-            x0 = (width - side_w) // 2
-            img = img[y0 : y0 + side, x0 : x0 + side_w]
+            x0 = (width - side) // 2
+            img = img[y0 : y0 + side, x0 : x0 + side]
         if self.gray and img.ndim == 3:
             img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
         if self.max_height is not None and img.shape[0] > self.max_height:
@@ -53,55 +91,274 @@ class Attempt:
         if self.invert:
             img = cv2.bitwise_not(img)
         prepared: Image = img
-        return prepared
+        return prepared, (x0, y0, factor)
+
+
+def _unsharp(img: Image) -> Image:
+    """Sharpen: add back 1.5x the difference to a Gaussian blur (defocus, soft JPEG)."""
+    soft = cv2.GaussianBlur(img, (0, 0), 2.0)
+    sharp: Any = cv2.addWeighted(img, 2.5, soft, -1.5, 0)
+    return np.asarray(sharp, dtype=np.uint8)
+
+
+def _gamma_lut(gamma: float) -> Image:
+    table: Image = np.asarray(np.clip(((np.arange(256) / 255.0) ** gamma) * 255.0, 0, 255), dtype=np.uint8)
+    return table
+
+
+_BRIGHTEN = _gamma_lut(0.5)
+_DARKEN = _gamma_lut(2.0)
+_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 4))
+
+
+def _brighten(img: Image) -> Image:
+    """Gamma 0.5: lifts dark modules apart in a dim or blurred code."""
+    out: Any = cv2.LUT(img, _BRIGHTEN)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def _darken(img: Image) -> Image:
+    """Gamma 2: pulls washed-out modules apart under glare."""
+    out: Any = cv2.LUT(img, _DARKEN)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def _local_contrast(img: Image) -> Image:
+    """CLAHE: evens out a glare spot or a dim corner across the crop."""
+    out: Any = _CLAHE.apply(img)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def _upscale(img: Image) -> Image:
+    """Twice the size, cubic: 2-3 px modules become 4-6 px, which the binariser keeps apart."""
+    out: Any = cv2.resize(img, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def _smooth(img: Image) -> Image:
+    """Median 3x3: removes a screen's fine pixel grid (moire) and sensor speckle."""
+    out: Any = cv2.medianBlur(img, 3)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def _otsu(img: Image) -> Image:
+    """One global threshold over the crop (Otsu): for codes the local binariser breaks up."""
+    _thr, out = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.asarray(out, dtype=np.uint8)
+
+
+# Fallbacks run on a grayscale crop around a region; measured one by one in bench/scanner.py --fallbacks.
+FALLBACKS: dict[str, Callable[[Image], Image]] = {
+    "sharpen": _unsharp,
+    "brighten": _brighten,
+    "contrast": _local_contrast,
+    "upscale": _upscale,
+    "smooth": _smooth,
+    "darken": _darken,
+    "otsu": _otsu,
+}
 
 
 @dataclass(frozen=True)
 class CascadeResult:
-    """What a cascade read from one frame, and which attempt read it (-1: none did)."""
+    """What a cascade read from one frame, which step read it, and where symbols were seen.
+
+    ``attempt`` is the index of the whole-frame attempt that read, ``len(attempts) + i`` for
+    fallback ``i``, -1 when nothing read.  ``regions`` are frame boxes of symbols seen
+    (read or not); a stream remembers them.
+    """
 
     detections: tuple[Detection, ...]
     attempt: int
+    regions: tuple[Box, ...] = ()
+    step: str = ""
+
+
+def _grow(box: Box, width: int, height: int, *, margin: float = 0.25) -> Box:
+    """Return ``box`` grown by ``margin`` of its size on every side (and at least 16 px), clipped to the frame."""
+    x0, y0, x1, y1 = box
+    pad_x = max(16, int((x1 - x0) * margin))
+    pad_y = max(16, int((y1 - y0) * margin))
+    return (max(0, x0 - pad_x), max(0, y0 - pad_y), min(width, x1 + pad_x), min(height, y1 + pad_y))
+
+
+def textured_regions(gray: Image, *, limit: int = 1) -> list[Box]:
+    """Return up to ``limit`` boxes of ``gray`` covered by fine 2-D texture, as a QR code's modules are.
+
+    Works on a ~90-row subsample (tens of microseconds at 1280x720): local contrast
+    (standard deviation over 5x5 samples, relative to the local brightness, so a dim code
+    counts) must be high over a square-ish patch, not just along a line.  A desk, a wall,
+    a dark tent give nothing; checkerboards, stripes and cloth patterns do, and only cost
+    the fallbacks on their crop.
+    """
+    height = gray.shape[0]
+    step = max(1, height // 90)
+    thumb = np.ascontiguousarray(gray[::step, ::step])
+    mean = cv2.boxFilter(thumb, cv2.CV_32F, (5, 5))
+    var = cv2.sqrBoxFilter(thumb, cv2.CV_32F, (5, 5)) - mean * mean
+    busy = ((var > 36.0) & (var > 0.0625 * (mean + 8.0) ** 2)).astype(np.float32)
+    dense = cv2.boxFilter(busy, -1, (9, 9)) > 0.7
+    if not dense.any():
+        return []
+    count, _labels, stats, _centres = cv2.connectedComponentsWithStats(dense.astype(np.uint8), connectivity=8)
+    boxes: list[tuple[int, Box]] = []
+    for i in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        w, h = w + 8, h + 8  # the 9x9 density window shrank the patch by 4 samples on each side
+        x, y = x - 4, y - 4
+        if max(w, h) > 2.5 * min(w, h):
+            continue
+        box = (max(0, x * step), max(0, y * step), (x + w) * step, (y + h) * step)
+        boxes.append((area, box))
+    boxes.sort(key=lambda item: -item[0])
+    return [box for _area, box in boxes[:limit]]
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 class Cascade:
-    """Runs a decoder over a frame through a list of attempts, stopping at the first that reads."""
+    """Runs a decoder over a frame: whole-frame attempts, then fallbacks on crops around seen symbols."""
 
-    def __init__(self, decoder: QrDecoder, attempts: tuple[Attempt, ...], *, name: str = "custom") -> None:
-        """Wrap ``decoder`` with ``attempts``; raises ValueError when there are none."""
+    def __init__(
+        self,
+        decoder: QrDecoder,
+        attempts: tuple[Attempt, ...],
+        fallbacks: tuple[str, ...] = (),
+        *,
+        name: str = "custom",
+        max_regions: int = 1,
+        texture_gate: bool = False,
+        budget: float = 0.45,
+    ) -> None:
+        """Wrap ``decoder``; raises ValueError when there are no attempts, UnknownDecoder for an unknown fallback."""
         if not attempts:
             raise ValueError("a cascade needs at least one attempt")
+        unknown = [f for f in fallbacks if f not in FALLBACKS]
+        if unknown:
+            raise UnknownDecoder(f"unknown fallback {unknown[0]!r}; choose from: {', '.join(FALLBACKS)}")
         self.decoder = decoder
         self.attempts = attempts
+        self.fallbacks = fallbacks
         self.name = name
+        self.max_regions = max_regions
+        self.texture_gate = texture_gate
+        self.budget = budget
+
+    def decode(self, frame: Image, *, hints: tuple[Box, ...] = (), turn: int = 0) -> CascadeResult:
+        """Return the codes read from ``frame``.
+
+        Whole-frame attempts first.  If none reads: fallbacks on crops around the symbols
+        the frame shows, then around ``hints`` (regions remembered from earlier frames),
+        starting with fallback number ``turn`` and going round, until the fallbacks have
+        decoded ``budget`` times the frame's area in pixels.
+        """
+        seen: list[Box] = []
+        gray: Image | None = None
+        for index, attempt in enumerate(self.attempts):
+            image, (dx, dy, factor) = attempt.prepare_mapped(frame)
+            if attempt.gray and attempt.roi is None and attempt.max_height is None and not attempt.invert:
+                gray = image if not attempt.stretch else None
+            reading = self.decoder.read(image)
+            boxes = [_unmap(b, dx, dy, factor) for b in (*reading.found, *reading.suspects)]
+            if reading.detections:
+                unique = tuple({d.text: d for d in reading.detections}.values())
+                return CascadeResult(unique, index, tuple(boxes), "whole frame")
+            seen.extend(b for b in boxes if not any(_overlaps(b, s) for s in seen))
+        if not self.fallbacks:
+            return CascadeResult((), -1, tuple(seen))
+        if gray is None:
+            gray = frame if frame.ndim == 2 else np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+        guesses = list(hints)
+        if self.texture_gate and not seen:
+            guesses.extend(b for b in textured_regions(gray) if not any(_overlaps(b, h) for h in hints))
+        if not (seen or guesses):
+            return CascadeResult((), -1, ())
+        height, width = gray.shape[:2]
+        regions = [_grow(box, width, height) for box in seen]
+        for box in guesses:
+            if not any(_overlaps(box, s) for s in seen):
+                regions.append(_grow(box, width, height, margin=0.3))
+        allowance = self.budget * width * height
+        count = len(self.fallbacks)
+        for region in regions[: self.max_regions]:
+            x0, y0, x1, y1 = region
+            crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
+            if crop.shape[0] < 16 or crop.shape[1] < 16:
+                continue
+            for k in range(count):
+                i = (turn + k) % count
+                name = self.fallbacks[i]
+                cost = crop.size * (4 if name == "upscale" else 1)
+                if cost > allowance and k > 0:
+                    break  # this frame's budget is spent; a stream tries the rest on the next frames
+                allowance -= cost
+                found = self.decoder.read(FALLBACKS[name](crop)).detections
+                if found:
+                    unique = tuple({d.text: d for d in found}.values())
+                    return CascadeResult(unique, len(self.attempts) + i, (region, *seen), name)
+        return CascadeResult((), -1, tuple(seen))
+
+    def stream(self, *, memory: int = 15) -> CascadeStream:
+        """Return a stateful decoder for consecutive frames of one camera or video."""
+        return CascadeStream(self, memory=memory)
+
+
+def _unmap(box: Box, dx: int, dy: int, factor: float) -> Box:
+    x0, y0, x1, y1 = box
+    return (int(x0 / factor) + dx, int(y0 / factor) + dy, int(x1 / factor) + dx, int(y1 / factor) + dy)
+
+
+class CascadeStream:
+    """A cascade over a stream of frames: remembers where a code was seen for ``memory`` frames.
+
+    Not thread-safe; one per pipeline (the decoding thread owns it).
+    """
+
+    def __init__(self, cascade: Cascade, *, memory: int = 15) -> None:
+        """Decode with ``cascade``; forget a region after ``memory`` frames without a sighting there."""
+        self.cascade = cascade
+        self.memory = memory
+        self._regions: tuple[Box, ...] = ()
+        self._age = 0
+        self._turn = 0
 
     def decode(self, frame: Image) -> CascadeResult:
-        """Return the codes read from ``frame`` by the first attempt that reads any."""
-        for index, attempt in enumerate(self.attempts):
-            found = self.decoder.decode(attempt.prepare(frame))
-            if found:
-                unique = tuple({d.text: d for d in found}.values())
-                return CascadeResult(unique, index)
-        return CascadeResult((), -1)
+        """Decode one frame, using (and updating) what the previous frames showed."""
+        hints = self._regions if self._regions and self._age < self.memory else ()
+        result = self.cascade.decode(frame, hints=hints, turn=self._turn)
+        self._turn += 1  # the next frame tries the next fallback on a guessed region
+        if result.regions:
+            self._regions = result.regions[: self.cascade.max_regions]
+            self._age = 0
+        else:
+            self._age += 1
+        return result
+
+    def reset(self) -> None:
+        """Forget every remembered region."""
+        self._regions, self._age, self._turn = (), 0, 0
 
 
-# The presets the benchmark compares.  "default" is what the pipeline uses.
-CASCADES: dict[str, tuple[Attempt, ...]] = {
-    "plain": (Attempt(gray=False),),
-    "gray": (Attempt(),),
-    "roi": (Attempt(roi=1.0),),
-    "roi+invert": (Attempt(roi=1.0), Attempt(roi=1.0, invert=True)),
-    "small+invert": (Attempt(roi=1.0, max_height=480), Attempt(roi=1.0, max_height=480, invert=True)),
-    "roi+invert+stretch": (
-        Attempt(roi=1.0),
-        Attempt(roi=1.0, invert=True),
-        Attempt(roi=1.0, stretch=True),
-    ),
-    "default": (
-        Attempt(roi=1.0),
-        Attempt(roi=1.0, invert=True),
-        Attempt(roi=1.0, stretch=True),
-        Attempt(roi=None, max_height=480),
+# The presets the benchmark compares.  "default" is what the pipeline and `ennichi scan` use.
+_WHOLE = (Attempt(),)
+DEFAULT_FALLBACKS = ("brighten", "sharpen", "contrast", "darken", "otsu", "smooth")
+CASCADES: dict[str, tuple[tuple[Attempt, ...], tuple[str, ...], bool]] = {
+    "plain": (_WHOLE, (), False),  # one zxing-cpp call on the grayscale frame: the reference
+    "default": (_WHOLE, DEFAULT_FALLBACKS, False),
+    # also guess regions from texture where zxing-cpp located nothing: measured, not worth its cost
+    "texture": (_WHOLE, DEFAULT_FALLBACKS, True),
+    # the old default (centre crops, then a scaled whole frame), kept for comparison
+    "centre": (
+        (
+            Attempt(roi=1.0),
+            Attempt(roi=1.0, invert=True),
+            Attempt(roi=1.0, stretch=True),
+            Attempt(roi=None, max_height=480),
+        ),
+        (),
+        False,
     ),
 }
 DEFAULT_CASCADE = "default"
@@ -109,7 +366,8 @@ DEFAULT_CASCADE = "default"
 
 def make_cascade(decoder: QrDecoder, name: str = DEFAULT_CASCADE) -> Cascade:
     """Return the preset cascade ``name`` around ``decoder``; raises UnknownDecoder for an unknown name."""
-    attempts = CASCADES.get(name)
-    if attempts is None:
+    preset = CASCADES.get(name)
+    if preset is None:
         raise UnknownDecoder(f"unknown cascade {name!r}; choose one of: {', '.join(CASCADES)}")
-    return Cascade(decoder, attempts, name=name)
+    attempts, fallbacks, texture = preset
+    return Cascade(decoder, attempts, fallbacks, name=name, texture_gate=texture)

@@ -1,13 +1,17 @@
 """QR decoders behind one small abstract class, and the factory that picks one.
 
 A decoder takes one grayscale (or BGR) ``uint8`` image and returns every QR
-code it reads, as text.  It knows nothing of frames, threads or Qt.  The
+code it reads, as text.  ``read`` also says where it saw a symbol it could
+not decode (zxing-cpp's ``return_errors``): the cascade retries its heavier
+steps only there.  It knows nothing of frames, threads or Qt.  The
 factory ``make_decoder`` raises ``MissingQrDecoderLib`` when no library loads;
 the UI shows that as a clear screen instead of a traceback.
 
 zxing-cpp is the default: on the seeded corpus (docs/scanner.md) it reads
-every distortion bucket best and is several times faster than pyzbar at
-1280x720.  pyzbar (libzbar) is the fallback; OpenCV's own detector is
+more frames than pyzbar on nearly every bucket and is several times faster
+at 1280x720.  Its options are zxing-cpp's own defaults (rotation, downscaled
+and inverted retries), so one ``decode`` is exactly one plain
+``zxingcpp.read_barcodes(gray, formats=QRCode)`` call.  pyzbar (libzbar) is the fallback; OpenCV's own detector is
 available by name for comparison only.
 """
 
@@ -26,10 +30,12 @@ from scanner.errors import MissingQrDecoderLib, UnknownDecoder
 
 __all__ = [
     "DECODER_NAMES",
+    "Box",
     "Detection",
     "OpenCvDecoder",
     "PyzbarDecoder",
     "QrDecoder",
+    "Reading",
     "ZxingCppDecoder",
     "available_decoders",
     "make_decoder",
@@ -46,6 +52,18 @@ class Detection:
     decoder: str
 
 
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in image pixels
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one decoder call saw: the codes it read, where they were, and symbols it could not read."""
+
+    detections: tuple[Detection, ...]
+    found: tuple[Box, ...] = ()  # where the read codes are (when the library says)
+    suspects: tuple[Box, ...] = ()  # symbols located but not decoded (checksum, format errors)
+
+
 class QrDecoder(ABC):
     """Reads QR codes from a single image; has no Qt and no threads."""
 
@@ -55,13 +73,17 @@ class QrDecoder(ABC):
     def decode(self, image: Image) -> list[Detection]:
         """Return every QR code read from ``image`` (grayscale or BGR); an empty list if none."""
 
+    def read(self, image: Image) -> Reading:
+        """Return the codes read from ``image`` and, where the library tells, where symbols were seen."""
+        return Reading(tuple(self.decode(image)))
+
 
 class ZxingCppDecoder(QrDecoder):
     """QR decoding with zxing-cpp (the default)."""
 
     name = "zxing-cpp"
 
-    def __init__(self, *, try_invert: bool = False, try_downscale: bool = True) -> None:
+    def __init__(self, *, try_invert: bool = True, try_downscale: bool = True) -> None:
         """Load zxing-cpp; raises MissingQrDecoderLib when it is not installed."""
         try:
             self._lib: Any = importlib.import_module("zxingcpp")
@@ -82,14 +104,40 @@ class ZxingCppDecoder(QrDecoder):
         )
         return [Detection(str(code.text), self.name) for code in found if code.valid]
 
+    def read(self, image: Image) -> Reading:
+        """Return the codes zxing-cpp reads in ``image``, where they are, and the symbols it saw but could not read."""
+        found = self._lib.read_barcodes(
+            np.ascontiguousarray(image),
+            formats=self._formats,
+            try_rotate=True,
+            try_downscale=self._try_downscale,
+            try_invert=self._try_invert,
+            return_errors=True,
+        )
+        valid = [code for code in found if code.valid]
+        return Reading(
+            tuple(Detection(str(code.text), self.name) for code in valid),
+            tuple(_box(code.position) for code in valid),
+            tuple(_box(code.position) for code in found if not code.valid),
+        )
+
+
+def _box(position: Any) -> Box:
+    """Return the bounding box of a zxing-cpp ``Position`` (four corner points)."""
+    points = (position.top_left, position.top_right, position.bottom_right, position.bottom_left)
+    xs = [int(p.x) for p in points]
+    ys = [int(p.y) for p in points]
+    return (min(xs), min(ys), max(xs), max(ys))
+
 
 class PyzbarDecoder(QrDecoder):
     """QR decoding with pyzbar over the system libzbar."""
 
     name = "pyzbar"
 
-    def __init__(self) -> None:
+    def __init__(self, *, try_invert: bool = True) -> None:
         """Load pyzbar and libzbar; raises MissingQrDecoderLib when either is missing."""
+        self._try_invert = try_invert
         try:
             self._lib: Any = importlib.import_module("pyzbar.pyzbar")
         except (ImportError, OSError) as exc:  # pyzbar raises ImportError when libzbar is absent
@@ -97,9 +145,11 @@ class PyzbarDecoder(QrDecoder):
         self._symbols = [self._lib.ZBarSymbol.QRCODE]
 
     def decode(self, image: Image) -> list[Detection]:
-        """Return the QR codes zbar reads in ``image`` (it reads dark-on-light codes only)."""
-        gray = image if image.ndim == 2 else _to_gray(image)
-        found = self._lib.decode(np.ascontiguousarray(gray), symbols=self._symbols)
+        """Return the QR codes zbar reads in ``image``; light-on-dark codes on a retry with the image inverted."""
+        gray = np.ascontiguousarray(image if image.ndim == 2 else _to_gray(image))
+        found = self._lib.decode(gray, symbols=self._symbols)
+        if not found and self._try_invert:  # zbar reads dark-on-light codes only
+            found = self._lib.decode(np.ascontiguousarray(255 - gray), symbols=self._symbols)
         return [Detection(bytes(code.data).decode("utf-8", errors="replace"), self.name) for code in found]
 
 

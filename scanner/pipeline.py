@@ -1,4 +1,4 @@
-"""The headless scan pipeline: capture thread -> newest frame -> cascade decoder -> validator -> on_scan.
+"""The headless scan pipeline: capture thread -> newest frame -> cascade stream -> validator -> on_scan.
 
 The Qt app wraps this: it passes callbacks that emit signals (they are called
 on the worker thread, never touch widgets in them).  Tests drive ``step()``
@@ -52,6 +52,7 @@ class ScanPipeline:
     ) -> None:
         """Wire the pieces; ``interval`` is the least time between two decodes (0: every new frame)."""
         self.cascade = decoder if isinstance(decoder, Cascade) else make_cascade(decoder)
+        self.stream = self.cascade.stream()  # remembers where the code was, for the fallbacks
         self.validator = validator if validator is not None else ScanValidator()
         self.capture = Capture(
             source, clock=clock, on_status=on_status, retry_interval=retry_interval, timestamps=timestamps
@@ -80,7 +81,7 @@ class ScanPipeline:
         """Decode one frame, feed the validator, and report a scan if this frame completes one."""
         with self._lock:
             started = time.perf_counter()
-            result = self.cascade.decode(frame.image)
+            result = self.stream.decode(frame.image)
             decode_ms = (time.perf_counter() - started) * 1000.0
             self.frames_decoded += 1
             self._last_decode = self._clock()

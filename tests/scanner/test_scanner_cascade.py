@@ -1,0 +1,165 @@
+"""The default decoding path: never fewer reads than one plain zxing-cpp call, fallbacks only where they help."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scanner.cascade import Cascade, CascadeStream, make_cascade
+from scanner.corpus import DISTORTIONS, ennichi_text, make_corpus, make_frame, make_negative_frame
+from scanner.decoders import Detection, QrDecoder, Reading, make_decoder
+
+
+class CountingDecoder(QrDecoder):
+    """The real zxing-cpp decoder, counting calls and the pixels it was given."""
+
+    name = "zxing-cpp"
+
+    def __init__(self) -> None:
+        self.inner = make_decoder("zxing-cpp")
+        self.calls: list[tuple[int, int]] = []
+
+    def decode(self, image):
+        return list(self.read(image).detections)
+
+    def read(self, image) -> Reading:
+        self.calls.append(image.shape[:2])
+        return self.inner.read(image)
+
+
+class CropOnlyDecoder(QrDecoder):
+    """A decoder that 'reads' a code only on images smaller than the frame: a crop around where it was."""
+
+    name = "fake"
+
+    def __init__(self, frame_shape: tuple[int, int], box=(100, 100, 300, 300)) -> None:
+        self.frame_shape = frame_shape
+        self.box = box
+        self.found_on_whole_frame = True
+        self.crops_read = False
+        self.calls: list[tuple[int, int]] = []
+        self.crops: list[bytes] = []
+
+    def decode(self, image):
+        return list(self.read(image).detections)
+
+    def read(self, image) -> Reading:
+        self.calls.append(image.shape[:2])
+        whole = image.shape[:2] == self.frame_shape
+        if not whole:
+            self.crops.append(image.tobytes())
+        if whole and self.found_on_whole_frame:
+            return Reading((Detection("EW1:CODE", self.name),), found=(self.box,))
+        if not whole and self.crops_read:
+            return Reading((Detection("EW1:CODE", self.name),))
+        return Reading(())
+
+
+@pytest.fixture(scope="module")
+def small_corpus():
+    """Two frames per bucket and every kind of empty frame at 640x480; at 1280x720 the buckets where size tells."""
+    at_720p = ("small", "offcentre", "edge", "inverted", "motion_blur", "moire")
+    return make_corpus(seed=3, per_bucket=2, negatives=12) + make_corpus(
+        seed=4, per_bucket=1, size=(1280, 720), negatives=2, distortions=at_720p
+    )
+
+
+def _texts(cascade: Cascade, frame) -> list[str]:
+    return [d.text for d in cascade.decode(frame).detections]
+
+
+def test_default_reads_every_frame_plain_zxing_reads_and_no_wrong_text(small_corpus):
+    plain = make_cascade(make_decoder("zxing-cpp"), "plain")
+    default = make_cascade(make_decoder("auto"))
+    plain_reads = default_reads = 0
+    for sample in small_corpus:
+        ours = _texts(default, sample.image)
+        if sample.text is None:
+            assert ours == [], sample.bucket
+            continue
+        assert all(t == sample.text for t in ours), sample.bucket  # never a wrong text
+        if _texts(plain, sample.image) == [sample.text]:
+            plain_reads += 1
+            assert ours == [sample.text], f"default lost a frame plain zxing-cpp reads ({sample.bucket})"
+        default_reads += ours == [sample.text]
+    assert default_reads >= plain_reads > len(DISTORTIONS)
+
+
+@pytest.mark.parametrize(
+    ("distortion", "seed", "step"),
+    [("moire", 45, "brighten"), ("defocus", 73, "sharpen"), ("low_light", 123, "contrast")],
+)
+def test_fallbacks_read_frames_one_plain_call_misses(distortion, seed, step):
+    rng = np.random.default_rng(seed)
+    text = ennichi_text(rng)
+    frame = make_frame(text, distortion, rng=rng)
+    assert _texts(make_cascade(make_decoder("zxing-cpp"), "plain"), frame) == []
+    result = make_cascade(make_decoder("zxing-cpp")).decode(frame)
+    assert [d.text for d in result.detections] == [text]
+    assert result.step == step and result.attempt >= 1
+
+
+@pytest.mark.parametrize("kind", ["scene", "dark"])
+def test_an_idle_frame_costs_one_plain_call(kind, rng):
+    counting = CountingDecoder()
+    cascade = make_cascade(counting)
+    stream = cascade.stream()
+    for size in ((640, 480), (1280, 720)):
+        frame = make_negative_frame(kind, rng=rng, size=size)
+        counting.calls.clear()
+        assert cascade.decode(frame).detections == ()
+        assert stream.decode(frame).detections == ()
+        assert counting.calls == [(size[1], size[0])] * 2  # the whole frame, once, for each
+
+
+def test_fallbacks_stay_within_the_frame_budget(rng):
+    """A covered code zxing-cpp locates but cannot read: the fallbacks run on its crop, within budget."""
+    counting = CountingDecoder()
+    cascade = make_cascade(counting)
+    for _ in range(4):
+        frame = make_negative_frame("covered", rng=rng)
+        counting.calls.clear()
+        assert cascade.decode(frame).detections == ()
+        whole, *crops = counting.calls
+        assert whole == frame.shape[:2]
+        assert sum(h * w for h, w in crops) <= cascade.budget * frame.shape[0] * frame.shape[1] or len(crops) == 1
+
+
+def test_stream_retries_where_the_code_was_one_fallback_per_frame(rng):
+    shape = (480, 640)
+    frame = rng.integers(0, 256, size=(*shape, 3), dtype=np.uint8)
+    fake = CropOnlyDecoder(shape)
+    cascade = Cascade(fake, make_cascade(fake).attempts, ("sharpen", "brighten", "contrast"))
+    stream = CascadeStream(cascade, memory=3)
+    assert [d.text for d in stream.decode(frame).detections] == ["EW1:CODE"]
+    fake.found_on_whole_frame = False  # the code blurs: the whole frame shows nothing now
+    for _ in range(3):
+        fake.calls.clear()
+        result = stream.decode(frame)
+        assert result.detections == ()
+        whole, *crops = fake.calls
+        assert whole == shape and len(crops) == 1  # one fallback, on the crop around the remembered box
+        assert crops[0][0] < shape[0] and crops[0][1] < shape[1]
+    assert len(set(fake.crops)) == 3  # a different fallback each frame
+    fake.calls.clear()
+    stream.decode(frame)
+    assert fake.calls == [shape]  # forgotten after `memory` frames: an idle frame again
+    # Shown again and read on a crop only: the stream finds it through the region it remembers.
+    fake.found_on_whole_frame = True
+    stream.decode(frame)
+    fake.found_on_whole_frame, fake.crops_read = False, True
+    result = stream.decode(frame)
+    assert [d.text for d in result.detections] == ["EW1:CODE"]
+    assert result.step in cascade.fallbacks
+
+
+def test_stateless_decode_does_not_remember():
+    shape = (480, 640)
+    frame = np.full((*shape, 3), 128, dtype=np.uint8)
+    fake = CropOnlyDecoder(shape)
+    cascade = make_cascade(fake)
+    assert cascade.decode(frame).detections
+    fake.found_on_whole_frame = False
+    fake.calls.clear()
+    assert cascade.decode(frame).detections == ()
+    assert fake.calls == [shape]
