@@ -121,6 +121,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/admin/reports", ""): SUPERVISOR_GET,
     ("GET", "/admin/reports/stall/{stall_id}", ""): ("in in in in in ok ok 403 403 403 in ok 403"
                                                     " | in in in in in ok ok 403 403 403 in 403 403"),
+    ("GET", "/admin/event", ""): ADMIN_ONLY_GET,
+    ("POST", "/admin/event", ""): ADMIN_FORM_422,  # event.manage for the event; sent without its form: 422
     ("GET", "/admin/close", ""): ADMIN_ONLY_GET,
     ("POST", "/admin/close/settings", ""): ADMIN_ONLY_POST,
     ("POST", "/admin/close/run", ""): ADMIN_FORM_422,  # nothing waiting: 422

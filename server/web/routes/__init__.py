@@ -6,6 +6,7 @@ from server.web.routes import (
     anomalies,
     auth,
     close,
+    event,
     my,
     overview,
     reports,
@@ -18,5 +19,5 @@ from server.web.routes import (
 
 ROUTERS = [
     auth.router, overview.router, stalls.router, terminals.router, wallets.router, anomalies.router,
-    close.router, reports.router, staff.router, tickets.router, my.router,
+    close.router, event.router, reports.router, staff.router, tickets.router, my.router,
 ]
