@@ -9,6 +9,7 @@ from server.web.routes import (
     event,
     my,
     overview,
+    people,
     reports,
     staff,
     stalls,
@@ -18,6 +19,6 @@ from server.web.routes import (
 )
 
 ROUTERS = [
-    auth.router, overview.router, stalls.router, terminals.router, wallets.router, anomalies.router,
+    auth.router, overview.router, stalls.router, terminals.router, people.router, wallets.router, anomalies.router,
     close.router, event.router, reports.router, staff.router, tickets.router, my.router,
 ]
