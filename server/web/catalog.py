@@ -347,9 +347,11 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("tickets.import", "Import a CSV", "CSVから取込"),
     ("tickets.csv_file", "CSV file", "CSVファイル"),
     ("tickets.import_button", "Import", "取込"),
-    ("tickets.csv_hint", "Header: type, holder, valid_from, valid_until (Unix seconds or ISO 8601 with a zone). "
+    ("tickets.csv_hint", "Header: type, holder, valid_from, valid_until (or 種類, 名前, 開始, 終了). The type is the "
+     "ticket type's name; times are the event's local time, e.g. 2026/11/03 9:00 (a date alone: the whole day). "
      "One bad line refuses the whole file.",
-     "見出し行: type, holder, valid_from, valid_until（Unix秒またはタイムゾーン付きISO 8601）。"
+     "見出し行: 種類, 名前, 開始, 終了（または type, holder, valid_from, valid_until）。種類はチケットの種類の名前、"
+     "時刻はイベントの現地時刻で 2026/11/03 9:00 のように書きます（日付だけなら終日）。"
      "1行でも誤りがあればファイル全体を取り込みません。"),
     ("tickets.csv_refused", "The CSV was not imported; no ticket was issued. Fix these lines:",
      "CSVは取り込まれず、チケットは発行されていません。次の行を直してください:"),

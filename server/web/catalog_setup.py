@@ -199,4 +199,14 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
      "運営に新しい案内状を依頼してください。"),
     ("my.link_pin_digits", "A PIN is 4 to 12 digits.", "暗証番号は4〜12桁の数字です。"),
     ("my.link_pin_mismatch", "The two PINs differ.", "2つの暗証番号が一致しません。"),
+    # tickets CSV
+    ("tickets.template", "Download the CSV template", "CSV のひな形をダウンロード"),
+    ("tickets.err.no_type_column", "The first line has no type column (type or 種類).",
+     "1行目に種類の列（種類 または type）がありません。"),
+    ("tickets.err.type", "“{text}” is not a ticket type (the types: {known})",
+     "「{text}」はチケットの種類ではありません（種類：{known}）"),
+    ("tickets.err.holder", "the holder's name is longer than 200 characters", "名前が200文字を超えています"),
+    ("tickets.err.time", "“{text}” is not a date and time: write it like 2026/11/03 9:00",
+     "「{text}」は日時として読めません。2026/11/03 9:00 のように書いてください"),
+    ("tickets.err.order", "the end is not after the start", "終了が開始より後になっていません"),
 )

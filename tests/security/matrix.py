@@ -157,7 +157,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/admin/tickets", ""): ADMIN_ONLY_GET,
     ("POST", "/admin/gates", ""): ADMIN_ONLY_POST,
     ("POST", "/admin/ticket-types", ""): ADMIN_ONLY_POST,
-    ("GET", "/admin/tickets/print", ""): ADMIN_ONLY_GET,  # no batch or ids: back to /admin/tickets
+    ("GET", "/admin/tickets/print", ""): ADMIN_ONLY_GET,
+    ("GET", "/admin/tickets/template.csv", ""): ADMIN_ONLY_GET,  # no batch or ids: back to /admin/tickets
     # tickets.manage; test_security_matrix.py sends these without a form, so the admin (authorized,
     # CSRF accepted) stops at input validation: 422 proves the refusals above are authorization
     ("POST", "/admin/tickets/issue", ""): ADMIN_FORM_422,
