@@ -75,11 +75,11 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("col.last_seen", "Last seen", "最終通信"),
     ("col.unsynced", "Unsynced", "未同期"),
     # anomaly kinds
-    ("anomaly.overdraft", "Overdraft", "残高不足"),
+    ("anomaly.overdraft", "Overdraft (balance below zero)", "マイナス残高"),
     ("anomaly.duplicate_entry", "Duplicate entry", "重複入場"),
     ("anomaly.passback", "Re-entry with no exit between (pass-back)", "退場なしの再入場（パスバック）"),
     ("anomaly.revoked_entry", "Entry after the ticket was revoked", "無効化後のチケットで入場"),
-    ("anomaly.overdraft_blocked", "Overdraft, wallet blocked", "残高不足で停止"),
+    ("anomaly.overdraft_blocked", "Overdraft past the tolerance, wallet blocked", "許容額を超えるマイナス残高で停止"),
     ("anomaly.record_conflict", "Conflicting record", "記録の矛盾"),
     ("anomaly.record_refused", "Refused record (bad signature, or not this terminal's to make)",
      "拒否された記録（署名不正、またはこの端末には許されない記録）"),
