@@ -410,4 +410,7 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("act.issuer_key.retire", "Signing key retired", "署名鍵の廃止"),
     ("wallets.seq", "{n} bookings", "取引 {n} 件目"),
     ("wallets.note_admin_cash", "cash at the admin desk", "管理者が受け取った現金"),
+    ("error.not_whole", "“{text}” is not a whole number.", "「{text}」は整数ではありません。"),
+    ("error.int_range", "“{text}” is out of range (at most 1,000,000,000).",
+     "「{text}」は範囲外です（1,000,000,000まで）。"),
 )

@@ -111,7 +111,7 @@ def wallet_customer(request: Request, ctx: PageDep, wallet_id: int, holder_name:
     def run(conn: Connection, now: int) -> dict[str, object]:
         return customers.set_customer(
             conn, wallet_id, holder_name=holder_name, pin=pin.strip(), student=checkbox(student),
-            guest_quota=optional_int(guest_quota), guest_ticket_type=optional_int(guest_ticket_type),
+            guest_quota=optional_int(guest_quota, ctx), guest_ticket_type=optional_int(guest_ticket_type, ctx),
             now_ms=now)
 
     return actions.perform(request, ctx, admin, "wallet.my_access", run, back=f"/admin/wallets/{wallet_id}",
