@@ -75,11 +75,11 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("col.last_seen", "Last seen", "最終通信"),
     ("col.unsynced", "Unsynced", "未同期"),
     # anomaly kinds
-    ("anomaly.overdraft", "Overdraft", "残高不足"),
+    ("anomaly.overdraft", "Overdraft (balance below zero)", "マイナス残高"),
     ("anomaly.duplicate_entry", "Duplicate entry", "重複入場"),
     ("anomaly.passback", "Re-entry with no exit between (pass-back)", "退場なしの再入場（パスバック）"),
     ("anomaly.revoked_entry", "Entry after the ticket was revoked", "無効化後のチケットで入場"),
-    ("anomaly.overdraft_blocked", "Overdraft, wallet blocked", "残高不足で停止"),
+    ("anomaly.overdraft_blocked", "Overdraft past the tolerance, wallet blocked", "許容額を超えるマイナス残高で停止"),
     ("anomaly.record_conflict", "Conflicting record", "記録の矛盾"),
     ("anomaly.record_refused", "Refused record (bad signature, or not this terminal's to make)",
      "拒否された記録（署名不正、またはこの端末には許されない記録）"),
@@ -348,9 +348,11 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("tickets.import", "Import a CSV", "CSVから取込"),
     ("tickets.csv_file", "CSV file", "CSVファイル"),
     ("tickets.import_button", "Import", "取込"),
-    ("tickets.csv_hint", "Header: type, holder, valid_from, valid_until (Unix seconds or ISO 8601 with a zone). "
+    ("tickets.csv_hint", "Header: type, holder, valid_from, valid_until (or 種類, 名前, 開始, 終了). The type is the "
+     "ticket type's name; times are the event's local time, e.g. 2026/11/03 9:00 (a date alone: the whole day). "
      "One bad line refuses the whole file.",
-     "見出し行: type, holder, valid_from, valid_until（Unix秒またはタイムゾーン付きISO 8601）。"
+     "見出し行: 種類, 名前, 開始, 終了（または type, holder, valid_from, valid_until）。種類はチケットの種類の名前、"
+     "時刻はイベントの現地時刻で 2026/11/03 9:00 のように書きます（日付だけなら終日）。"
      "1行でも誤りがあればファイル全体を取り込みません。"),
     ("tickets.csv_refused", "The CSV was not imported; no ticket was issued. Fix these lines:",
      "CSVは取り込まれず、チケットは発行されていません。次の行を直してください:"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.web.i18n import translate
 from server.web.render import PageContext
 from sync.money import parse_amount
 
@@ -24,17 +25,21 @@ def required_name(ctx: PageContext, text: str | None) -> str:
     return name
 
 
-def optional_int(text: str | None) -> int | None:
-    """Blank means None; raises ValueError for text that is not an integer or is out of range."""
-    text = (text or "").strip()
+def optional_int(text: str | None, ctx: PageContext | None = None) -> int | None:
+    """Blank means None; raises ValueError (in ctx's language, English without one) for text that is not an
+    integer or is out of range."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text or "").strip()  # full-width digits read as ASCII
     if not text:
         return None
+    say = ctx.t if ctx is not None else (lambda key, **v: translate("en", key, **v))
     try:
         value = int(text)
     except ValueError as exc:
-        raise ValueError(f"not a whole number: {text!r}") from exc
+        raise ValueError(say("error.not_whole", text=text[:20])) from exc
     if not -(10**9) <= value <= 10**9:  # stock, quotas and ids: far below int64, so never a 500 from the database
-        raise ValueError(f"{text!r} is out of range (at most 1,000,000,000)")
+        raise ValueError(say("error.int_range", text=text[:20]))
     return value
 
 

@@ -12,8 +12,9 @@ from starlette.requests import Request
 
 from server.web.catalog import ENTRIES as _PAGES
 from server.web.catalog_close import ENTRIES as _CLOSE
+from server.web.catalog_setup import ENTRIES as _SETUP
 
-ENTRIES = _PAGES + _CLOSE
+ENTRIES = _PAGES + _CLOSE + _SETUP
 
 __all__ = ["LANGS", "MESSAGES", "pick_lang", "translate"]
 

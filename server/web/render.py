@@ -34,6 +34,7 @@ NAV_ITEMS: tuple[tuple[str, str, Permission, bool], ...] = (
     ("/admin/tickets", "tickets", Permission.TICKETS_MANAGE, True),
     ("/admin/anomalies", "anomalies", Permission.ANOMALIES_RESOLVE, False),
     ("/admin/reports", "reports", Permission.REPORTS_VIEW, False),
+    ("/admin/event", "event", Permission.EVENT_MANAGE, True),
     ("/admin/close", "close", Permission.EVENT_MANAGE, True),
     ("/admin/audit", "audit", Permission.AUDIT_VIEW, True),
 )

@@ -116,11 +116,19 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/admin/wallets/{wallet_id}/adjust", ""): ADMIN_ONLY_POST,
     ("POST", "/admin/wallets/{wallet_id}/block", ""): ADMIN_ONLY_POST,
     ("GET", "/admin/wallets/{wallet_id}/card", ""): ADMIN_ONLY_GET,
+    # wallets at scale: wallets.manage for the event; sent without their forms, the admin stops at validation (422)
+    ("POST", "/admin/wallets/cards", ""): ADMIN_FORM_422,
+    ("GET", "/admin/wallets/cards", ""): ADMIN_ONLY_GET,  # no batch: back to /admin/wallets
+    ("POST", "/admin/wallets/import", ""): ADMIN_FORM_422,
+    ("POST", "/admin/wallets/letters", ""): ADMIN_FORM_422,
+    ("GET", "/admin/wallets/people-template.csv", ""): ADMIN_ONLY_GET,
     ("GET", "/admin/anomalies", ""): LEAD_GET,
     ("POST", "/admin/anomalies/{anomaly_id}/resolve", ""): LEAD_OBJECT_POST,  # its terminal's stall,
     ("GET", "/admin/reports", ""): SUPERVISOR_GET,
     ("GET", "/admin/reports/stall/{stall_id}", ""): ("in in in in in ok ok 403 403 403 in ok 403"
                                                     " | in in in in in ok ok 403 403 403 in 403 403"),
+    ("GET", "/admin/event", ""): ADMIN_ONLY_GET,
+    ("POST", "/admin/event", ""): ADMIN_FORM_422,  # event.manage for the event; sent without its form: 422
     ("GET", "/admin/close", ""): ADMIN_ONLY_GET,
     ("POST", "/admin/close/settings", ""): ADMIN_ONLY_POST,
     ("POST", "/admin/close/run", ""): ADMIN_FORM_422,  # nothing waiting: 422
@@ -149,7 +157,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/admin/tickets", ""): ADMIN_ONLY_GET,
     ("POST", "/admin/gates", ""): ADMIN_ONLY_POST,
     ("POST", "/admin/ticket-types", ""): ADMIN_ONLY_POST,
-    ("GET", "/admin/tickets/print", ""): ADMIN_ONLY_GET,  # no batch or ids: back to /admin/tickets
+    ("GET", "/admin/tickets/print", ""): ADMIN_ONLY_GET,
+    ("GET", "/admin/tickets/template.csv", ""): ADMIN_ONLY_GET,  # no batch or ids: back to /admin/tickets
     # tickets.manage; test_security_matrix.py sends these without a form, so the admin (authorized,
     # CSRF accepted) stops at input validation: 422 proves the refusals above are authorization
     ("POST", "/admin/tickets/issue", ""): ADMIN_FORM_422,
@@ -163,6 +172,9 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/my", ""): MY_GET,
     ("GET", "/my/qr", ""): MY_GET,
     ("GET", "/my/receipt/{seq}", ""): MY_GET,
+    # a letter's one-time link: an unknown token is not found for anyone (terminals' POSTs stop at CSRF)
+    ("GET", "/my/link/{token}", ""): "404 404 404 404 404 404 404 404 404 404 404 404 404",
+    ("POST", "/my/link/{token}", ""): "404 403 403 403 403 404 404 404 404 404 404 404 404",
     ("POST", "/my/payout", ""): MY_POST,  # payouts not open: back to My page with the reason
     ("POST", "/my/payout/cancel", ""): MY_POST,
     ("POST", "/my/guests", ""): MY_POST,

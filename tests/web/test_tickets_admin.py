@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import httpx
@@ -156,8 +157,8 @@ def test_csv_import_all_or_nothing(page, live: Live, seed: Seeder, day_pass: int
     assert page.locator(".error-page").count() == 1
     lines = page.locator("#error-lines li").all_inner_texts()
     assert len(lines) == 2, lines
-    assert lines[0].startswith("line 3:") and "999" in lines[0]
-    assert lines[1].startswith("line 4:") and "tomorrow" in lines[1]
+    assert lines[0].startswith("Line 3:") and "999" in lines[0]
+    assert lines[1].startswith("Line 4:") and "tomorrow" in lines[1]
     assert _ticket_count(live) == before  # nothing issued
 
     good = tmp_path / "good.csv"
@@ -173,6 +174,42 @@ def test_csv_import_all_or_nothing(page, live: Live, seed: Seeder, day_pass: int
                             .where(t.tickets.c.source == "csv").order_by(t.tickets.c.holder)).all()
     assert [r.holder for r in rows] == ["Hina", "Yui"]
     assert rows[1].valid_until == 1_785_402_000  # 2026-07-30T18:00+09:00
+
+
+def test_csv_import_by_type_name_local_times_and_the_template(page, live: Live, seed: Seeder, day_pass: int,
+                                                              tmp_path) -> None:
+    seed.ticket_type("一般 Guest", "single")
+    before = _ticket_count(live)
+    sign_in(page)
+    page.context.add_cookies([{"name": "lang", "value": "ja", "url": live.url}])
+    page.goto("/admin/tickets")
+    with page.expect_download() as download:
+        page.click("#tickets-template")
+    template = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert template[0] == "種類,名前,開始,終了" and template[1].startswith("Day pass,")
+
+    bad = tmp_path / "bad-ja.csv"
+    bad.write_text("種類,名前,開始,終了\n一般 Guest,Aoi,2026/07/29 9:00,2026/07/29 8:00\n大人,Ren,,\n"
+                   "Day pass,Mio,あした,\n", encoding="utf-8")
+    page.set_input_files("#import-form input[name=file]", str(bad))
+    page.click("#import-form button")
+    lines = page.locator("#error-lines li").all_inner_texts()
+    assert lines[0] == "2行目：終了が開始より後になっていません"
+    assert lines[1].startswith("3行目：「大人」はチケットの種類ではありません（種類：") and "一般 Guest" in lines[1]
+    assert lines[2] == "4行目：「あした」は日時として読めません。2026/11/03 9:00 のように書いてください"
+    assert _ticket_count(live) == before
+
+    good = tmp_path / "good-ja.csv"  # Shift_JIS, as a Japanese spreadsheet saves it
+    good.write_bytes("種類,名前,開始,終了\n一般 guest,葵,2026/07/29 9:00,2026/07/29 17:30\nday pass,蓮,,2026/07/30\n"
+                     .encode("cp932"))
+    page.goto("/admin/tickets")
+    page.set_input_files("#import-form input[name=file]", str(good))
+    page.click("#import-form button")
+    page.wait_for_url("**/admin/tickets/print?batch=*")
+    with live.db.read() as conn:
+        rows = {r.holder: r for r in conn.execute(select(t.tickets).where(t.tickets.c.holder.in_(["葵", "蓮"])))}
+    assert rows["葵"].valid_from == 1_785_283_200 and rows["葵"].valid_until == 1_785_313_800  # 09:00-17:30 JST
+    assert rows["蓮"].ticket_type == day_pass and rows["蓮"].valid_until == 1_785_423_599  # the end of 07-30 JST
 
 
 def test_guest_quota_default_from_role_with_a_personal_exception(page, live: Live, seed: Seeder,

@@ -96,3 +96,17 @@ def test_incremental_totals_equal_a_fresh_count(tmp_path: Path) -> None:
             now[0] += 20 * 60_000
     finally:
         seed.close()
+
+
+def test_whole_number_fields_refuse_in_the_page_language() -> None:
+    from server.web.forms import optional_int
+    from server.web.render import PageContext
+
+    ja = PageContext(None, lang="ja", now_ms=0)  # type: ignore[arg-type]
+    assert optional_int("１２", ja) == 12  # full-width digits
+    with pytest.raises(ValueError, match="「12個」は整数ではありません"):
+        optional_int("12個", ja)
+    with pytest.raises(ValueError, match="範囲外"):
+        optional_int("99999999999", ja)
+    with pytest.raises(ValueError, match="out of range"):
+        optional_int("99999999999")

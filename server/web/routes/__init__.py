@@ -6,8 +6,10 @@ from server.web.routes import (
     anomalies,
     auth,
     close,
+    event,
     my,
     overview,
+    people,
     reports,
     staff,
     stalls,
@@ -17,6 +19,6 @@ from server.web.routes import (
 )
 
 ROUTERS = [
-    auth.router, overview.router, stalls.router, terminals.router, wallets.router, anomalies.router,
-    close.router, reports.router, staff.router, tickets.router, my.router,
+    auth.router, overview.router, stalls.router, terminals.router, people.router, wallets.router, anomalies.router,
+    close.router, event.router, reports.router, staff.router, tickets.router, my.router,
 ]

@@ -21,6 +21,7 @@ from server.web import actions, queries
 from server.web.access import Admin
 from server.web.authz import Visible, anomaly_in_path, anomaly_scope, authorize_object, require, terminal_scope
 from server.web.deps import PageDep, database
+from server.web.describe import describe
 from server.web.render import page
 from sync.permissions import EVENT, Permission
 
@@ -40,6 +41,7 @@ def anomalies_page(request: Request, ctx: PageDep, show: str = "open", kind: str
             rows = [r for r in rows if see.scope(anomaly_scope(conn, r["terminal_id"]))]
         kinds = queries.anomaly_kinds(conn)
     return page(request, "anomalies.html", ctx, active="anomalies", rows=rows, kinds=kinds, show=show, kind=kind,
+                describe=lambda kind_, detail: describe(ctx, kind_, detail),
                 resolve_actions=ACTIONS)
 
 

@@ -230,3 +230,59 @@ def my_receipt(request: Request, ctx: PageDep, wallet_id: WalletDep, seq: int) -
     if receipt is None:
         return RedirectResponse("/my", status_code=303)
     return page(request, "my_receipt.html", ctx, r=receipt)
+
+
+# ---------------------------------------------------------------- the one-time link on a printed letter
+
+
+def _link_page(request: Request, ctx: PageContext, token: str, *, error: str = "", status_code: int = 200,
+               valid: bool = True) -> Response:
+    return page(request, "my_link.html", ctx, token=token if valid else "", error=error, valid=valid,
+                status_code=status_code if valid else 404)
+
+
+@router.get("/my/link/{token}")
+def my_link_page(request: Request, ctx: PageDep, state: SessionDep, token: str) -> Response:
+    """A letter's one-time link: choose the first PIN (nothing is spent by opening it, so a mail scanner is
+    harmless)."""
+    from server.web.people import link_wallet
+
+    with database(request).read() as conn:
+        wallet_id = link_wallet(conn, token, now_ms=clock_ms(request))
+    return _link_page(request, ctx, token, valid=wallet_id is not None)
+
+
+@router.post("/my/link/{token}")
+def my_link_use(request: Request, ctx: PageDep, state: SessionDep, token: str,
+                pin: Annotated[str, Form(max_length=20)] = "",
+                pin2: Annotated[str, Form(max_length=20)] = "") -> Response:
+    """Spend the link: set the first PIN and sign in (twice the same link: the second finds it used)."""
+    from server.staff import hash_secret
+    from server.web.people import link_wallet, use_link
+
+    web: WebApp = request.app.state.web
+    now_ms = clock_ms(request)
+    db = database(request)
+    with db.read() as conn:  # the cheap check before the costly hash
+        valid = link_wallet(conn, token, now_ms=now_ms) is not None
+    if not valid:
+        return _link_page(request, ctx, token, valid=False)
+    pin = pin.strip()
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
+        return _link_page(request, ctx, token, error=ctx.t("my.link_pin_digits"), status_code=422)
+    if pin != pin2.strip():
+        return _link_page(request, ctx, token, error=ctx.t("my.link_pin_mismatch"), status_code=422)
+    pin_hash = hash_secret(pin)
+    with db.write() as conn:
+        wallet_id = use_link(conn, token, pin_hash=pin_hash, now_ms=now_ms, lock=not db.is_sqlite)
+        if wallet_id is not None:
+            audit(conn, actor=f"wallet:{format_short_id(wallet_id)}", action="my.first_pin", now_ms=now_ms,
+                  wallet_id=wallet_id)
+    if wallet_id is None:
+        return _link_page(request, ctx, token, valid=False)
+    now_s = now_ms // 1000
+    session = Session("wallet", wallet_id, now_s, now_s + web.settings.customer_session_ttl_s,
+                      Session.anonymous(now_s, 0).nonce, credential_fingerprint(pin_hash))
+    state.cookies[:] = [cookie_header(request, CUSTOMER_COOKIE, web.codec.dumps(session),
+                                      max_age=web.settings.customer_session_ttl_s)]
+    return RedirectResponse("/my", status_code=303)

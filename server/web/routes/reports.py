@@ -14,6 +14,7 @@ from server.web.access import Admin
 from server.web.authz import EVENT_OBJECT, Visible, authorize_object, require
 from server.web.csvout import csv_response
 from server.web.deps import PageDep, Refused, database
+from server.web.describe import action_label, describe
 from server.web.render import PageContext, page
 from server.web.routes.overview import day_start_ms
 from sync.ids import format_short_id
@@ -109,7 +110,9 @@ def audit_page(request: Request, ctx: PageDep, actor: str = "", action: str = ""
     """The audit log of every admin action, newest first, 200 a page."""
     with database(request).read() as conn:
         rows = queries.audit_entries(conn, actor=actor.strip(), action=action.strip(), before_id=before)
-    return page(request, "audit.html", ctx, active="audit", rows=rows, actor=actor, action=action)
+    return page(request, "audit.html", ctx, active="audit", rows=rows, actor=actor, action=action,
+                describe=lambda kind, detail: describe(ctx, kind, detail),
+                action_label=lambda name: action_label(ctx, name))
 
 
 @router.get("/admin/audit.csv")

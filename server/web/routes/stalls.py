@@ -61,7 +61,7 @@ def product_create(request: Request, ctx: PageDep, stall_id: int, name: Annotate
     """Add a product to a stall."""
 
     def run(conn: object, now: int) -> dict[str, object]:
-        amount, count = money_field(ctx, price), optional_int(stock)
+        amount, count = money_field(ctx, price), optional_int(stock, ctx)
         pid = create_product(conn, stall_id=stall_id, name=required_name(ctx, name), price=amount, stock=count)  # type: ignore[arg-type]
         return {"product_id": pid, "price": amount, "stock": count}
 
@@ -79,7 +79,7 @@ def product_update(request: Request, ctx: PageDep, product_id: int, name: Annota
         stall_id = queries.product_stall(conn, product_id)
 
     def run(conn: object, now: int) -> dict[str, object]:
-        values = {"name": required_name(ctx, name), "price": money_field(ctx, price), "stock": optional_int(stock),
+        values = {"name": required_name(ctx, name), "price": money_field(ctx, price), "stock": optional_int(stock, ctx),
                   "sold_out": checkbox(sold_out), "active": checkbox(active)}
         actions.update_product(conn, product_id, **values)  # type: ignore[arg-type]
         return values

@@ -51,7 +51,7 @@ def code_create(request: Request, ctx: PageDep, mode: Annotated[str, Form(max_le
     now = clock_ms(request)
     try:
         terminal_mode = TerminalMode(mode)
-        stall, gate = optional_int(stall_id), optional_int(gate_id)
+        stall, gate = optional_int(stall_id, ctx), optional_int(gate_id, ctx)
         with database(request).write() as conn:
             code = create_enrollment_code(conn, mode=terminal_mode, base_url=svc.settings.base_url, now_ms=now,
                                           ttl_s=svc.settings.enroll_code_ttl_s, stall_id=stall, gate_id=gate,

@@ -9,8 +9,6 @@ here too (a customer's own number on the wallet page is the exception).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from typing import Annotated
@@ -27,9 +25,11 @@ from server.web import actions, customers, queries
 from server.web.access import Admin
 from server.web.authz import EVENT_OBJECT, require
 from server.web.deps import PageDep, Refused, database, services
+from server.web.people import read_csv_bytes
 from server.web.qr import qr_svg
 from server.web.render import PageContext, page
 from server.web.routes.overview import day_start_ms
+from server.web.ticket_import import ImportRefused, read_tickets_csv, template_csv
 from sync.ids import ShortIdError, format_short_id, parse_short_id
 from sync.permissions import Permission
 
@@ -122,63 +122,25 @@ def tickets_issue(request: Request, ctx: PageDep, ticket_type: Annotated[int, Fo
                   holder=holder)
 
 
-def csv_errors(text: str, active_types: set[int], zone: str | None = None) -> list[str]:
-    """Every bad line of a tickets CSV, each as server.tickets words it (empty: the file is good).
-
-    Times without an offset are read in ``zone`` (the event's).
-    """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    try:
-        registry.parse_tickets_csv(text, zone=zone)
-    except registry.TicketError as exc:
-        if header is None or str(exc).startswith(("the CSV needs", "give a ticket type", "the CSV has no rows")):
-            return [str(exc)]
-    errors: list[str] = []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(f"line {reader.line_num}: {exc}")
-            break
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        one = io.StringIO()
-        csv.writer(one).writerows([header or [], row])
-        try:
-            (req,) = registry.parse_tickets_csv(one.getvalue(), zone=zone)
-        except registry.TicketError as exc:
-            errors.append(f"line {line}: " + str(exc).removeprefix("line 2: "))
-            continue
-        if req.ticket_type not in active_types:
-            errors.append(f"line {line}: unknown or inactive ticket type {req.ticket_type}")
-    return errors
-
-
 @router.post("/admin/tickets/import")
 async def tickets_import(request: Request, ctx: PageDep, file: Annotated[UploadFile, File()],
                          admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
-    """Issue one ticket per CSV line (type, holder, valid_from, valid_until): all, or none with every bad line."""
+    """Issue one ticket per CSV line (type name or id, holder, valid_from, valid_until in local time): all, or
+    none with every bad line in the page's language."""
     raw = await file.read(MAX_CSV_BYTES + 1)
     if len(raw) > MAX_CSV_BYTES:
         return _refused(request, ctx, ctx.t("tickets.csv_too_big"))
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _refused(request, ctx, ctx.t("tickets.csv_not_utf8"))
+        text = read_csv_bytes(raw, t=ctx.t)  # UTF-8, or the Shift_JIS a Japanese spreadsheet saves
+    except ImportRefused as exc:
+        return _refused(request, ctx, exc.errors[0])
     with database(request).read() as conn:
         tt = t.ticket_types
-        active = {int(i) for i in conn.execute(select(tt.c.id).where(tt.c.active.is_(True))).scalars()}
-    errors = csv_errors(text, active, str(ctx.tz))
-    if errors:
-        return _refused(request, ctx, ctx.t("tickets.csv_refused"), errors=errors)
+        active = {int(r.id): r.name for r in conn.execute(select(tt.c.id, tt.c.name).where(tt.c.active.is_(True)))}
     try:
-        make = registry.parse_tickets_csv(text, zone=str(ctx.tz))
-    except registry.TicketError as exc:
-        return _refused(request, ctx, str(exc))
+        make = read_tickets_csv(text, types=active, zone=str(ctx.tz), t=ctx.t)
+    except ImportRefused as exc:
+        return _refused(request, ctx, ctx.t("tickets.csv_refused"), errors=exc.errors)
     return _issue(request, ctx, admin, "ticket.import", make, "csv", file=(file.filename or "")[:200],
                   count=len(make))
 
@@ -245,3 +207,16 @@ def guest_quota_default(request: Request, ctx: PageDep, quota: Annotated[int, Fo
                            lambda conn, now: customers.set_role_quota(conn, role, quota),
                            back="/admin/tickets", done="saved", role=role, quota=quota)
 
+
+
+@router.get("/admin/tickets/template.csv")
+def tickets_template(request: Request, ctx: PageDep, admin: Admin = require(P, on=EVENT_OBJECT)) -> Response:
+    """The tickets CSV template, with this event's ticket type names (UTF-8 with a BOM)."""
+    import datetime as dt
+
+    with database(request).read() as conn:
+        names = [tt.name for tt in customers.ticket_types(conn)]
+    today = dt.datetime.fromtimestamp(ctx.now_ms / 1000, ctx.tz).date()
+    return Response("\ufeff" + template_csv(lang=ctx.lang, type_names=names, today=today),
+                    media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="ennichi-tickets-template.csv"'})

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from server.wallets import WalletError, admin_adjust, admin_topup, create_wallet, set_blocked, wallet_view
-from server.web import actions, customers, queries
+from server.web import actions, customers, people, queries
 from server.web.access import Admin
 from server.web.authz import EVENT_OBJECT, Visible, require, sale_in_form
 from server.web.deps import PageDep, Refused, database, event_settings, services
@@ -17,7 +17,7 @@ from server.web.forms import checkbox, money_field, optional_int
 from server.web.qr import qr_svg
 from server.web.render import page
 from sync.ids import ShortIdError, parse_short_id
-from sync.permissions import Permission
+from sync.permissions import EVENT, Permission
 from sync.tokens import WalletFlags, WalletToken, encode_token
 
 router = APIRouter()
@@ -44,12 +44,18 @@ def wallets_page(request: Request, ctx: PageDep, q: str = "", admin: Admin = req
         except ShortIdError:
             wallet_id = None
     full = Visible(admin.grants, VIEW).event
+    batches: list[dict[str, object]] = []
     if not full and wallet_id is None:
-        found = []
+        found: list[object] = []
     else:
         with database(request).read() as conn:
-            found = queries.find_wallets(conn, wallet_id=wallet_id, name="" if wallet_id is not None else q)
-    return page(request, "wallets.html", ctx, active="wallets", q=q, wallets=found, full=full)
+            found = list(queries.find_wallets(conn, wallet_id=wallet_id, name=""))
+            if full and q and (wallet_id is None or not found):  # partial: name, class or part of a code
+                found = list(people.find_people(conn, q))
+            if admin.grants.allows(MANAGE, EVENT):
+                batches = people.recent_batches(conn)
+    return page(request, "wallets.html", ctx, active="wallets", q=q, wallets=found, full=full, batches=batches,
+                max_cards=people.MAX_CARDS, kinds=people.KINDS)
 
 
 @router.post("/admin/wallets")
@@ -105,7 +111,7 @@ def wallet_customer(request: Request, ctx: PageDep, wallet_id: int, holder_name:
     def run(conn: Connection, now: int) -> dict[str, object]:
         return customers.set_customer(
             conn, wallet_id, holder_name=holder_name, pin=pin.strip(), student=checkbox(student),
-            guest_quota=optional_int(guest_quota), guest_ticket_type=optional_int(guest_ticket_type),
+            guest_quota=optional_int(guest_quota, ctx), guest_ticket_type=optional_int(guest_ticket_type, ctx),
             now_ms=now)
 
     return actions.perform(request, ctx, admin, "wallet.my_access", run, back=f"/admin/wallets/{wallet_id}",

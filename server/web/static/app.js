@@ -56,6 +56,14 @@
         if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
       });
     });
+    var toggle = document.getElementById("menu-toggle");
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        var header = toggle.closest("header");
+        var open = header.classList.toggle("nav-open");
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    }
     document.querySelectorAll("[data-print]").forEach(function (b) {
       b.addEventListener("click", function () { window.print(); });
     });
