@@ -8,12 +8,22 @@ from pathlib import Path
 import pytest
 from web_harness import CHROMIUM, CHROMIUM_ARGS, Live, start_server, stop_server
 
+from server.testing import Seeder
+
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     server = start_server(tmp_path_factory.mktemp("event"))
     yield server
     stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def seed(live: Live) -> Iterator[Seeder]:
+    """Rows written straight into the module's live server's database (its clock)."""
+    seeder = Seeder(live.settings, clock=live.clock)
+    yield seeder
+    seeder.close()
 
 
 @pytest.fixture(scope="module")

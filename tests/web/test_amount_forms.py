@@ -14,13 +14,6 @@ from server.testing import Seeder
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
 def _products(live: Live, stall: int) -> dict[str, int]:
     with live.db.read() as conn:
         rows = conn.execute(select(t.products.c.name, t.products.c.price).where(t.products.c.stall_id == stall))

@@ -18,13 +18,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
-@pytest.fixture(scope="module")
 def sales(live: Live, seed: Seeder) -> dict[str, int]:
     """Two stalls with sales (one an overdraft), a refund, and a conflicting re-sent record."""
     ramune, dango = seed.stall("Ramune"), seed.stall("Dango")

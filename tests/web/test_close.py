@@ -15,13 +15,6 @@ pytestmark = pytest.mark.browser
 PIN = "730215"
 
 
-@pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
 @pytest.fixture
 def phone(browser, live: Live):
     context = browser.new_context(base_url=live.url, viewport={"width": 390, "height": 844}, locale="ja-JP",

@@ -16,13 +16,6 @@ from server.testing import Seeder
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
 def _settings(live: Live):
     with live.db.read() as conn:
         return get_event_settings(conn)

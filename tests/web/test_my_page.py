@@ -28,13 +28,6 @@ def live(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
-@pytest.fixture(scope="module")
 def wallet(live: Live, seed: Seeder) -> int:
     return seed.wallet(3000)
 

@@ -19,13 +19,6 @@ from sync.permissions import Permission, Scope
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
 def test_overview_updates_live_without_reload(page, live: Live, seed: Seeder) -> None:
     stall = seed.stall("Yakitori")
     staff = seed.staff("Kai", roles=[("cashier", "stall", stall)])

@@ -13,13 +13,6 @@ from terminal.engine import Terminal
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
 def test_enrollment_code_enrolls_a_headless_terminal_and_edits_reach_its_pull(page, live: Live, seed: Seeder,
                                                                               tmp_path: Path) -> None:
     stall = seed.stall("Takoyaki")

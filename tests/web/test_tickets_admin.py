@@ -25,13 +25,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
-@pytest.fixture(scope="module")
 def day_pass(seed: Seeder) -> int:
     return seed.ticket_type("Day pass", "reentry")
 

@@ -14,13 +14,6 @@ from sync.ids import format_short_id
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def seed(live: Live):
-    seeder = Seeder(live.settings, clock=live.clock)
-    yield seeder
-    seeder.close()
-
-
 def test_top_up_refund_adjust_and_block(page, live: Live, seed: Seeder) -> None:
     stall = seed.stall("Kakigori")
     cashier = seed.staff("Ren", roles=[("cashier", "stall", stall)])
