@@ -15,11 +15,11 @@ from sync.errors import TokenError, TokenReason
 from sync.ids import ShortIdError, parse_short_id
 from sync.keys import KeySet
 from sync.schemas import EventSettings, StatementRow
-from sync.tokens import WalletToken, decode_token
+from sync.tokens import CLOCK_SKEW_S, WalletToken, decode_token
 from terminal.decisions import DeclineReason
 
-__all__ = ["CAP_WARNING_PERCENT", "Balance", "WalletView", "best_statement", "cap_warning", "offline_decline",
-           "read_wallet", "token_decline"]
+__all__ = ["CAP_WARNING_PERCENT", "Balance", "ClockSkew", "WalletView", "best_statement", "cap_warning",
+           "clock_skew", "offline_decline", "read_wallet", "token_decline"]
 
 _TOKEN_REASONS = {
     TokenReason.NOT_A_CODE: DeclineReason.NOT_A_CODE,
@@ -38,6 +38,41 @@ _TOKEN_REASONS = {
 def token_decline(exc: TokenError) -> DeclineReason:
     """Map a token refusal to the decline reason the UI shows."""
     return _TOKEN_REASONS.get(exc.reason, DeclineReason.DAMAGED)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSkew:
+    """This terminal's clock is ``minutes`` off (``slow`` or ``fast``): why a good token was refused."""
+
+    minutes: int
+    direction: str  # "slow" | "fast"
+
+    def params(self) -> dict[str, object]:
+        """The message parameters (``ui.messages``: "this laptop's clock is N minutes slow")."""
+        return {"minutes": self.minutes, "direction": self.direction}
+
+
+def clock_skew(exc: TokenError, *, now_s: int, server_offset_ms: int | None) -> ClockSkew | None:
+    """Return the clock skew when a genuine token was refused only because this terminal's clock is off.
+
+    Not yet valid: the server signed the token at its ``issued_at``, so this clock
+    is at least ``issued_at - now`` slow (the offset the last sync measured, if
+    larger, is the better figure).  Expired: only when the last sync measured this
+    clock fast by more than the allowed skew and the token is still valid by the
+    server's time.  ``server_offset_ms`` is the server's time minus this clock's,
+    as of the last sync (None: never measured).  Returns None otherwise.
+    """
+    token = exc.token
+    issued_at = getattr(token, "issued_at", None)
+    expires_at = getattr(token, "expires_at", None)
+    if exc.reason is TokenReason.NOT_YET_VALID and isinstance(issued_at, int):
+        off_s = max(issued_at - now_s, (server_offset_ms or 0) // 1000)
+        return ClockSkew(max(1, -(-off_s // 60)), "slow")
+    if exc.reason is TokenReason.EXPIRED and isinstance(expires_at, int) and server_offset_ms is not None \
+            and -server_offset_ms > CLOCK_SKEW_S * 1000 and now_s + server_offset_ms // 1000 < expires_at:
+        fast_ms = -server_offset_ms
+        return ClockSkew(max(1, -(-fast_ms // 60_000)), "fast")
+    return None
 
 
 @dataclass(frozen=True, slots=True)

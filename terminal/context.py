@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class Context:
     client: SyncClient | None
     on_record: Callable[[], None]
     known_unreachable: Callable[[], bool] = lambda: False  # the sync loop already knows the server is down
+    pause: Callable[[float], None] = time.sleep  # between retries of a top-up whose answer was lost (worker thread)
 
     def sign(self, record: RecordModel, *, mode: str) -> LedgerRow:
         """Serialize and sign a record; the stored body is exactly the bytes signed."""

@@ -187,6 +187,30 @@ def m0003_ack_epoch(db: Database) -> None:
     db.execute("ALTER TABLE ledger ADD COLUMN ack_epoch TEXT")
 
 
+_TOPUP_DOUBTS = """
+CREATE TABLE topup_doubts (             -- top-ups whose answer was lost: the cashier was told to keep the cash
+    id TEXT PRIMARY KEY REFERENCES ledger (id),
+    wallet_id INTEGER NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    cash_received INTEGER NOT NULL CHECK (cash_received >= amount),
+    staff_id INTEGER NOT NULL,
+    since_ms INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('in_doubt', 'booked', 'refused')),
+    resolved_at INTEGER,
+    reason TEXT,
+    seen INTEGER NOT NULL DEFAULT 0 CHECK (seen IN (0, 1))  -- 1: the cashier confirmed the resolution on screen
+) STRICT;
+CREATE INDEX topup_doubts_state ON topup_doubts (state, since_ms);
+"""
+
+
+@MIGRATIONS(name="0004_topup_doubts")
+def m0004_topup_doubts(db: Database) -> None:
+    """Top-ups held in doubt (the answer lost after the request was sent) until a push settles them."""
+    for statement in _statements(_TOPUP_DOUBTS):
+        db.execute(statement)
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into complete SQL statements (comments may hold semicolons)."""
     out: list[str] = []

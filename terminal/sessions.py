@@ -20,6 +20,7 @@ from sync.keys import KeySet
 from sync.permissions import Override, Permission, RoleAssignment, Scope, is_allowed
 from sync.schemas import StaffRow, TerminalRow
 from sync.tokens import StaffBadge, decode_token, token_fingerprint
+from terminal.authorize import clock_skew
 from terminal.clock import Clock
 from terminal.decisions import LoginResult
 from terminal.store import Store
@@ -115,6 +116,9 @@ class Sessions:
                 return LoginResult(False, "forged")
             if exc.reason in (TokenReason.NOT_A_CODE, TokenReason.WRONG_KIND):
                 return LoginResult(False, "not_a_badge")
+            skew = clock_skew(exc, now_s=now_ms // 1000, server_offset_ms=self.store.server_offset_ms())
+            if skew is not None:  # a genuine badge refused only because this laptop's clock is off
+                return LoginResult(False, "clock_skew", clock_minutes=skew.minutes, clock_direction=skew.direction)
             if exc.reason is TokenReason.EXPIRED:
                 return LoginResult(False, "expired")
             return LoginResult(False, "damaged")

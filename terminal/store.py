@@ -44,7 +44,7 @@ from sync.schemas import (
 )
 from terminal.migrations import apply_migrations
 
-__all__ = ["Credentials", "LedgerRow", "Store", "WalletPending"]
+__all__ = ["Credentials", "LedgerRow", "Store", "TopUpDoubt", "WalletPending"]
 
 PULL_CURSOR = "main"
 SERVER_EPOCH = "server_epoch"  # a settings key: the server's restore epoch as last seen
@@ -110,6 +110,28 @@ class WalletPending:
 
     net: int  # + refunds/voids/acknowledged top-ups − sales
     offline_spent: int  # sales approved offline
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpDoubt:
+    """A top-up whose answer was lost: in doubt until a push says booked or refused."""
+
+    id: str
+    wallet_id: int
+    amount: int
+    cash_received: int
+    staff_id: int
+    since_ms: int
+    state: str  # in_doubt (keep the cash, do not hand it back yet), booked (keep it), refused (hand it back)
+    resolved_at: int | None
+    reason: str | None
+    seen: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {"id": self.id, "wallet_id": self.wallet_id, "amount": self.amount,
+                "cash_received": self.cash_received, "staff_id": self.staff_id, "since_ms": self.since_ms,
+                "state": self.state, "resolved_at": self.resolved_at, "reason": self.reason, "seen": self.seen}
 
 
 _SELECT_LEDGER = ("SELECT l.id, l.kind, l.mode, l.staff_id, l.wallet_id, l.stall_id, l.gate_id, l.ticket_id, "
@@ -203,6 +225,14 @@ class Store:
         for key_id, public in self.conn.execute("SELECT key_id, public_key FROM issuer_keys"):
             keys.add(int(key_id), public_key_from_b64(public))
         return keys
+
+    def server_offset_ms(self) -> int | None:
+        """Return the server's clock minus this terminal's, as the last enrollment or pull measured it."""
+        value = self.get("server_offset_ms")
+        try:
+            return None if value is None else int(value)
+        except ValueError:
+            return None
 
     def last_sync_ms(self) -> int | None:
         """Return when the last sync succeeded (Unix ms), or None if never."""
@@ -459,13 +489,39 @@ class Store:
         return self._one("SELECT 1 FROM pending_authorizations WHERE id = ?", (record_id,)) is not None
 
     def in_doubt_count(self) -> int:
-        """Return how many top-ups wait for an admin to resolve."""
-        return int(self._scalar("SELECT COUNT(*) FROM pending_authorizations WHERE state = 'in_doubt'"))
+        """Return how many top-ups are in doubt (held for the next push, or noted by an older version)."""
+        return int(self._scalar("SELECT (SELECT COUNT(*) FROM topup_doubts WHERE state = 'in_doubt') + "
+                                "(SELECT COUNT(*) FROM pending_authorizations WHERE state = 'in_doubt')"))
 
-    def mark_in_doubt(self, record_id: str) -> None:
-        """Keep a pending top-up for an admin to resolve (there is no automatic top-up reversal)."""
+    def hold_topup_in_doubt(self, row: LedgerRow, *, cash_received: int, now_ms: int) -> None:
+        """Keep a top-up whose answer was lost: in the ledger and the outbox, noted in doubt, in one transaction.
+
+        The next push settles it (pushes are idempotent per record id): ``duplicate`` when the lost
+        answer had booked it, ``applied`` when it had not reached the server, both "booked: keep
+        the cash"; a refusal is "refused: hand the cash back" (``apply_push_results``).
+        """
         with self.write() as conn:
-            conn.execute("UPDATE pending_authorizations SET state = 'in_doubt' WHERE id = ?", (record_id,))
+            if conn.execute("SELECT 1 FROM ledger WHERE id = ?", (row.id,)).fetchone() is None:
+                self.add_record(row)
+            conn.execute("DELETE FROM pending_authorizations WHERE id = ?", (row.id,))
+            conn.execute("INSERT INTO topup_doubts (id, wallet_id, amount, cash_received, staff_id, since_ms, state) "
+                         "VALUES (?, ?, ?, ?, ?, ?, 'in_doubt') ON CONFLICT (id) DO NOTHING",
+                         (row.id, row.wallet_id, row.amount, cash_received, row.staff_id, now_ms))
+
+    def topup_doubts(self, *, unseen_only: bool = True, limit: int = 50) -> list[TopUpDoubt]:
+        """Return top-ups in doubt and resolutions the cashier has not confirmed yet (all with ``unseen_only`` off)."""
+        rows = self.conn.execute(
+            "SELECT id, wallet_id, amount, cash_received, staff_id, since_ms, state, resolved_at, reason, seen "
+            "FROM topup_doubts WHERE ? = 0 OR state = 'in_doubt' OR seen = 0 ORDER BY since_ms, id LIMIT ?",
+            (int(unseen_only), limit)).fetchall()
+        return [TopUpDoubt(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), str(r[6]), r[7], r[8],
+                           bool(r[9])) for r in rows]
+
+    def confirm_doubt(self, record_id: str) -> bool:
+        """The cashier saw how a doubt was resolved (booked or refused); returns False if it is still in doubt."""
+        with self.write() as conn:
+            cur = conn.execute("UPDATE topup_doubts SET seen = 1 WHERE id = ? AND state != 'in_doubt'", (record_id,))
+            return cur.rowcount > 0
 
     def record(self, record_id: str) -> LedgerRow | None:
         """Return one record of the local ledger."""
@@ -522,6 +578,10 @@ class Store:
                              "ack_reason = ?, ack_epoch = ? WHERE id = ?",
                              (res.status.value, res.seq, res.balance, now_ms, res.reason, epoch, res.id))
                 conn.execute("DELETE FROM outbox WHERE record_id = ?", (res.id,))
+                conn.execute("UPDATE topup_doubts SET state = ?, resolved_at = ?, reason = ? "
+                             "WHERE id = ? AND state = 'in_doubt'",
+                             ("booked" if res.status.value in _BOOKED else "refused", now_ms,
+                              (res.reason or res.status.value)[:200], res.id))
                 if res.status.value in _BOOKED:
                     if res.wallet_id is not None and res.balance is not None and res.seq is not None:
                         self._raise_statement(conn, res.wallet_id, res.balance, res.seq)

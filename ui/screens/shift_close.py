@@ -33,7 +33,9 @@ def format_report(screen: Screen, report: Any, *, staff: str) -> str:
         *([tr("shift.approved", n=report.approved_count)] if getattr(report, "approved_count", 0) else []),
         "",
         f"{tr('kind.topup'):<10} {report.topups_count:>5}   {money(report.topups_amount):>12}",
-        f"{tr('topup.cash'):<10} {'':>5}   {money(report.cash_received):>12}",
+        f"{tr('shift.tendered'):<10} {'':>5}   {money(report.cash_received):>12}",
+        f"{tr('shift.change'):<10} {'':>5}   {money(-report.change_given):>12}",
+        *_doubt_lines(report, tr, money),
         f"{tr('kind.checkin'):<10} {report.checkins_count:>5}",
         "",
         tr("status.unsynced", unsynced=report.unsynced_count) + f"   {money(report.unsynced_amount)}",
@@ -43,6 +45,17 @@ def format_report(screen: Screen, report: Any, *, staff: str) -> str:
         for product in report.products:
             lines.append(f"  {product.name:<16} × {product.qty:>4}   {money(product.amount):>10}")
     return "\n".join(lines) + "\n"
+
+
+def _doubt_lines(report: Any, tr: Any, money: Any) -> list[str]:
+    """Top-ups whose answer was lost: still in doubt, then booked, then refused (cash back)."""
+    out = []
+    for key, count, amount in (("shift.doubt_open", report.doubts_open_count, report.doubts_open_amount),
+                               ("shift.doubt_booked", report.doubts_booked_count, report.doubts_booked_amount),
+                               ("shift.doubt_refused", report.doubts_refused_count, report.doubts_refused_amount)):
+        if count:
+            out.append(f"{tr(key)}  {count:>3}   {money(amount):>12}")
+    return out
 
 
 class ShiftCloseScreen(Screen):
