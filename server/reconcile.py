@@ -20,7 +20,7 @@ from server.db import tables as t
 
 __all__ = ["ReconcileReport", "reconcile"]
 
-_MONEY_KINDS = ("sale", "refund", "void", "topup")
+_MONEY_KINDS = ("sale", "refund", "void", "topup", "cashout")
 
 
 @dataclass(slots=True)
@@ -123,7 +123,7 @@ def _close_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> N
     from server.closing import DONATION_KINDS, money_summary, payout_requests
 
     money = money_summary(conn)
-    for name in ("money_in", "wallets", "stall_revenue", "payouts", "donations", "adjustments"):
+    for name in ("money_in", "wallets", "stall_revenue", "payouts", "donations", "cash_outs", "adjustments"):
         report.summary[name] = money[name]
     if money["money_in"] != money["accounted"]:
         report.breaks.append(f"money in {money['money_in']} but {money['accounted']} accounted for")

@@ -34,11 +34,12 @@ from server.anomalies import mark_resolved, security_log
 from server.audit import audit
 from server.auth import TerminalCaller
 from server.db import tables as t
-from server.ledger import AccountState, LedgerBatch
+from server.ledger import AccountState, LedgerBatch, ensure_account
 from server.staff import Access, load_access
 from sync.errors import RecordSignatureError
 from sync.records import REVERSAL_REASON, body_hash, canonical_json, verify_record
 from sync.schemas import (
+    CashOutRecord,
     CheckInRecord,
     EventSettings,
     ItemStatus,
@@ -56,14 +57,15 @@ if TYPE_CHECKING:
 
     from server.hotcache import CacheView
 
-__all__ = ["Checked", "Outcome", "RecordApplier", "check_record", "refunded_of"]
+__all__ = ["SYSTEM_CASHOUTS", "Checked", "Outcome", "RecordApplier", "check_record", "refunded_of"]
 
 _BODY = TypeAdapter(RecordBody)
 _TICKET_LOCKS = 1 << 48  # advisory lock keys of tickets (ids are below 2**40)
 # Volatile functions in the select list run after ORDER BY: the locks are taken in key order.
 _LOCK_TICKETS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) "
                      "WITH ORDINALITY AS u(k, n) ORDER BY n")
-Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
+Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | CheckInRecord
+SYSTEM_CASHOUTS = 5  # the other side of cash paid out of wallets at the desks (terminal cash-out records)
 
 
 @dataclass(slots=True)
@@ -283,6 +285,10 @@ class RecordApplier:
                         staff.add(b.supervisor_id)
             elif isinstance(b, TopUpRecord):
                 keys |= {("wallet", b.wallet_id), ("cash_drawer", self.terminal.id)}
+            elif isinstance(b, CashOutRecord):
+                if ("system", SYSTEM_CASHOUTS) not in keys:
+                    ensure_account(self.conn, "system", SYSTEM_CASHOUTS, now_ms=self.now_ms, name="cash-outs")
+                keys |= {("wallet", b.wallet_id), ("system", SYSTEM_CASHOUTS)}
             else:
                 tickets.add(b.ticket_id)
         self.batch.load(keys)  # locks first, so the duplicate check below sees committed rivals
@@ -426,6 +432,8 @@ class RecordApplier:
             return self._refund(c, b, now_s=now_s)
         if isinstance(b, TopUpRecord):
             return self._topup(c, b, online=online, now_s=now_s)
+        if isinstance(b, CashOutRecord):
+            return self._cashout(c, b, online=online)
         if online:
             return Outcome(c.id, None, 422, "authorize takes sale and topup records")
         assert isinstance(b, CheckInRecord)
@@ -585,6 +593,38 @@ class RecordApplier:
         self._security(c, c.breaches, wallet_id=wallet.ref)  # refused above unless only the clock is off
         index = self.batch.post("topup", [(drawer, -b.amount), (wallet, b.amount)], record_id=c.id,
                                 terminal_id=self.terminal.id, staff_id=b.staff_id)
+        self._overdraft(wallet, c)
+        return self._store(c, txn_index=index, online=online, wallet=wallet, amount=b.amount)
+
+    def _cashout(self, c: Checked, b: CashOutRecord, *, online: bool) -> Outcome:
+        """Cash paid out of a wallet at a desk: wallet −amount, system "cash-outs" +amount.
+
+        Online (authorize) it is declined on a blocked wallet or a balance below the amount,
+        booking nothing.  Pushed (decided offline: the cash was handed over) it is a fact,
+        held against the offline caps like a sale.  A cash-out of the whole balance
+        (``close``) that leaves the wallet at or below zero closes it (revocation
+        ``cashed_out``), so terminals that pull refuse its old tokens.
+        """
+        wallet = self.batch.account("wallet", b.wallet_id)
+        system = self.batch.account("system", SYSTEM_CASHOUTS)
+        if wallet is None:
+            return self._reject(c, "unknown_wallet", online=online, anomaly="unknown_wallet")
+        assert system is not None  # made in _prepare
+        if online:
+            if wallet.blocked:
+                return Outcome(c.id, None, 200, "wallet_blocked")
+            if wallet.balance < b.amount:
+                return Outcome(c.id, None, 200, "insufficient_balance", wallet.ref, wallet.balance, wallet.seq)
+        else:
+            doubts = authority.cashout_doubts(self._offline, b) if self._offline is not None else []
+            self._security(c, c.breaches + doubts, wallet_id=wallet.ref)
+            if wallet.blocked:
+                self.batch.anomaly("blocked_wallet_cashout", terminal_id=self.terminal.id, record_id=c.id,
+                                   wallet_id=wallet.ref, detail={"amount": b.amount})
+        index = self.batch.post("cashout", [(wallet, -b.amount), (system, b.amount)], record_id=c.id,
+                                terminal_id=self.terminal.id, staff_id=b.staff_id)
+        if b.close and wallet.balance <= 0 and not wallet.blocked:
+            self.batch.block_wallet(wallet, reason="cashed_out")
         self._overdraft(wallet, c)
         return self._store(c, txn_index=index, online=online, wallet=wallet, amount=b.amount)
 

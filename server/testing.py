@@ -316,6 +316,13 @@ class TestTerminal:
             "wallet_id": wallet_id, "amount": amount, "cash_received": amount}
         return self.sign(body)
 
+    def cashout(self, *, wallet_id: int, amount: int, staff_id: int, token_seq: int = 0, close: bool = False,
+                record_id: str | None = None) -> dict[str, Any]:
+        """A signed cash-out (cash paid out of a wallet at a desk)."""
+        body = self._base("cashout", staff_id, record_id) | {
+            "wallet_id": wallet_id, "amount": amount, "token_seq": token_seq, "close": close}
+        return self.sign(body)
+
     def checkin(self, *, ticket_id: int, ticket_type: int, staff_id: int, direction: str = "in",
                 gate_id: int | None = None, record_id: str | None = None) -> dict[str, Any]:
         """A signed gate check-in."""

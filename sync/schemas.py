@@ -26,6 +26,7 @@ __all__ = [
     "MAX_PUSH_BATCH",
     "AuthorizeRequest",
     "AuthorizeResponse",
+    "CashOutRecord",
     "CheckInRecord",
     "CheckInRow",
     "EnrollRequest",
@@ -212,6 +213,16 @@ class TopUpRecord(_RecordBase):
     cash_received: Amount
 
 
+class CashOutRecord(_RecordBase):
+    """Cash handed back at a desk from a wallet's balance (all of it with ``close``, or a part)."""
+
+    kind: Literal["cashout"] = "cashout"
+    wallet_id: ShortId
+    amount: PositiveAmount
+    token_seq: Annotated[int, Field(ge=0, lt=1 << 63, strict=True)]  # the seq of the statement it was decided on
+    close: bool = False  # the whole balance: the server closes the wallet (its old tokens spend nothing more)
+
+
 class CheckInRecord(_RecordBase):
     """A ticket passing a gate."""
 
@@ -223,7 +234,7 @@ class CheckInRecord(_RecordBase):
 
 
 RecordBody = Annotated[
-    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord,
+    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | CheckInRecord,
     Field(discriminator="kind"),
 ]
 

@@ -9,14 +9,23 @@ from dataclasses import dataclass
 from sync.client import SyncClient
 from sync.keys import KeySet, SigningKey
 from sync.records import sign_record
-from sync.schemas import CheckInRecord, EventSettings, RefundRecord, SaleRecord, TerminalRow, TopUpRecord, VoidRecord
+from sync.schemas import (
+    CashOutRecord,
+    CheckInRecord,
+    EventSettings,
+    RefundRecord,
+    SaleRecord,
+    TerminalRow,
+    TopUpRecord,
+    VoidRecord,
+)
 from sync.tokens import token_fingerprint
 from terminal.clock import Clock
 from terminal.store import LedgerRow, Store
 
 __all__ = ["Context", "RecordModel"]
 
-RecordModel = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
+RecordModel = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | CheckInRecord
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ class DeclineReason(StrEnum):
     SERVER_DECLINED = "server_declined"  # params["server_reason"] says why
     SERVER_UNREACHABLE = "server_unreachable"  # above the floor limit and no answer in time
     TOPUP_IN_DOUBT = "topup_in_doubt"  # sent, answer lost even after retries: keep the cash, the next push settles it
+    CASHOUT_IN_DOUBT = "cashout_in_doubt"  # sent, answer lost even after retries: do not pay out yet
     TOPUP_NOT_SENT = "topup_not_sent"  # the server surely never got it: nothing booked, hand the cash back
     CLOCK_SKEW = "clock_skew"  # the token is fine; this terminal's clock is off (params: minutes, direction)
     # the cart and the till

@@ -30,7 +30,7 @@ from sync.keys import SigningKey, load_private_key, save_private_key
 from sync.loop import Backoff, SyncService, SyncStatus
 from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
 from sync.tls import PINNED_CERT_NAME, PinMismatch, TlsError, fetch_pinned_certificate, verify_for
-from terminal import gates, sales
+from terminal import cashouts, gates, sales
 from terminal.authorize import cap_warning
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
@@ -273,6 +273,10 @@ class Terminal:
         """Load cash onto a wallet, online (permission ``topup``)."""
         return self._act("topup", lambda ctx, staff: sales.topup(ctx, staff, wallet_text, amount,
                                                                   cash_received=cash_received))
+
+    def cash_out(self, wallet_text: str, amount: int | None = None) -> Decision:
+        """Pay out a wallet's whole balance (``amount`` None) or a part, in cash (permission ``cashout``)."""
+        return self._act("cashout", lambda ctx, staff: cashouts.cash_out(ctx, staff, wallet_text, amount))
 
     def topup_doubts(self) -> list[TopUpDoubt]:
         """Top-ups in doubt (keep the cash) and settled ones the cashier has not confirmed yet, oldest first."""

@@ -37,6 +37,8 @@ class ShiftReport:
     topups_count: int = 0  # booked (or sent and waiting), without the ones held in doubt or refused
     topups_amount: int = 0
     cash_received: int = 0  # tendered for those top-ups (the change given is the difference)
+    cashouts_count: int = 0  # cash paid out of wallets at this desk
+    cashouts_amount: int = 0
     doubts_open_count: int = 0  # top-ups in doubt now: keep the cash, do not hand it back yet
     doubts_open_amount: int = 0
     doubts_booked_count: int = 0  # were in doubt, then booked by a push (in the top-up totals above)
@@ -62,11 +64,17 @@ class ShiftReport:
         """Cash handed back as change on the top-ups (tendered minus the amounts loaded)."""
         return self.cash_received - self.topups_amount
 
+    @property
+    def cash_expected(self) -> int:
+        """Cash this shift put in the drawer: tendered − change − cash-outs (the start float not included)."""
+        return self.cash_received - self.change_given - self.cashouts_amount
+
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         data = asdict(self)
         data["net_sales"] = self.net_sales
         data["change_given"] = self.change_given
+        data["cash_expected"] = self.cash_expected
         return data
 
 
@@ -89,7 +97,8 @@ _TOPUP_BODIES = ("SELECT l.body FROM ledger l WHERE l.kind = 'topup' "
                  "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) "
                  "AND NOT EXISTS (SELECT 1 FROM topup_doubts d WHERE d.id = l.id AND d.state != 'booked')")
 _DOUBTS = ("SELECT d.state, COUNT(*), COALESCE(SUM(d.amount), 0) FROM topup_doubts d JOIN ledger l ON l.id = d.id "
-           "WHERE l.created_at >= :since AND l.created_at < :until AND (:staff IS NULL OR l.staff_id = :staff) "
+           "WHERE d.kind = 'topup' AND l.created_at >= :since AND l.created_at < :until "
+           "AND (:staff IS NULL OR l.staff_id = :staff) "
            "GROUP BY d.state")
 _FLAGS = ("SELECT COALESCE(SUM(l.mode = 'offline' AND l.kind != 'checkin'), 0), "
           "COALESCE(SUM(l.ack_status IN ('conflict', 'rejected')), 0) FROM ledger l "
@@ -136,6 +145,7 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
         refunds_count=total("refund")[0], refunds_amount=total("refund")[1],
         voids_count=total("void")[0], voids_amount=total("void")[1],
         topups_count=total("topup")[0], topups_amount=total("topup")[1],
+        cashouts_count=total("cashout")[0], cashouts_amount=total("cashout")[1],
         cash_received=cash, checkins_count=total("checkin")[0],
         doubts_open_count=doubts.get("in_doubt", (0, 0))[0], doubts_open_amount=doubts.get("in_doubt", (0, 0))[1],
         doubts_booked_count=doubts.get("booked", (0, 0))[0], doubts_booked_amount=doubts.get("booked", (0, 0))[1],

@@ -208,7 +208,7 @@ def _online(ctx: Context, row: LedgerRow, lines: Lines, *, wallet_id: int,
         ctx.store.wipe_personal_data(now_ms=ctx.clock.now_ms(), why=f"authorize: {exc.message}")
         return _decline(DeclineReason.TERMINAL_REVOKED, kind)
     except ApiError as exc:
-        if kind == "topup" and not _definite(exc):  # the server may have booked it: the answer is unreadable
+        if kind in ("topup", "cashout") and not _definite(exc):  # it may be booked: the answer is unreadable
             params["error"] = str(exc)
             return None
         ctx.store.drop_authorization(row.id)

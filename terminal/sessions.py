@@ -62,7 +62,7 @@ def staff_allowed(staff: StaffRow, permission: Permission, scope: Scope, *, now_
 # stall or gate): a gatekeeper cannot open a stall's till, a cashier of one stall cannot open another's.
 WORK_HERE: dict[str, tuple[Permission, ...]] = {
     "stall": (Permission.SELL, Permission.REFUND, Permission.TOPUP),
-    "topup": (Permission.TOPUP,),
+    "topup": (Permission.TOPUP, Permission.CASHOUT),
     "gate": (Permission.GATE,),
 }
 

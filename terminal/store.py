@@ -126,10 +126,11 @@ class TopUpDoubt:
     resolved_at: int | None
     reason: str | None
     seen: bool
+    kind: str = "topup"  # topup (cash taken in), cashout (cash to pay out: not handed over while in doubt)
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
-        return {"id": self.id, "wallet_id": self.wallet_id, "amount": self.amount,
+        return {"id": self.id, "kind": self.kind, "wallet_id": self.wallet_id, "amount": self.amount,
                 "cash_received": self.cash_received, "staff_id": self.staff_id, "since_ms": self.since_ms,
                 "state": self.state, "resolved_at": self.resolved_at, "reason": self.reason, "seen": self.seen}
 
@@ -414,10 +415,10 @@ class Store:
         """Sum this terminal's records for a wallet that a statement at ``statement_seq`` does not include."""
         row = self._one(
             "SELECT "
-            " COALESCE(SUM(CASE WHEN kind = 'sale' THEN -amount"
+            " COALESCE(SUM(CASE WHEN kind IN ('sale', 'cashout') THEN -amount"
             "                   WHEN kind IN ('refund', 'void') THEN amount"
             "                   WHEN kind = 'topup' AND ack_status IS NOT NULL THEN amount ELSE 0 END), 0),"
-            " COALESCE(SUM(CASE WHEN kind = 'sale' AND mode = 'offline' THEN amount ELSE 0 END), 0) "
+            " COALESCE(SUM(CASE WHEN kind IN ('sale', 'cashout') AND mode = 'offline' THEN amount ELSE 0 END), 0) "
             "FROM ledger WHERE wallet_id = ? AND kind != 'checkin' "
             " AND (ack_status IS NULL OR (ack_status IN (?, ?) AND ack_seq > ?))",
             (wallet_id, *_BOOKED, statement_seq))
@@ -449,7 +450,7 @@ class Store:
             conn.executemany("INSERT INTO sale_lines (record_id, line, product_id, qty, unit_price) "
                              "VALUES (?, ?, ?, ?, ?)",
                              [(row.id, i, p, q, u) for i, (p, q, u) in enumerate(lines)])
-            offline_amount = row.amount if row.kind == "sale" and row.mode == "offline" else 0
+            offline_amount = row.amount if row.kind in ("sale", "cashout") and row.mode == "offline" else 0
             conn.execute("INSERT INTO outbox (record_id, amount, offline_amount) VALUES (?, ?, ?)",
                          (row.id, row.amount, offline_amount))
             if auto:
@@ -504,18 +505,18 @@ class Store:
             if conn.execute("SELECT 1 FROM ledger WHERE id = ?", (row.id,)).fetchone() is None:
                 self.add_record(row)
             conn.execute("DELETE FROM pending_authorizations WHERE id = ?", (row.id,))
-            conn.execute("INSERT INTO topup_doubts (id, wallet_id, amount, cash_received, staff_id, since_ms, state) "
-                         "VALUES (?, ?, ?, ?, ?, ?, 'in_doubt') ON CONFLICT (id) DO NOTHING",
-                         (row.id, row.wallet_id, row.amount, cash_received, row.staff_id, now_ms))
+            conn.execute("INSERT INTO topup_doubts (id, wallet_id, amount, cash_received, staff_id, since_ms, state, "
+                         "kind) VALUES (?, ?, ?, ?, ?, ?, 'in_doubt', ?) ON CONFLICT (id) DO NOTHING",
+                         (row.id, row.wallet_id, row.amount, cash_received, row.staff_id, now_ms, row.kind))
 
     def topup_doubts(self, *, unseen_only: bool = True, limit: int = 50) -> list[TopUpDoubt]:
         """Return top-ups in doubt and resolutions the cashier has not confirmed yet (all with ``unseen_only`` off)."""
         rows = self.conn.execute(
-            "SELECT id, wallet_id, amount, cash_received, staff_id, since_ms, state, resolved_at, reason, seen "
+            "SELECT id, wallet_id, amount, cash_received, staff_id, since_ms, state, resolved_at, reason, seen, kind "
             "FROM topup_doubts WHERE ? = 0 OR state = 'in_doubt' OR seen = 0 ORDER BY since_ms, id LIMIT ?",
             (int(unseen_only), limit)).fetchall()
         return [TopUpDoubt(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), str(r[6]), r[7], r[8],
-                           bool(r[9])) for r in rows]
+                           bool(r[9]), str(r[10])) for r in rows]
 
     def confirm_doubt(self, record_id: str) -> bool:
         """The cashier saw how a doubt was resolved (booked or refused); returns False if it is still in doubt."""
@@ -621,7 +622,7 @@ class Store:
             conn.execute("DELETE FROM outbox")
             conn.execute(
                 "INSERT INTO outbox (record_id, amount, offline_amount) "
-                "SELECT id, amount, CASE WHEN kind = 'sale' AND mode = 'offline' THEN amount ELSE 0 END "
+                "SELECT id, amount, CASE WHEN kind IN ('sale', 'cashout') AND mode = 'offline' THEN amount ELSE 0 END "
                 "FROM ledger WHERE id IN (SELECT value FROM json_each(?)) "
                 " OR (ack_status IN (?, ?) AND (ack_epoch IS NULL OR ack_epoch != ?)) ORDER BY rowid",
                 (json.dumps([r[0] for r in queued]), *_BOOKED, epoch))
