@@ -47,6 +47,7 @@ from sync.permissions import Permission, Scope
 from sync.schemas import (
     CashOutRecord,
     CheckInRecord,
+    DrawerRecord,
     EventSettings,
     OfflineFallback,
     RefundRecord,
@@ -60,7 +61,7 @@ __all__ = ["CLOCK_SLACK_MS", "FLOOD_CAP", "LOGIN_PERMISSIONS", "RULES", "Breach"
            "Rule", "TerminalClock", "Verdict", "cashout_doubts", "fold_flood", "judge", "load_catalog", "may_work_at",
            "terminal_clock", "terminal_scope"]
 
-Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | CheckInRecord
+Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
 CLOCK_SLACK_MS = 5 * 60_000  # a terminal's clock may be this far off beyond the skew it reported
 FLOOD_CAP = 50  # open security anomalies of one kind one terminal may raise per hour, each its own row
 FLOOD_WINDOW_MS = 3_600_000
@@ -103,6 +104,8 @@ RULES: dict[str, Rule] = {
     # cash leaves only at a top-up desk, by someone holding "cashout"; a cash-out that breaks the rule is
     # refused (the wallet is not debited) and raised as a security anomaly naming the terminal
     "cashout": Rule("cashout", frozenset({TOPUP}), Permission.CASHOUT, _event, fact=False, online=True),
+    # a desk's drawer counted at close-out, by someone who may close a shift there (books counted − expected)
+    "drawer": Rule("drawer", frozenset({TOPUP}), Permission.SHIFT_CLOSE, _event, fact=False, online=False),
     "checkin": Rule("checkin", frozenset({GATE}), Permission.GATE, _gate, fact=True, online=False),
 }
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, func, select, text
 
-from server import authority
+from server import authority, drawers
 from server.anomalies import mark_resolved, security_log
 from server.audit import audit
 from server.auth import TerminalCaller
@@ -41,6 +41,7 @@ from sync.records import REVERSAL_REASON, body_hash, canonical_json, verify_reco
 from sync.schemas import (
     CashOutRecord,
     CheckInRecord,
+    DrawerRecord,
     EventSettings,
     ItemStatus,
     PushItemResult,
@@ -64,7 +65,7 @@ _TICKET_LOCKS = 1 << 48  # advisory lock keys of tickets (ids are below 2**40)
 # Volatile functions in the select list run after ORDER BY: the locks are taken in key order.
 _LOCK_TICKETS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) "
                      "WITH ORDINALITY AS u(k, n) ORDER BY n")
-Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | CheckInRecord
+Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
 SYSTEM_CASHOUTS = 5  # the other side of cash paid out of wallets at the desks (terminal cash-out records)
 
 
@@ -289,6 +290,10 @@ class RecordApplier:
                 if ("system", SYSTEM_CASHOUTS) not in keys:
                     ensure_account(self.conn, "system", SYSTEM_CASHOUTS, now_ms=self.now_ms, name="cash-outs")
                 keys |= {("wallet", b.wallet_id), ("system", SYSTEM_CASHOUTS)}
+            elif isinstance(b, DrawerRecord):
+                if ("system", drawers.SYSTEM_IMBALANCE) not in keys:
+                    ensure_account(self.conn, "system", drawers.SYSTEM_IMBALANCE, now_ms=self.now_ms, name="imbalance")
+                keys |= {("cash_drawer", self.terminal.id), ("system", drawers.SYSTEM_IMBALANCE)}
             else:
                 tickets.add(b.ticket_id)
         self.batch.load(keys)  # locks first, so the duplicate check below sees committed rivals
@@ -434,6 +439,10 @@ class RecordApplier:
             return self._topup(c, b, online=online, now_s=now_s)
         if isinstance(b, CashOutRecord):
             return self._cashout(c, b, online=online)
+        if isinstance(b, DrawerRecord):
+            if online:
+                return Outcome(c.id, None, 422, "authorize takes sale and topup records")
+            return self._drawer(c, b)
         if online:
             return Outcome(c.id, None, 422, "authorize takes sale and topup records")
         assert isinstance(b, CheckInRecord)
@@ -627,6 +636,45 @@ class RecordApplier:
             self.batch.block_wallet(wallet, reason="cashed_out")
         self._overdraft(wallet, c)
         return self._store(c, txn_index=index, online=online, wallet=wallet, amount=b.amount)
+
+    def _drawer(self, c: Checked, b: DrawerRecord) -> Outcome:
+        """A desk's drawer counted: counted − expected (from the server's books) to the imbalance account.
+
+        Expected = the float + the desk's booked top-ups − its cash-outs created after its
+        previous close-out up to this one (those earlier in this batch included).
+        """
+        since = drawers.previous_closeout(self.conn, self.terminal.id, before=b.created_at)
+        for queued in self.batch.records:  # a close-out earlier in this very batch
+            if queued["kind"] == "drawer" and since < queued["created_at"] < b.created_at:
+                since = int(queued["created_at"])
+        topups, cashouts = drawers.shift_totals(self.conn, self.terminal.id, since=since, until=b.created_at)
+        for queued in self.batch.records:  # booked in this batch, not flushed yet
+            if queued["kind"] in ("topup", "cashout") and queued["txn_index"] is not None \
+                    and since < queued["created_at"] <= b.created_at:
+                if queued["kind"] == "topup":
+                    topups += int(queued["amount"])
+                else:
+                    cashouts += int(queued["amount"])
+        expected = b.start_float + topups - cashouts
+        difference = b.counted - expected
+        index = None
+        if difference:
+            drawer = self.batch.account("cash_drawer", self.terminal.id)
+            imbalance = self.batch.account("system", drawers.SYSTEM_IMBALANCE)
+            assert drawer is not None and imbalance is not None  # made at enrollment / in _prepare
+            index = self.batch.post("drawer_closeout", [(drawer, -difference), (imbalance, difference)],
+                                    record_id=c.id, terminal_id=self.terminal.id, staff_id=b.staff_id,
+                                    note=f"counted {b.counted}, expected {expected}")
+        if b.expected != expected:  # the desk saw another figure: the admin should know why
+            self.batch.anomaly("drawer_expected_mismatch", terminal_id=self.terminal.id, record_id=c.id,
+                               detail={"desk_expected": b.expected, "expected": expected, "topups": topups,
+                                       "cashouts": cashouts, "since": since})
+        self.conn.execute(drawers.drawer_closeouts.insert().values(
+            record_id=c.id, terminal_id=self.terminal.id, staff_id=b.staff_id, since=since, closed_at=b.created_at,
+            start_float=b.start_float, topups=topups, cashouts=cashouts, expected=expected, counted=b.counted,
+            difference=difference, desk_expected=b.expected, received_at=self.now_ms))
+        self._security(c, c.breaches)  # refused above unless only the clock is off
+        return self._store(c, txn_index=index, online=False, amount=difference)
 
     def _checkin(self, c: Checked, b: CheckInRecord, *, now_s: int) -> Outcome:
         self._security(c, c.breaches)  # a check-in is a fact: booked, each breach an anomaly

@@ -323,6 +323,13 @@ class TestTerminal:
             "wallet_id": wallet_id, "amount": amount, "token_seq": token_seq, "close": close}
         return self.sign(body)
 
+    def drawer(self, *, staff_id: int, counted: int, start_float: int = 0, expected: int = 0, since: int = 0,
+               record_id: str | None = None) -> dict[str, Any]:
+        """A signed drawer close-out (the cash counted at a desk)."""
+        body = self._base("drawer", staff_id, record_id) | {
+            "since": since, "start_float": start_float, "counted": counted, "expected": expected}
+        return self.sign(body)
+
     def checkin(self, *, ticket_id: int, ticket_type: int, staff_id: int, direction: str = "in",
                 gate_id: int | None = None, record_id: str | None = None) -> dict[str, Any]:
         """A signed gate check-in."""

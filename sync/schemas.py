@@ -29,6 +29,7 @@ __all__ = [
     "CashOutRecord",
     "CheckInRecord",
     "CheckInRow",
+    "DrawerRecord",
     "EnrollRequest",
     "EnrollResponse",
     "EventSettings",
@@ -223,6 +224,20 @@ class CashOutRecord(_RecordBase):
     close: bool = False  # the whole balance: the server closes the wallet (its old tokens spend nothing more)
 
 
+class DrawerRecord(_RecordBase):
+    """A top-up desk's cash drawer counted at close-out: the server books counted − expected as imbalance.
+
+    Expected = ``start_float`` + the desk's top-ups − its cash-outs since its previous close-out
+    (``since``: that close-out's ``created_at``, 0 for the first), as the server booked them.
+    """
+
+    kind: Literal["drawer"] = "drawer"
+    since: TimeMs
+    start_float: Amount
+    counted: Amount
+    expected: Annotated[int, Field(ge=-(10**12), le=10**12, strict=True)]  # the desk's own figure, for the admin
+
+
 class CheckInRecord(_RecordBase):
     """A ticket passing a gate."""
 
@@ -234,7 +249,7 @@ class CheckInRecord(_RecordBase):
 
 
 RecordBody = Annotated[
-    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | CheckInRecord,
+    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord,
     Field(discriminator="kind"),
 ]
 

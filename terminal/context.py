@@ -12,6 +12,7 @@ from sync.records import sign_record
 from sync.schemas import (
     CashOutRecord,
     CheckInRecord,
+    DrawerRecord,
     EventSettings,
     RefundRecord,
     SaleRecord,
@@ -25,7 +26,7 @@ from terminal.store import LedgerRow, Store
 
 __all__ = ["Context", "RecordModel"]
 
-RecordModel = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | CheckInRecord
+RecordModel = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ class DeclineReason(StrEnum):
     SERVER_UNREACHABLE = "server_unreachable"  # above the floor limit and no answer in time
     TOPUP_IN_DOUBT = "topup_in_doubt"  # sent, answer lost even after retries: keep the cash, the next push settles it
     CASHOUT_IN_DOUBT = "cashout_in_doubt"  # sent, answer lost even after retries: do not pay out yet
+    DRAWER_DOUBTS_OPEN = "drawer_doubts_open"  # a top-up or cash-out is still in doubt: settle it first
     TOPUP_NOT_SENT = "topup_not_sent"  # the server surely never got it: nothing booked, hand the cash back
     CLOCK_SKEW = "clock_skew"  # the token is fine; this terminal's clock is off (params: minutes, direction)
     # the cart and the till

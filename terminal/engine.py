@@ -30,7 +30,7 @@ from sync.keys import SigningKey, load_private_key, save_private_key
 from sync.loop import Backoff, SyncService, SyncStatus
 from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
 from sync.tls import PINNED_CERT_NAME, PinMismatch, TlsError, fetch_pinned_certificate, verify_for
-from terminal import cashouts, gates, sales
+from terminal import cashouts, drawers, gates, sales
 from terminal.authorize import cap_warning
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
@@ -277,6 +277,11 @@ class Terminal:
     def cash_out(self, wallet_text: str, amount: int | None = None) -> Decision:
         """Pay out a wallet's whole balance (``amount`` None) or a part, in cash (permission ``cashout``)."""
         return self._act("cashout", lambda ctx, staff: cashouts.cash_out(ctx, staff, wallet_text, amount))
+
+    def close_drawer(self, *, start_float: int, counted: int) -> Decision:
+        """Close this desk's cash drawer with the cash counted (permission ``shift.close``); params hold the figures."""
+        return self._act("drawer", lambda ctx, staff: drawers.close_drawer(ctx, staff, start_float=start_float,
+                                                                           counted=counted))
 
     def topup_doubts(self) -> list[TopUpDoubt]:
         """Top-ups in doubt (keep the cash) and settled ones the cashier has not confirmed yet, oldest first."""

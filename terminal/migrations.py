@@ -213,7 +213,8 @@ def m0004_topup_doubts(db: Database) -> None:
 
 @MIGRATIONS(name="0005_cashout", transactional=False)
 def m0005_cashout(db: Database) -> None:
-    """Cash-outs: the ledger's and pending notes' kind CHECKs gain 'cashout' (SQLite rebuilds a table for that).
+    """Cash-outs and drawer close-outs: the ledger's kind CHECK gains 'cashout' and 'drawer', the pending notes'
+    'cashout' (SQLite rebuilds a table to change a CHECK).
 
     Doubts get a kind too: a cash-out whose answer was lost is held like a top-up.
 
@@ -228,7 +229,7 @@ def m0005_cashout(db: Database) -> None:
     old = "'topup', 'checkin'"
     if old not in row[0]:
         raise sqlite3.DatabaseError("unexpected ledger schema: cannot add the cashout kind")
-    new_sql = row[0].replace(old, "'topup', 'cashout', 'checkin'").replace("CREATE TABLE ledger",
+    new_sql = row[0].replace(old, "'topup', 'cashout', 'drawer', 'checkin'").replace("CREATE TABLE ledger",
                                                                            "CREATE TABLE ledger_new", 1)
     conn.execute("PRAGMA foreign_keys=OFF")
     try:

@@ -509,6 +509,21 @@ class Store:
                          "kind) VALUES (?, ?, ?, ?, ?, ?, 'in_doubt', ?) ON CONFLICT (id) DO NOTHING",
                          (row.id, row.wallet_id, row.amount, cash_received, row.staff_id, now_ms, row.kind))
 
+    def last_drawer_ms(self, *, before: int) -> int:
+        """When this desk's drawer was last closed (the ``created_at`` of its latest drawer record), else 0."""
+        value = self._scalar("SELECT MAX(created_at) FROM ledger WHERE kind = 'drawer' AND created_at < ?", (before,))
+        return int(value or 0)
+
+    def desk_totals(self, *, since: int, until: int) -> tuple[int, int]:
+        """(top-ups, cash-outs) of this desk created in (since, until], leaving out refused ones and open doubts."""
+        rows = self.conn.execute(
+            "SELECT kind, COALESCE(SUM(amount), 0) FROM ledger l WHERE kind IN ('topup', 'cashout') "
+            "AND created_at > ? AND created_at <= ? AND (ack_status IS NULL OR ack_status IN (?, ?)) "
+            "AND NOT EXISTS (SELECT 1 FROM topup_doubts d WHERE d.id = l.id AND d.state != 'booked') "
+            "GROUP BY kind", (since, until, *_BOOKED)).fetchall()
+        totals = {str(kind): int(amount) for kind, amount in rows}
+        return totals.get("topup", 0), totals.get("cashout", 0)
+
     def topup_doubts(self, *, unseen_only: bool = True, limit: int = 50) -> list[TopUpDoubt]:
         """Return top-ups in doubt and resolutions the cashier has not confirmed yet (all with ``unseen_only`` off)."""
         rows = self.conn.execute(

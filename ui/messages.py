@@ -52,6 +52,8 @@ _REASONS: dict[str, tuple[str, str, str, str]] = {
                        "The answer was lost; it settles on the next contact and shows here", "応答が途絶えました。次の通信で確定し、この画面に表示されます"),
     R.CASHOUT_IN_DOUBT: ("In doubt: do not pay out the cash yet", "確認中：まだ現金を払い戻さないでください",
                          "The answer was lost; it settles on the next contact and shows here", "応答が途絶えました。次の通信で確定し、この画面に表示されます"),
+    R.DRAWER_DOUBTS_OPEN: ("A top-up or cash-out is still in doubt", "確認中のチャージまたは払い戻しがあります",
+                           "Wait until it settles (online), then close the drawer", "オンラインで確定してから締めてください"),
     R.TOPUP_NOT_SENT: ("Top-up not done: the server cannot be reached. Nothing was booked", "チャージできませんでした（サーバーに接続できません）。記録はありません",
                        "Hand the cash back, or try again when online", "現金を返すか、オンライン復帰後にもう一度お試しください"),
     R.CLOCK_SKEW: ("This laptop's clock is {minutes} minutes {direction}", "この端末の時計が{minutes}分{direction}います",

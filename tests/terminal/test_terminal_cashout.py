@@ -9,15 +9,18 @@ cash-out closes the wallet so the old tokens spend nothing more.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_helpers import postgres_base_url
 from sqlalchemy import select
 from terminal_live import PIN, Live
 
 from server.db import tables as t
 from server.reconcile import reconcile
 from server.records import SYSTEM_CASHOUTS
+from server.testing import fresh_postgres_database
 from sync.client import SyncClient
 from sync.ids import format_short_id, new_record_id
 from sync.keys import SigningKey
@@ -28,14 +31,19 @@ from terminal.decisions import DeclineReason as R
 from terminal.engine import Terminal
 
 
-@pytest.fixture
-def desk_live(tmp_path: Path) -> Live:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def desk_live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
+    url, drop = "", None
+    if request.param == "postgres":
+        url, drop = fresh_postgres_database(postgres_base_url())
     event = EventSettings(floor_limit=1000, offline_limit=3000, push_debounce_ms=50, pull_interval_s=1,
                           authorize_timeout_ms=500, overdraft_tolerance=1000, staff_idle_logout_s=86400)
-    live = Live(tmp_path, event)
+    live = Live(tmp_path, event, database_url=url)
     live.desker = live.seed.staff("Mio", pin=PIN, roles=[("cashdesk", "event", None)])  # type: ignore[attr-defined]
     yield live
     live.close()
+    if drop:
+        drop()
 
 
 def _desk(live: Live, data_dir: Path, *, who: int | None = None) -> Terminal:
