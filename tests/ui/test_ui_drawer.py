@@ -106,3 +106,51 @@ def test_close_out_shows_tendered_and_change_and_books_the_counted_drawer(qtbot:
         assert (row["expected"], row["counted"], row["difference"]) == (11_000, 10_900, -100)
     finally:
         close_app(app)
+
+
+def test_a_cash_desk_pays_out_the_whole_balance_or_a_part(qtbot: Any, tmp_path: Path, desk_event: Event) -> None:
+    ev = desk_event
+    whole, part = ev.seeder.wallet(), ev.seeder.wallet()
+    ev.seeder.topup(whole, 2500)
+    ev.seeder.topup(part, 3000)
+    app = make_app(qtbot, tmp_path)
+    clock = FakeClock()
+    app.wedge.set_clock(clock)
+    try:
+        enroll(qtbot, app, ev, "topup")
+        app.camera.stop()
+        form = app.window.login.form
+        _type(app, form.typed.edit, format_short_id(ev.staff["topup"]), clock)
+        qtbot.wait_until(lambda: form.badge is not None, timeout=3000)
+        for digit in PIN:
+            qtbot.mouseClick(form.keypad.buttons[digit], Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(form.submit, Qt.MouseButton.LeftButton)
+        qtbot.wait_until(lambda: app.window.current.name == "topup", timeout=10_000)
+        assert app.window.nav_buttons["nav.cashout"].isVisible()
+        qtbot.mouseClick(app.window.nav_buttons["nav.cashout"], Qt.MouseButton.LeftButton)
+        screen = app.window.cashout
+        assert app.window.current is screen and "whole balance" in screen.change_label.text()
+        overlay = app.window.overlay
+        overlay.auto_hide_ms = 0
+        with qtbot.wait_signal(screen.done_signal, timeout=15_000) as blocker:
+            _type(app, screen.typed.edit, format_short_id(whole), clock)
+        decision = blocker.args[0]
+        assert decision.approved and decision.kind == "cashout" and decision.amount == 2500, decision
+        assert overlay.headline.text() == "Pay out ¥2,500 in cash"
+        shot(app.window, "cashout_en")
+        qtbot.mouseClick(overlay, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(screen.amount_buttons[1000], Qt.MouseButton.LeftButton)
+        assert "Pay out ¥1,000" in screen.change_label.text()
+        with qtbot.wait_signal(screen.done_signal, timeout=15_000) as blocker:
+            _type(app, screen.typed.edit, format_short_id(part), clock)
+        assert blocker.args[0].approved and blocker.args[0].amount == 1000, blocker.args[0]
+        a = t.accounts
+
+        def balances() -> dict[int, tuple[int, bool]]:
+            with ev.seeder.db.read() as conn:
+                return {int(r.ref): (int(r.balance), bool(r.blocked)) for r in conn.execute(
+                    select(a.c.ref, a.c.balance, a.c.blocked).where(a.c.kind == "wallet", a.c.ref.in_([whole, part])))}
+
+        qtbot.wait_until(lambda: balances() == {whole: (0, True), part: (2000, False)}, timeout=15_000)
+    finally:
+        close_app(app)

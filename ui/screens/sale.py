@@ -48,15 +48,15 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
         backend.sounds.play("approve")
         if overlay is not None:
             overlay.show_result(approved=True, headline=headline, amount=amount, detail=detail)
-    elif decision.reason is DeclineReason.TOPUP_IN_DOUBT:  # never "failed": the server may have booked it
+    elif decision.reason in (DeclineReason.TOPUP_IN_DOUBT, DeclineReason.CASHOUT_IN_DOUBT):  # maybe booked
         words = explain_reason(decision.reason, decision.params, currency=backend.currency)
         backend.sounds.play("decline")
         if overlay is not None:
             overlay.show_result(approved=False, in_doubt=True, headline=words.headline,
                                 amount=backend.money(decision.amount),
-                                detail=screen.tr("topup.doubt_keep",
-                                                 cash=backend.money(int(decision.params.get("cash_received",
-                                                                                            decision.amount)))),
+                                detail="" if decision.kind == "cashout" else screen.tr(
+                                    "topup.doubt_keep",
+                                    cash=backend.money(int(decision.params.get("cash_received", decision.amount)))),
                                 next_step=words.next_step)
     else:
         words = explain_reason(decision.reason, decision.params, currency=backend.currency)

@@ -190,7 +190,9 @@ class TopUpScreen(Screen):
         money = self.backend.money
         lines = []
         for d in self.doubts:
-            key = {"in_doubt": "topup.doubt_open", "booked": "topup.doubt_booked"}.get(d.state, "topup.doubt_refused")
+            prefix = "cashout" if getattr(d, "kind", "topup") == "cashout" else "topup"
+            key = {"in_doubt": f"{prefix}.doubt_open", "booked": f"{prefix}.doubt_booked"}.get(
+                d.state, f"{prefix}.doubt_refused")
             lines.append(("⏳ " if d.state == "in_doubt" else "✓ " if d.state == "booked" else "✗ ") + self.tr(
                 key, amount=money(d.amount), wallet=format_short_id(d.wallet_id), cash=money(d.cash_received),
                 change=money(d.cash_received - d.amount)))
