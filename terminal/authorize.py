@@ -52,25 +52,31 @@ class ClockSkew:
         return {"minutes": self.minutes, "direction": self.direction}
 
 
-def clock_skew(exc: TokenError, *, now_s: int, server_offset_ms: int | None) -> ClockSkew | None:
+def clock_skew(exc: TokenError, *, now_s: int, server_skew_ms: int | None) -> ClockSkew | None:
     """Return the clock skew when a genuine token was refused only because this terminal's clock is off.
 
-    Not yet valid: the server signed the token at its ``issued_at``, so this clock
-    is at least ``issued_at - now`` slow (the offset the last sync measured, if
-    larger, is the better figure).  Expired: only when the last sync measured this
-    clock fast by more than the allowed skew and the token is still valid by the
-    server's time.  ``server_offset_ms`` is the server's time minus this clock's,
-    as of the last sync (None: never measured).  Returns None otherwise.
+    ``server_skew_ms`` is the server's time minus this clock's now, as the last enrollment or
+    pull measured it and the monotonic clock carried forward (``Store.server_skew_ms``; None:
+    never measured).  Not yet valid: this clock is slow when the measurement says so by more
+    than the allowed skew; with no measurement the token itself is the evidence (the server
+    signed it at ``issued_at``, so this clock is at least ``issued_at − now`` slow).  Expired:
+    only when the measurement says this clock is fast by more than the allowed skew and the
+    token is still valid by the server's time.  Returns None otherwise (the token really is
+    not valid yet, or expired).
     """
     token = exc.token
     issued_at = getattr(token, "issued_at", None)
     expires_at = getattr(token, "expires_at", None)
+    slack_ms = CLOCK_SKEW_S * 1000
     if exc.reason is TokenReason.NOT_YET_VALID and isinstance(issued_at, int):
-        off_s = max(issued_at - now_s, (server_offset_ms or 0) // 1000)
-        return ClockSkew(max(1, -(-off_s // 60)), "slow")
-    if exc.reason is TokenReason.EXPIRED and isinstance(expires_at, int) and server_offset_ms is not None \
-            and -server_offset_ms > CLOCK_SKEW_S * 1000 and now_s + server_offset_ms // 1000 < expires_at:
-        fast_ms = -server_offset_ms
+        if server_skew_ms is None:
+            return ClockSkew(max(1, -(-(issued_at - now_s) // 60)), "slow")
+        if server_skew_ms > slack_ms and now_s + server_skew_ms // 1000 >= issued_at - CLOCK_SKEW_S:
+            return ClockSkew(max(1, -(-server_skew_ms // 60_000)), "slow")
+        return None
+    if exc.reason is TokenReason.EXPIRED and isinstance(expires_at, int) and server_skew_ms is not None \
+            and -server_skew_ms > slack_ms and now_s + server_skew_ms // 1000 < expires_at:
+        fast_ms = -server_skew_ms
         return ClockSkew(max(1, -(-fast_ms // 60_000)), "fast")
     return None
 

@@ -142,7 +142,7 @@ class Terminal:
                 raise EnrollmentFailed(f"cannot reach the server: {exc}") from exc
             except SyncError as exc:
                 raise EnrollmentFailed(f"the server refused the enrollment: {exc}") from exc
-            self.store.save_enrollment(code.url, resp, now_ms=self.clock.now_ms())
+            self.store.save_enrollment(code.url, resp, now_ms=self.clock.now_ms(), mono_s=self.clock.monotonic())
             self._key = key
             return resp.terminal
 

@@ -93,7 +93,8 @@ def _read(ctx: Context, wallet_text: str, kind: str) -> WalletView | Decision:
     except TokenError as exc:
         if exc.is_forgery:
             ctx.log_forgery(wallet_text, exc.reason.value, f"wallet token on {kind}")
-        skew = clock_skew(exc, now_s=now_s, server_offset_ms=ctx.store.server_offset_ms())
+        skew = clock_skew(exc, now_s=now_s, server_skew_ms=ctx.store.server_skew_ms(
+            now_ms=ctx.clock.now_ms(), mono_s=ctx.clock.monotonic()))
         if skew is not None:  # a good token, a wrong clock: say so (not "damaged", not "expired")
             return _decline(DeclineReason.CLOCK_SKEW, kind, token_reason=exc.reason.value, **skew.params())
         return _decline(token_decline(exc), kind, token_reason=exc.reason.value)

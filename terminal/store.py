@@ -227,6 +227,29 @@ class Store:
             keys.add(int(key_id), public_key_from_b64(public))
         return keys
 
+    def _note_server_time(self, server_ms: int, mono_s: float | None) -> None:
+        """Remember the server's time against this terminal's monotonic clock (a wall-clock jump cannot move it)."""
+        if mono_s is None:
+            self.conn.execute("DELETE FROM settings WHERE key IN ('server_time_ms', 'server_time_mono')")
+            return
+        self.put("server_time_ms", str(int(server_ms)))
+        self.put("server_time_mono", repr(float(mono_s)))
+
+    def server_skew_ms(self, *, now_ms: int, mono_s: float) -> int | None:
+        """The server's time minus this terminal's wall clock now, as best known; None when never measured.
+
+        From the last enrollment or pull: the server's time then plus the monotonic time since
+        (so a wall clock that jumped after the pull is still caught); the plain offset then when
+        the monotonic clock went back (a reboot).
+        """
+        server_ms, mono = self.get("server_time_ms"), self.get("server_time_mono")
+        try:
+            if server_ms is not None and mono is not None and mono_s >= float(mono):
+                return int(server_ms) + int((mono_s - float(mono)) * 1000) - now_ms
+        except ValueError:
+            pass
+        return self.server_offset_ms()
+
     def server_offset_ms(self) -> int | None:
         """Return the server's clock minus this terminal's, as the last enrollment or pull measured it."""
         value = self.get("server_offset_ms")
@@ -250,7 +273,8 @@ class Store:
 
     # ------------------------------------------------------------ enrollment and pull
 
-    def save_enrollment(self, server_url: str, resp: EnrollResponse, *, now_ms: int) -> None:
+    def save_enrollment(self, server_url: str, resp: EnrollResponse, *, now_ms: int,
+                        mono_s: float | None = None) -> None:
         """Store the credentials, keys and settings of a new enrollment, in one transaction."""
         with self.write() as conn:
             for key, value in (("server_url", server_url), ("api_token", resp.api_token),
@@ -259,6 +283,7 @@ class Store:
                                ("enrolled_at_ms", str(now_ms)),
                                ("server_offset_ms", str(resp.server_time_ms - now_ms))):
                 self.put(key, value)
+            self._note_server_time(resp.server_time_ms, mono_s)
             self._replace_keys(conn, resp.issuer_keys)
 
     def _replace_keys(self, conn: sqlite3.Connection, keys: list[IssuerKeyRow]) -> None:
@@ -275,7 +300,7 @@ class Store:
         """True once a pull has reached the end at least once (the first pull finished)."""
         return bool(self._scalar("SELECT complete FROM sync_cursors WHERE name = ?", (PULL_CURSOR,)))
 
-    def apply_pull(self, page: PullResponse, *, now_ms: int) -> None:
+    def apply_pull(self, page: PullResponse, *, now_ms: int, mono_s: float | None = None) -> None:
         """Apply one pull page and its cursor in one transaction, so an interrupted pull resumes."""
         with self.write() as conn:
             self.put("terminal", page.terminal.model_dump_json())
@@ -303,6 +328,7 @@ class Store:
                          "complete = MAX(sync_cursors.complete, excluded.complete)",
                          (PULL_CURSOR, page.cursor, int(not page.more)))
             self.put("server_offset_ms", str(page.server_time_ms - now_ms))
+            self._note_server_time(page.server_time_ms, mono_s)
             if not page.more:
                 self.put("last_sync_ms", str(now_ms))
             if page.terminal.revoked:

@@ -129,6 +129,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "login.reason.not_enrolled": ("the terminal is not set up", "端末が未登録です"),
     "login.reason.terminal_revoked": ("this terminal was switched off by the admin", "この端末は管理者により停止されています"),
     "login.reason.not_permitted": ("no permission on this terminal", "この端末の権限がありません"),
+    "login.reason.not_yet_valid": ("the badge is not valid yet", "まだ使えないスタッフ証です"),
     "login.reason.clock_skew": ("this laptop's clock is {minutes} minutes {direction}: set it right (automatic time)",
                                 "この端末の時計が{minutes}分{direction}います。時刻を正しく合わせてください（自動設定）"),
     # navigation
