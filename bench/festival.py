@@ -23,6 +23,12 @@ one thread), so online authorizations, pushes and pulls overlap as they would.
   ``forged_token`` anomaly), and a known record id
   pushed again with another signed body (``record_conflict``).
 
+Then the closing hour (``closing_hour``): two cash desks pay balances out in cash (whole and
+partial, a few after one more top-up with change), customers ask for payouts on My page (bank
+transfer or donation) and the admin makes a payout run, and each desk's drawer is counted (one
+¥100 short) and closed.  The closing equation, wallets + payouts + donations + stall revenue +
+cash-outs + drawer imbalance + adjustments = money in, is checked to the yen with reconcile.
+
 At the end every terminal syncs, then the bench checks the invariant "the
 server's ledger is the union of the terminals' approved records, each exactly
 once" and runs ``server.reconcile``.  It prints throughput, latency percentiles
@@ -720,6 +726,91 @@ class Festival:
                 return
         raise RuntimeError(f"{left} records still unsynced after the final syncs")
 
+    # ------------------------------------------------------------ the closing hour
+
+    def closing_hour(self) -> None:
+        """The last hour: cash desks pay balances out in cash (whole and partial) and take a few more
+        top-ups, customers ask for payouts (bank or donation) and the admin makes a payout run, then each
+        desk's drawer is counted (one ¥100 short) and closed.  The closing figure is checked in ``check``.
+        """
+        from server import closing
+        from sync.ids import format_short_id
+
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        end_ms = int(cfg.minutes * 60 * 1000)
+        desk_staff = self.seed.staff("Cash desk", pin=PIN, roles=[("cashdesk", "event", None)])
+        self.desks: list[Terminal] = []
+        for i in range(2):
+            clock = SimClock()
+            clock.sim_ms = end_ms
+            term = Terminal.open(self.work / "desks" / f"d{i}", clock=clock,
+                                 transport=AreaNet(self.pool, lambda: False, self.stats),
+                                 sync_timeout=httpx.Timeout(10.0, connect=2.0), pause=lambda _s: None)
+            term.enroll(self.seed.enrollment_code("topup", base_url=self.server.url), name=f"desk {i}")
+            if not term.sync_now().online:
+                raise RuntimeError(f"desk {i} could not sync")
+            if not term.login(self.seed.badge(desk_staff, ttl_s=7 * 86400), PIN).ok:
+                raise RuntimeError(f"desk {i} login refused")
+            self.desks.append(term)
+        a = t.accounts
+        with self.seed.db.read() as conn:
+            held = [int(w) for w in conn.execute(select(a.c.ref).where(a.c.kind == "wallet", a.c.balance > 0,
+                                                                       a.c.blocked.is_(False)).order_by(a.c.ref))
+                    .scalars()]
+        rng = random.Random(cfg.seed + 21)
+        rng.shuffle(held)
+        n = max(4, len(held) // 10)
+        cash_out, payout = held[:n], held[n:2 * n]
+        outcomes: Counter[str] = Counter()
+        paid_cash = 0
+        for k, wallet_id in enumerate(cash_out):
+            desk = self.desks[k % 2]
+            desk.clock.sim_ms += 20_000  # type: ignore[attr-defined]
+            if k % 5 == 0:  # a customer tops up once more first, paying with a ¥5,000 note
+                top = desk.topup(format_short_id(wallet_id), 1000, cash_received=5000)
+                outcomes["topup_" + ("ok" if top.approved else str(top.reason))] += 1
+            partial = k % 3 == 0
+            decision = desk.cash_out(format_short_id(wallet_id), 500 if partial else None)
+            outcomes[("partial_" if partial else "whole_") + ("ok" if decision.approved else str(decision.reason))] += 1
+            if decision.approved:
+                paid_cash += decision.amount
+            if k % 20 >= 18:  # each desk syncs every 10 of its customers (its clock skew reported with the pull)
+                desk.sync_now()
+        with self.seed.db.write() as conn:
+            closing.save_close_settings(conn, closing.CloseSettings(payouts_open=True), now_ms=START_MS + end_ms)
+            bank = closing.BankDetails.parse(holder="ヤマダ ハナコ", bank="0001", branch="123",
+                                             account_type="ordinary", number="1234567")
+            for k, wallet_id in enumerate(payout):
+                method = "donate" if k % 4 == 0 else "bank"
+                closing.request_payout(conn, wallet_id, method=method, bank=bank if method == "bank" else None,
+                                       now_ms=START_MS + end_ms)
+        with self.seed.db.write() as conn:
+            run_id = closing.make_payout_run(conn, actor="bench", lock=not self.seed.db.is_sqlite,
+                                             now_ms=START_MS + end_ms)
+            run = next(r for r in closing.payout_runs_list(conn) if r["id"] == run_id)
+        drawers = []
+        for i, desk in enumerate(self.desks):
+            desk.clock.sim_ms += 60_000  # type: ignore[attr-defined]
+            desk.sync_now()
+            report = desk.shift_report(whole_terminal=True)
+            start_float = 100_000 + 5000 * len(cash_out)  # enough notes for every cash-out of the hour
+            counted = start_float + report.cash_expected - (100 if i == 1 else 0)  # desk 1 is ¥100 short
+            closed = desk.close_drawer(start_float=start_float, counted=counted)
+            if not closed.approved:
+                raise RuntimeError(f"desk {i} drawer: {closed}")
+            drawers.append({k: closed.params[k] for k in ("expected", "counted", "difference", "topups",
+                                                          "cashouts")})
+            if desk.sync_now().unsynced_count:
+                raise RuntimeError(f"desk {i} left records unsynced")
+        self.results["closing_hour"] = {
+            "cash_outs": dict(outcomes), "cash_paid_out": paid_cash, "payout_requests": len(payout),
+            "payout_run": {"transfers": run["transfers"], "donations": run["donations"], "total": run["total"]},
+            "drawers": drawers, "wall_s": round(time.perf_counter() - t0, 1)}
+        self.log(f"closing hour: {sum(outcomes.values())} desk actions {dict(outcomes)}, ¥{paid_cash:,} paid in cash, "
+                 f"{len(payout)} payout requests (run: {run['transfers']} transfers, {run['donations']} donations, "
+                 f"¥{run['total']:,}), drawers {[d['difference'] for d in drawers]}")
+
     def server_latency(self) -> None:
         """Read the server's own authorize latency histogram off ``/metrics`` (handler time, no client queueing)."""
         from prometheus_client.parser import text_string_to_metric_families
@@ -760,14 +851,16 @@ class Festival:
         local: dict[str, str] = {}
         approved: dict[str, int] = {}
         dup_local = 0
-        for sim in self.sims:
-            rows = sim.terminal.recent(10_000_000)
+        terminals = [sim.terminal for sim in self.sims] + list(getattr(self, "desks", []))
+        for sim_terminal in terminals:
+            rows = sim_terminal.recent(10_000_000)
             for r in rows:
                 if r.ack_status not in (None, "applied", "duplicate"):
                     continue  # refused by the server (counted below), not part of the ledger
                 if r.id in local:
                     dup_local += 1
                 local[r.id] = r.body
+        for sim in self.sims:
             approved.update(sim.approved)
         r, x = t.records, t.transactions
         with self.seed.db.read() as conn:
@@ -775,7 +868,9 @@ class Festival:
             booked = Counter(row.record_id for row in conn.execute(
                 select(x.c.record_id).where(x.c.record_id.is_not(None))))
             money = conn.execute(select(func.count()).select_from(r).where(
-                r.c.kind.in_(("sale", "refund", "void", "topup")))).scalar_one()
+                r.c.kind.in_(("sale", "refund", "void", "topup", "cashout")))).scalar_one()
+            money += conn.execute(select(func.count()).select_from(r).where(  # a drawer off by something
+                r.c.kind == "drawer", r.c.amount != 0)).scalar_one()
             report = reconcile(conn)
             anomalies = list_anomalies(conn)
         lost = set(approved) - set(local)
@@ -803,7 +898,12 @@ class Festival:
             applied_twice=len(twice), ledger_ok=ledger_ok, reconcile_ok=report.ok, reconcile=report.summary,
             reconcile_breaks=report.breaks[:10], injected=dict(self.injected), found=found,
             anomalies_by_kind=dict(other), anomalies_ok=anomalies_ok)
-        return ledger_ok and report.ok and anomalies_ok
+        m = report.summary
+        closing_parts = ("wallets", "stall_revenue", "payouts", "donations", "cash_outs", "imbalance", "adjustments")
+        closing = {k: int(m.get(k, 0)) for k in ("money_in", *closing_parts)}
+        closing_ok = sum(closing[k] for k in closing_parts) == closing["money_in"]
+        self.results["closing"] = {**closing, "equation_holds": closing_ok}
+        return ledger_ok and report.ok and anomalies_ok and closing_ok
 
     def close(self) -> None:
         for sim in self.sims:
@@ -811,6 +911,8 @@ class Festival:
                 sim.terminal.close()
             except Exception as exc:
                 self.log(f"close terminal {sim.index}: {exc}")
+        for desk in getattr(self, "desks", []):
+            desk.close()
         if hasattr(self, "pool"):
             self.pool.close()
         if hasattr(self, "server"):
@@ -857,6 +959,18 @@ class Festival:
             f"  reconcile: {'OK' if res.get('reconcile_ok') else 'BROKEN'} {res.get('reconcile')} "
             f"{res.get('reconcile_breaks') or ''}",
         ]
+        hour, close = res.get("closing_hour"), res.get("closing")
+        if hour:
+            lines.append(f"  closing hour: desk actions {hour['cash_outs']}, ¥{hour['cash_paid_out']:,} paid out in "
+                         f"cash; {hour['payout_requests']} payout requests, run {hour['payout_run']}; drawers "
+                         f"{[(d['expected'], d['counted'], d['difference']) for d in hour['drawers']]} "
+                         f"(expected, counted, difference); {hour['wall_s']} s wall")
+        if close:
+            parts = " + ".join(f"{k} {close[k]:,}" for k in ("wallets", "payouts", "donations", "stall_revenue",
+                                                             "cash_outs", "imbalance", "adjustments"))
+            total = sum(close[k] for k in close if k not in ("money_in", "equation_holds"))
+            lines.append(f"  closing: {parts} = {total:,} vs money in {close['money_in']:,}: "
+                         f"{'holds' if close['equation_holds'] else 'BROKEN'}")
         return "\n".join(lines)
 
     def _priority(self) -> str:
@@ -926,6 +1040,7 @@ def run_festival(cfg: Config, work: Path | None = None, *, log: Callable[[str], 
         fest.plan()
         fest.run()
         fest.drain()
+        fest.closing_hour()
         fest.server_latency()
         ok = fest.check()
         text = fest.summary()

@@ -45,7 +45,9 @@ from server.db import tables as t
 from server.staff import Access
 from sync.permissions import Permission, Scope
 from sync.schemas import (
+    CashOutRecord,
     CheckInRecord,
+    DrawerRecord,
     EventSettings,
     OfflineFallback,
     RefundRecord,
@@ -56,10 +58,10 @@ from sync.schemas import (
 )
 
 __all__ = ["CLOCK_SLACK_MS", "FLOOD_CAP", "LOGIN_PERMISSIONS", "RULES", "Breach", "Catalog", "OfflineSaleCheck",
-           "Rule", "TerminalClock", "Verdict", "fold_flood", "judge", "load_catalog", "may_work_at", "terminal_clock",
-           "terminal_scope"]
+           "Rule", "TerminalClock", "Verdict", "cashout_doubts", "fold_flood", "judge", "load_catalog", "may_work_at",
+           "terminal_clock", "terminal_scope"]
 
-Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
+Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
 CLOCK_SLACK_MS = 5 * 60_000  # a terminal's clock may be this far off beyond the skew it reported
 FLOOD_CAP = 50  # open security anomalies of one kind one terminal may raise per hour, each its own row
 FLOOD_WINDOW_MS = 3_600_000
@@ -101,6 +103,11 @@ RULES: dict[str, Rule] = {
     "refund": Rule("refund", frozenset({STALL}), Permission.REFUND, _stall, fact=False, online=False),
     "void": Rule("void", frozenset({STALL}), Permission.REFUND, _stall, fact=False, online=False),
     "topup": Rule("topup", frozenset({TOPUP}), Permission.TOPUP, _event, fact=False, online=True),
+    # cash leaves only at a top-up desk, by someone holding "cashout"; a cash-out that breaks the rule is
+    # refused (the wallet is not debited) and raised as a security anomaly naming the terminal
+    "cashout": Rule("cashout", frozenset({TOPUP}), Permission.CASHOUT, _event, fact=False, online=True),
+    # a desk's drawer counted at close-out, by someone who may close a shift there (books counted − expected)
+    "drawer": Rule("drawer", frozenset({TOPUP}), Permission.SHIFT_CLOSE, _event, fact=False, online=False),
     "checkin": Rule("checkin", frozenset({GATE}), Permission.GATE, _gate, fact=True, online=False),
 }
 
@@ -111,7 +118,7 @@ RULES: dict[str, Rule] = {
 LOGIN_PERMISSIONS: dict[TerminalMode, tuple[Permission, ...]] = {
     STALL: (Permission.SELL, Permission.REFUND, Permission.SHIFT_CLOSE),
     GATE: (Permission.GATE,),
-    TOPUP: (Permission.TOPUP,),
+    TOPUP: (Permission.TOPUP, Permission.CASHOUT),
 }
 
 
@@ -293,6 +300,28 @@ class OfflineSaleCheck:
         if self._total > s.unsynced_cap:
             out.append(Breach("unsynced_cap", {"total": self._total, "unsynced_cap": s.unsynced_cap}))
         return out
+
+
+def cashout_doubts(check: OfflineSaleCheck, cashout: CashOutRecord) -> list[Breach]:
+    """Why an honest desk could not have paid ``cashout`` out offline (empty: it could); shares the sales' caps.
+
+    An offline cash-out counts against the wallet's offline limit (with the sales on the same
+    token) and the terminal's unsynced total, like any spend.
+    """
+    s = check.settings
+    out: list[Breach] = []
+    key = (cashout.wallet_id, cashout.token_seq)
+    spent = check._per_wallet.get(key, 0) + cashout.amount
+    check._per_wallet[key] = spent
+    check._total += cashout.amount
+    if cashout.amount > s.floor_limit and s.offline_fallback is OfflineFallback.DECLINE:
+        out.append(Breach("offline_not_allowed", {"amount": cashout.amount, "floor_limit": s.floor_limit}))
+    if spent > s.offline_limit:
+        out.append(Breach("offline_limit", {"amount": cashout.amount, "spent": spent,
+                                            "offline_limit": s.offline_limit, "token_seq": cashout.token_seq}))
+    if check._total > s.unsynced_cap:
+        out.append(Breach("unsynced_cap", {"total": check._total, "unsynced_cap": s.unsynced_cap}))
+    return out
 
 
 def own_reversals(voids: Iterable[VoidRecord]) -> frozenset[str]:

@@ -414,16 +414,20 @@ def money_summary(conn: Connection) -> dict[str, int]:
     """Where the event's money is, by account kind; the ledger's sum of everything is zero.
 
     money in = cash taken at desks and by admins (the negative balances of drawers and of
-    "admin cash"); it sits in wallets, stall revenue, payouts, donations and adjustments
+    "admin cash"); it sits in wallets, stall revenue, payouts, donations, cash paid out at desks
+    (cash-outs), drawer imbalances (counted − expected at close-outs) and adjustments
     (and in accounts of kinds added later, ``other``).  ``money_in == accounted`` always.
     """
+    from server.drawers import SYSTEM_IMBALANCE
     from server.ledger import SYSTEM_ADJUSTMENTS, SYSTEM_ADMIN_CASH
+    from server.records import SYSTEM_CASHOUTS
 
     a = t.accounts
     names = {("system", SYSTEM_ADMIN_CASH): "cash_in_admin", ("system", SYSTEM_PAYOUTS): "payouts",
-             ("system", SYSTEM_DONATIONS): "donations", ("system", SYSTEM_ADJUSTMENTS): "adjustments"}
+             ("system", SYSTEM_DONATIONS): "donations", ("system", SYSTEM_ADJUSTMENTS): "adjustments",
+             ("system", SYSTEM_CASHOUTS): "cash_outs", ("system", SYSTEM_IMBALANCE): "imbalance"}
     summary = dict.fromkeys(("cash_in_desks", "cash_in_admin", "wallets", "stall_revenue", "payouts", "donations",
-                             "adjustments", "other"), 0)
+                             "cash_outs", "imbalance", "adjustments", "other"), 0)
     for kind, ref, balance in conn.execute(select(a.c.kind, a.c.ref, func.sum(a.c.balance))
                                            .group_by(a.c.kind, a.c.ref)):
         name = names.get((str(kind), int(ref))) or {"cash_drawer": "cash_in_desks", "wallet": "wallets",
@@ -433,5 +437,5 @@ def money_summary(conn: Connection) -> dict[str, int]:
     summary["cash_in_admin"] = -summary["cash_in_admin"]
     summary["money_in"] = summary["cash_in_desks"] + summary["cash_in_admin"]
     summary["accounted"] = sum(summary[k] for k in ("wallets", "stall_revenue", "payouts", "donations",
-                                                    "adjustments", "other"))
+                                                    "cash_outs", "imbalance", "adjustments", "other"))
     return summary

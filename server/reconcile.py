@@ -20,7 +20,7 @@ from server.db import tables as t
 
 __all__ = ["ReconcileReport", "reconcile"]
 
-_MONEY_KINDS = ("sale", "refund", "void", "topup")
+_MONEY_KINDS = ("sale", "refund", "void", "topup", "cashout")
 
 
 @dataclass(slots=True)
@@ -123,7 +123,8 @@ def _close_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> N
     from server.closing import DONATION_KINDS, money_summary, payout_requests
 
     money = money_summary(conn)
-    for name in ("money_in", "wallets", "stall_revenue", "payouts", "donations", "adjustments"):
+    for name in ("money_in", "wallets", "stall_revenue", "payouts", "donations", "cash_outs", "imbalance",
+                 "adjustments"):
         report.summary[name] = money[name]
     if money["money_in"] != money["accounted"]:
         report.breaks.append(f"money in {money['money_in']} but {money['accounted']} accounted for")
@@ -136,9 +137,29 @@ def _close_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> N
                             .where((claimed.c.n.is_(None)) | (claimed.c.n != 1) | (claimed.c.amount != booked.c.amount))
                             .limit(limit)):
         report.breaks.append(f"payout transaction {row.id} ({row.amount}) is claimed by {row.n or 0} request(s)")
+    _drawer_checks(conn, report, limit=limit)
     a = t.accounts
     reopened = conn.execute(
         select(rq.c.wallet_id).join(a, (a.c.kind == "wallet") & (a.c.ref == rq.c.wallet_id))
         .where(rq.c.status.in_(("paid", "donated")), a.c.blocked == False).limit(limit))  # noqa: E712
     for row in reopened:
         report.breaks.append(f"wallet {row.wallet_id} was paid out but is open again")
+
+
+def _drawer_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> None:
+    """Every drawer record has its close-out; the imbalance account holds exactly their differences."""
+    from server.drawers import SYSTEM_IMBALANCE, drawer_closeouts
+
+    d, r, a, x = drawer_closeouts, t.records, t.accounts, t.transactions
+    report.summary["drawer_closeouts"] = int(conn.execute(select(func.count()).select_from(d)).scalar_one())
+    total = int(conn.execute(select(func.coalesce(func.sum(d.c.difference), 0))).scalar_one())
+    held = int(conn.execute(select(func.coalesce(func.sum(a.c.balance), 0))
+                            .where(a.c.kind == "system", a.c.ref == SYSTEM_IMBALANCE)).scalar_one())
+    if total != held:
+        report.breaks.append(f"drawer close-outs differ by {total} in all, the imbalance account holds {held}")
+    for row in conn.execute(select(r.c.id).select_from(r.outerjoin(d, d.c.record_id == r.c.id))
+                            .where(r.c.kind == "drawer", d.c.id.is_(None)).limit(limit)):
+        report.breaks.append(f"drawer record {row.id} has no close-out")
+    for row in conn.execute(select(d.c.record_id, d.c.difference).select_from(
+            d.outerjoin(x, x.c.record_id == d.c.record_id)).where(d.c.difference != 0, x.c.id.is_(None)).limit(limit)):
+        report.breaks.append(f"drawer close-out {row.record_id} ({row.difference}) has no transaction")

@@ -29,17 +29,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, func, select, text
 
-from server import authority
+from server import authority, drawers
 from server.anomalies import mark_resolved, security_log
 from server.audit import audit
 from server.auth import TerminalCaller
 from server.db import tables as t
-from server.ledger import AccountState, LedgerBatch
+from server.ledger import AccountState, LedgerBatch, ensure_account
 from server.staff import Access, load_access
 from sync.errors import RecordSignatureError
 from sync.records import REVERSAL_REASON, body_hash, canonical_json, verify_record
 from sync.schemas import (
+    CashOutRecord,
     CheckInRecord,
+    DrawerRecord,
     EventSettings,
     ItemStatus,
     PushItemResult,
@@ -56,14 +58,15 @@ if TYPE_CHECKING:
 
     from server.hotcache import CacheView
 
-__all__ = ["Checked", "Outcome", "RecordApplier", "check_record", "refunded_of"]
+__all__ = ["SYSTEM_CASHOUTS", "Checked", "Outcome", "RecordApplier", "check_record", "refunded_of"]
 
 _BODY = TypeAdapter(RecordBody)
 _TICKET_LOCKS = 1 << 48  # advisory lock keys of tickets (ids are below 2**40)
 # Volatile functions in the select list run after ORDER BY: the locks are taken in key order.
 _LOCK_TICKETS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) "
                      "WITH ORDINALITY AS u(k, n) ORDER BY n")
-Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
+Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
+SYSTEM_CASHOUTS = 5  # the other side of cash paid out of wallets at the desks (terminal cash-out records)
 
 
 @dataclass(slots=True)
@@ -284,6 +287,14 @@ class RecordApplier:
                         staff.add(b.supervisor_id)
             elif isinstance(b, TopUpRecord):
                 keys |= {("wallet", b.wallet_id), ("cash_drawer", self.terminal.id)}
+            elif isinstance(b, CashOutRecord):
+                if ("system", SYSTEM_CASHOUTS) not in keys:
+                    ensure_account(self.conn, "system", SYSTEM_CASHOUTS, now_ms=self.now_ms, name="cash-outs")
+                keys |= {("wallet", b.wallet_id), ("system", SYSTEM_CASHOUTS)}
+            elif isinstance(b, DrawerRecord):
+                if ("system", drawers.SYSTEM_IMBALANCE) not in keys:
+                    ensure_account(self.conn, "system", drawers.SYSTEM_IMBALANCE, now_ms=self.now_ms, name="imbalance")
+                keys |= {("cash_drawer", self.terminal.id), ("system", drawers.SYSTEM_IMBALANCE)}
             else:
                 tickets.add(b.ticket_id)
         self.batch.load(keys)  # locks first, so the duplicate check below sees committed rivals
@@ -438,6 +449,12 @@ class RecordApplier:
             return self._refund(c, b, now_s=now_s)
         if isinstance(b, TopUpRecord):
             return self._topup(c, b, online=online, now_s=now_s)
+        if isinstance(b, CashOutRecord):
+            return self._cashout(c, b, online=online)
+        if isinstance(b, DrawerRecord):
+            if online:
+                return Outcome(c.id, None, 422, "authorize takes sale and topup records")
+            return self._drawer(c, b)
         if online:
             return Outcome(c.id, None, 422, "authorize takes sale and topup records")
         assert isinstance(b, CheckInRecord)
@@ -647,6 +664,77 @@ class RecordApplier:
                                 terminal_id=self.terminal.id, staff_id=b.staff_id)
         self._overdraft(wallet, c)
         return self._store(c, txn_index=index, online=online, wallet=wallet, amount=b.amount)
+
+    def _cashout(self, c: Checked, b: CashOutRecord, *, online: bool) -> Outcome:
+        """Cash paid out of a wallet at a desk: wallet −amount, system "cash-outs" +amount.
+
+        Online (authorize) it is declined on a blocked wallet or a balance below the amount,
+        booking nothing.  Pushed (decided offline: the cash was handed over) it is a fact,
+        held against the offline caps like a sale.  A cash-out of the whole balance
+        (``close``) that leaves the wallet at or below zero closes it (revocation
+        ``cashed_out``), so terminals that pull refuse its old tokens.
+        """
+        wallet = self.batch.account("wallet", b.wallet_id)
+        system = self.batch.account("system", SYSTEM_CASHOUTS)
+        if wallet is None:
+            return self._reject(c, "unknown_wallet", online=online, anomaly="unknown_wallet")
+        assert system is not None  # made in _prepare
+        if online:
+            if wallet.blocked:
+                return Outcome(c.id, None, 200, "wallet_blocked")
+            if wallet.balance < b.amount:
+                return Outcome(c.id, None, 200, "insufficient_balance", wallet.ref, wallet.balance, wallet.seq)
+        else:
+            doubts = authority.cashout_doubts(self._offline, b) if self._offline is not None else []
+            self._security(c, c.breaches + doubts, wallet_id=wallet.ref)
+            if wallet.blocked:
+                self.batch.anomaly("blocked_wallet_cashout", terminal_id=self.terminal.id, record_id=c.id,
+                                   wallet_id=wallet.ref, detail={"amount": b.amount})
+        index = self.batch.post("cashout", [(wallet, -b.amount), (system, b.amount)], record_id=c.id,
+                                terminal_id=self.terminal.id, staff_id=b.staff_id)
+        if b.close and wallet.balance <= 0 and not wallet.blocked:
+            self.batch.block_wallet(wallet, reason="cashed_out")
+        self._overdraft(wallet, c)
+        return self._store(c, txn_index=index, online=online, wallet=wallet, amount=b.amount)
+
+    def _drawer(self, c: Checked, b: DrawerRecord) -> Outcome:
+        """A desk's drawer counted: counted − expected (from the server's books) to the imbalance account.
+
+        Expected = the float + the desk's booked top-ups − its cash-outs created after its
+        previous close-out up to this one (those earlier in this batch included).
+        """
+        since = drawers.previous_closeout(self.conn, self.terminal.id, before=b.created_at)
+        for queued in self.batch.records:  # a close-out earlier in this very batch
+            if queued["kind"] == "drawer" and since < queued["created_at"] < b.created_at:
+                since = int(queued["created_at"])
+        topups, cashouts = drawers.shift_totals(self.conn, self.terminal.id, since=since, until=b.created_at)
+        for queued in self.batch.records:  # booked in this batch, not flushed yet
+            if queued["kind"] in ("topup", "cashout") and queued["txn_index"] is not None \
+                    and since < queued["created_at"] <= b.created_at:
+                if queued["kind"] == "topup":
+                    topups += int(queued["amount"])
+                else:
+                    cashouts += int(queued["amount"])
+        expected = b.start_float + topups - cashouts
+        difference = b.counted - expected
+        index = None
+        if difference:
+            drawer = self.batch.account("cash_drawer", self.terminal.id)
+            imbalance = self.batch.account("system", drawers.SYSTEM_IMBALANCE)
+            assert drawer is not None and imbalance is not None  # made at enrollment / in _prepare
+            index = self.batch.post("drawer_closeout", [(drawer, -difference), (imbalance, difference)],
+                                    record_id=c.id, terminal_id=self.terminal.id, staff_id=b.staff_id,
+                                    note=f"counted {b.counted}, expected {expected}")
+        if b.expected != expected:  # the desk saw another figure: the admin should know why
+            self.batch.anomaly("drawer_expected_mismatch", terminal_id=self.terminal.id, record_id=c.id,
+                               detail={"desk_expected": b.expected, "expected": expected, "topups": topups,
+                                       "cashouts": cashouts, "since": since})
+        self.conn.execute(drawers.drawer_closeouts.insert().values(
+            record_id=c.id, terminal_id=self.terminal.id, staff_id=b.staff_id, since=since, closed_at=b.created_at,
+            start_float=b.start_float, topups=topups, cashouts=cashouts, expected=expected, counted=b.counted,
+            difference=difference, desk_expected=b.expected, received_at=self.now_ms))
+        self._security(c, c.breaches)  # refused above unless only the clock is off
+        return self._store(c, txn_index=index, online=False, amount=difference)
 
     def _checkin(self, c: Checked, b: CheckInRecord, *, now_s: int) -> Outcome:
         self._security(c, c.breaches)  # a check-in is a fact: booked, each breach an anomaly

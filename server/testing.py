@@ -316,6 +316,20 @@ class TestTerminal:
             "wallet_id": wallet_id, "amount": amount, "cash_received": amount}
         return self.sign(body)
 
+    def cashout(self, *, wallet_id: int, amount: int, staff_id: int, token_seq: int = 0, close: bool = False,
+                record_id: str | None = None) -> dict[str, Any]:
+        """A signed cash-out (cash paid out of a wallet at a desk)."""
+        body = self._base("cashout", staff_id, record_id) | {
+            "wallet_id": wallet_id, "amount": amount, "token_seq": token_seq, "close": close}
+        return self.sign(body)
+
+    def drawer(self, *, staff_id: int, counted: int, start_float: int = 0, expected: int = 0, since: int = 0,
+               record_id: str | None = None) -> dict[str, Any]:
+        """A signed drawer close-out (the cash counted at a desk)."""
+        body = self._base("drawer", staff_id, record_id) | {
+            "since": since, "start_float": start_float, "counted": counted, "expected": expected}
+        return self.sign(body)
+
     def checkin(self, *, ticket_id: int, ticket_type: int, staff_id: int, direction: str = "in",
                 gate_id: int | None = None, record_id: str | None = None) -> dict[str, Any]:
         """A signed gate check-in."""

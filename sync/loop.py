@@ -112,6 +112,8 @@ class SyncStatus:
     unsynced_offline_amount: int = 0  # offline sales not yet acknowledged: what the unsynced cap counts
     unsynced_cap: int = 0  # the event's cap (0: not known here)
     warning: str = ""  # "unsynced_near_cap" from CAP_WARNING_PERCENT of the cap on (terminal.engine)
+    topups_in_doubt: int = 0  # top-ups whose answer was lost, waiting for a push to settle them
+    doubts_to_show: int = 0  # those plus settled ones the cashier has not confirmed on screen yet
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""

@@ -33,6 +33,7 @@ class Permission(StrEnum):
     SELL = "sell"
     REFUND = "refund"  # refund or void a sale of this stall
     TOPUP = "topup"
+    CASHOUT = "cashout"  # pay a wallet's balance back in cash at a top-up desk
     GATE = "gate"  # scan tickets at a gate
     SHIFT_CLOSE = "shift.close"
     TERMINAL_SETTINGS = "terminal.settings"
@@ -141,10 +142,11 @@ def effective_permissions(
 P = Permission
 DEFAULT_ROLES: dict[str, frozenset[Permission]] = {
     "admin": ALL_PERMISSIONS - {P.GUESTS_INVITE},
-    "supervisor": frozenset({P.SELL, P.REFUND, P.TOPUP, P.GATE, P.SHIFT_CLOSE, P.TERMINAL_SETTINGS,
+    "supervisor": frozenset({P.SELL, P.REFUND, P.TOPUP, P.CASHOUT, P.GATE, P.SHIFT_CLOSE, P.TERMINAL_SETTINGS,
                              P.DASHBOARD, P.WALLETS_VIEW, P.REPORTS_VIEW}),
     "cashier": frozenset({P.SELL, P.SHIFT_CLOSE}),
     "topup": frozenset({P.TOPUP, P.SHIFT_CLOSE}),
+    "cashdesk": frozenset({P.TOPUP, P.CASHOUT, P.SHIFT_CLOSE}),  # the closing hour's cash desk
     "gatekeeper": frozenset({P.GATE}),
     "student": frozenset({P.GUESTS_INVITE}),
 }

@@ -26,8 +26,10 @@ __all__ = [
     "MAX_PUSH_BATCH",
     "AuthorizeRequest",
     "AuthorizeResponse",
+    "CashOutRecord",
     "CheckInRecord",
     "CheckInRow",
+    "DrawerRecord",
     "EnrollRequest",
     "EnrollResponse",
     "EventSettings",
@@ -212,6 +214,30 @@ class TopUpRecord(_RecordBase):
     cash_received: Amount
 
 
+class CashOutRecord(_RecordBase):
+    """Cash handed back at a desk from a wallet's balance (all of it with ``close``, or a part)."""
+
+    kind: Literal["cashout"] = "cashout"
+    wallet_id: ShortId
+    amount: PositiveAmount
+    token_seq: Annotated[int, Field(ge=0, lt=1 << 63, strict=True)]  # the seq of the statement it was decided on
+    close: bool = False  # the whole balance: the server closes the wallet (its old tokens spend nothing more)
+
+
+class DrawerRecord(_RecordBase):
+    """A top-up desk's cash drawer counted at close-out: the server books counted − expected as imbalance.
+
+    Expected = ``start_float`` + the desk's top-ups − its cash-outs since its previous close-out
+    (``since``: that close-out's ``created_at``, 0 for the first), as the server booked them.
+    """
+
+    kind: Literal["drawer"] = "drawer"
+    since: TimeMs
+    start_float: Amount
+    counted: Amount
+    expected: Annotated[int, Field(ge=-(10**12), le=10**12, strict=True)]  # the desk's own figure, for the admin
+
+
 class CheckInRecord(_RecordBase):
     """A ticket passing a gate."""
 
@@ -223,7 +249,7 @@ class CheckInRecord(_RecordBase):
 
 
 RecordBody = Annotated[
-    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord,
+    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord,
     Field(discriminator="kind"),
 ]
 

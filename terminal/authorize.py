@@ -15,11 +15,11 @@ from sync.errors import TokenError, TokenReason
 from sync.ids import ShortIdError, parse_short_id
 from sync.keys import KeySet
 from sync.schemas import EventSettings, StatementRow
-from sync.tokens import WalletToken, decode_token
+from sync.tokens import CLOCK_SKEW_S, WalletToken, decode_token
 from terminal.decisions import DeclineReason
 
-__all__ = ["CAP_WARNING_PERCENT", "Balance", "WalletView", "best_statement", "cap_warning", "offline_decline",
-           "read_wallet", "token_decline"]
+__all__ = ["CAP_WARNING_PERCENT", "Balance", "ClockSkew", "WalletView", "best_statement", "cap_warning",
+           "clock_skew", "offline_decline", "read_wallet", "token_decline"]
 
 _TOKEN_REASONS = {
     TokenReason.NOT_A_CODE: DeclineReason.NOT_A_CODE,
@@ -38,6 +38,47 @@ _TOKEN_REASONS = {
 def token_decline(exc: TokenError) -> DeclineReason:
     """Map a token refusal to the decline reason the UI shows."""
     return _TOKEN_REASONS.get(exc.reason, DeclineReason.DAMAGED)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockSkew:
+    """This terminal's clock is ``minutes`` off (``slow`` or ``fast``): why a good token was refused."""
+
+    minutes: int
+    direction: str  # "slow" | "fast"
+
+    def params(self) -> dict[str, object]:
+        """The message parameters (``ui.messages``: "this laptop's clock is N minutes slow")."""
+        return {"minutes": self.minutes, "direction": self.direction}
+
+
+def clock_skew(exc: TokenError, *, now_s: int, server_skew_ms: int | None) -> ClockSkew | None:
+    """Return the clock skew when a genuine token was refused only because this terminal's clock is off.
+
+    ``server_skew_ms`` is the server's time minus this clock's now, as the last enrollment or
+    pull measured it and the monotonic clock carried forward (``Store.server_skew_ms``; None:
+    never measured).  Not yet valid: this clock is slow when the measurement says so by more
+    than the allowed skew; with no measurement the token itself is the evidence (the server
+    signed it at ``issued_at``, so this clock is at least ``issued_at − now`` slow).  Expired:
+    only when the measurement says this clock is fast by more than the allowed skew and the
+    token is still valid by the server's time.  Returns None otherwise (the token really is
+    not valid yet, or expired).
+    """
+    token = exc.token
+    issued_at = getattr(token, "issued_at", None)
+    expires_at = getattr(token, "expires_at", None)
+    slack_ms = CLOCK_SKEW_S * 1000
+    if exc.reason is TokenReason.NOT_YET_VALID and isinstance(issued_at, int):
+        if server_skew_ms is None:
+            return ClockSkew(max(1, -(-(issued_at - now_s) // 60)), "slow")
+        if server_skew_ms > slack_ms and now_s + server_skew_ms // 1000 >= issued_at - CLOCK_SKEW_S:
+            return ClockSkew(max(1, -(-server_skew_ms // 60_000)), "slow")
+        return None
+    if exc.reason is TokenReason.EXPIRED and isinstance(expires_at, int) and server_skew_ms is not None \
+            and -server_skew_ms > slack_ms and now_s + server_skew_ms // 1000 < expires_at:
+        fast_ms = -server_skew_ms
+        return ClockSkew(max(1, -(-fast_ms // 60_000)), "fast")
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sync.client import SyncClient
 from sync.keys import KeySet, SigningKey
 from sync.records import sign_record
-from sync.schemas import CheckInRecord, EventSettings, RefundRecord, SaleRecord, TerminalRow, TopUpRecord, VoidRecord
+from sync.schemas import (
+    CashOutRecord,
+    CheckInRecord,
+    DrawerRecord,
+    EventSettings,
+    RefundRecord,
+    SaleRecord,
+    TerminalRow,
+    TopUpRecord,
+    VoidRecord,
+)
 from sync.tokens import token_fingerprint
 from terminal.clock import Clock
 from terminal.store import LedgerRow, Store
 
 __all__ = ["Context", "RecordModel"]
 
-RecordModel = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CheckInRecord
+RecordModel = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +42,7 @@ class Context:
     client: SyncClient | None
     on_record: Callable[[], None]
     known_unreachable: Callable[[], bool] = lambda: False  # the sync loop already knows the server is down
+    pause: Callable[[float], None] = time.sleep  # between retries of a top-up whose answer was lost (worker thread)
 
     def sign(self, record: RecordModel, *, mode: str) -> LedgerRow:
         """Serialize and sign a record; the stored body is exactly the bytes signed."""

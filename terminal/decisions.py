@@ -34,6 +34,11 @@ class DeclineReason(StrEnum):
     SYNC_TOO_OLD = "sync_too_old"  # too long since the last successful sync to approve offline
     SERVER_DECLINED = "server_declined"  # params["server_reason"] says why
     SERVER_UNREACHABLE = "server_unreachable"  # above the floor limit and no answer in time
+    TOPUP_IN_DOUBT = "topup_in_doubt"  # sent, answer lost even after retries: keep the cash, the next push settles it
+    CASHOUT_IN_DOUBT = "cashout_in_doubt"  # sent, answer lost even after retries: do not pay out yet
+    DRAWER_DOUBTS_OPEN = "drawer_doubts_open"  # a top-up or cash-out is still in doubt: settle it first
+    TOPUP_NOT_SENT = "topup_not_sent"  # the server surely never got it: nothing booked, hand the cash back
+    CLOCK_SKEW = "clock_skew"  # the token is fine; this terminal's clock is off (params: minutes, direction)
     # the cart and the till
     INVALID_CART = "invalid_cart"  # unknown product, another stall's, sold out, bad quantity
     FREE_AMOUNT_NOT_ALLOWED = "free_amount_not_allowed"
@@ -144,14 +149,17 @@ class LoginResult:
     """The outcome of a badge + PIN login; ``reason`` is one of the LOGIN_* strings when refused."""
 
     ok: bool
-    reason: str | None = None  # not_a_badge, forged, expired, unknown_staff, inactive, badge_replaced,
-    #                            revoked, wrong_pin, locked, not_enrolled, terminal_revoked
+    reason: str | None = None  # not_a_badge, forged, expired, clock_skew, damaged, unknown_staff, inactive,
+    #                            badge_replaced, revoked, wrong_pin, locked, not_enrolled, terminal_revoked
     staff_id: int | None = None
     name: str = ""
     locked_until_ms: int | None = None
     attempts_left: int | None = None
+    clock_minutes: int | None = None  # reason clock_skew: this laptop's clock is this many minutes off
+    clock_direction: str | None = None  # "slow" | "fast"
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         return {"ok": self.ok, "reason": self.reason, "staff_id": self.staff_id, "name": self.name,
-                "locked_until_ms": self.locked_until_ms, "attempts_left": self.attempts_left}
+                "locked_until_ms": self.locked_until_ms, "attempts_left": self.attempts_left,
+                "clock_minutes": self.clock_minutes, "clock_direction": self.clock_direction}

@@ -16,6 +16,7 @@ import os
 import sqlite3
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -29,7 +30,7 @@ from sync.keys import SigningKey, load_private_key, save_private_key
 from sync.loop import Backoff, SyncService, SyncStatus
 from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
 from sync.tls import PINNED_CERT_NAME, PinMismatch, TlsError, fetch_pinned_certificate, verify_for
-from terminal import gates, sales
+from terminal import cashouts, drawers, gates, sales
 from terminal.authorize import cap_warning
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
@@ -37,7 +38,7 @@ from terminal.decisions import Cart, Decision, DeclineReason, GateCounts, GateDe
 from terminal.errors import AlreadyEnrolled, EnrollmentFailed, NotEnrolled
 from terminal.reports import ShiftReport, shift_report
 from terminal.sessions import Sessions, works_here
-from terminal.store import LedgerRow, Store
+from terminal.store import LedgerRow, Store, TopUpDoubt
 from terminal.syncing import APP_VERSION, StoreSyncTarget
 
 __all__ = ["DB_NAME", "KEY_NAME", "Terminal"]
@@ -53,8 +54,9 @@ class Terminal:
 
     def __init__(self, data_dir: Path, store: Store, *, clock: Clock,
                  transport: httpx.BaseTransport | None = None, sync_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 backoff: Callable[[], Backoff] = Backoff) -> None:
+                 backoff: Callable[[], Backoff] = Backoff, pause: Callable[[float], None] = time.sleep) -> None:
         self.data_dir = data_dir
+        self.pause = pause
         self.store = store
         self.clock = clock
         self.transport = transport
@@ -71,16 +73,17 @@ class Terminal:
     @classmethod
     def open(cls, data_dir: Path | str, *, clock: Clock | None = None,
              transport: httpx.BaseTransport | None = None, sync_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-             backoff: Callable[[], Backoff] = Backoff) -> Terminal:
+             backoff: Callable[[], Backoff] = Backoff, pause: Callable[[float], None] = time.sleep) -> Terminal:
         """Open (creating and migrating) the terminal in ``data_dir``; raises sqlite3.Error, OSError, KeyFileError.
 
-        ``transport`` is the HTTP seam; ``sync_timeout`` and ``backoff`` tune the background sync.
+        ``transport`` is the HTTP seam; ``sync_timeout`` and ``backoff`` tune the background sync;
+        ``pause`` waits between the retries of a top-up whose answer was lost.
         """
         path = Path(data_dir)
         path.mkdir(parents=True, exist_ok=True)
         os.chmod(path, 0o700)
         terminal = cls(path, Store(path / DB_NAME), clock=clock or SystemClock(), transport=transport,
-                       sync_timeout=sync_timeout, backoff=backoff)
+                       sync_timeout=sync_timeout, backoff=backoff, pause=pause)
         with terminal._lock:
             terminal._context()  # reverses online authorizations a crash left unanswered, before any sync
         return terminal
@@ -139,7 +142,7 @@ class Terminal:
                 raise EnrollmentFailed(f"cannot reach the server: {exc}") from exc
             except SyncError as exc:
                 raise EnrollmentFailed(f"the server refused the enrollment: {exc}") from exc
-            self.store.save_enrollment(code.url, resp, now_ms=self.clock.now_ms())
+            self.store.save_enrollment(code.url, resp, now_ms=self.clock.now_ms(), mono_s=self.clock.monotonic())
             self._key = key
             return resp.terminal
 
@@ -211,7 +214,7 @@ class Terminal:
         ctx = Context(store=self.store, clock=self.clock, key=self._key, terminal=self.store.terminal_row()
                       or creds.terminal, settings=self.store.event_settings(), keys=self.store.keyset(),
                       client=self._client, on_record=self._record_written,
-                      known_unreachable=self._known_unreachable)
+                      known_unreachable=self._known_unreachable, pause=self.pause)
         if not self._recovered:  # online authorizations a crash left without an answer are reversed
             sales.recover(ctx)
             self._recovered = True
@@ -271,6 +274,25 @@ class Terminal:
         return self._act("topup", lambda ctx, staff: sales.topup(ctx, staff, wallet_text, amount,
                                                                   cash_received=cash_received))
 
+    def cash_out(self, wallet_text: str, amount: int | None = None) -> Decision:
+        """Pay out a wallet's whole balance (``amount`` None) or a part, in cash (permission ``cashout``)."""
+        return self._act("cashout", lambda ctx, staff: cashouts.cash_out(ctx, staff, wallet_text, amount))
+
+    def close_drawer(self, *, start_float: int, counted: int) -> Decision:
+        """Close this desk's cash drawer with the cash counted (permission ``shift.close``); params hold the figures."""
+        return self._act("drawer", lambda ctx, staff: drawers.close_drawer(ctx, staff, start_float=start_float,
+                                                                           counted=counted))
+
+    def topup_doubts(self) -> list[TopUpDoubt]:
+        """Top-ups in doubt (keep the cash) and settled ones the cashier has not confirmed yet, oldest first."""
+        with self._lock:
+            return self.store.topup_doubts()
+
+    def confirm_doubt(self, record_id: str) -> bool:
+        """The cashier saw how a top-up in doubt was settled; False while it is still in doubt."""
+        with self._lock:
+            return self.store.confirm_doubt(str(record_id)[:64])
+
     def check_in(self, ticket_text: str, direction: Literal["in", "out"] = "in") -> GateDecision:
         """Decide a ticket at this gate (permission ``gate``)."""
         with self._lock:
@@ -324,7 +346,9 @@ class Terminal:
                               last_sync_ms=last, last_sync_age_s=None if last is None else max(0, (now - last) // 1000),
                               last_error=error, revoked=self.store.revoked(), enrolled=enrolled,
                               security_events=self.store.security_count(), unsynced_offline_amount=offline,
-                              unsynced_cap=cap, warning=cap_warning(offline, cap) or "")
+                              unsynced_cap=cap, warning=cap_warning(offline, cap) or "",
+                              topups_in_doubt=self.store.in_doubt_count(),
+                              doubts_to_show=len(self.store.topup_doubts()))
 
     def sync_service(self, *, on_status: Callable[[SyncStatus], None] | None = None) -> SyncService:
         """Return the sync service (made once, on its own connection), setting ``on_status``; raises NotEnrolled."""

@@ -15,6 +15,8 @@ Commands (``tag`` is echoed back when present)::
     {"cmd": "refund", "ref": "<sale id>", "amount": 100, "reason": "..."}
     {"cmd": "void", "ref": "<sale id>", "reason": "..."}
     {"cmd": "topup", "wallet": "...", "amount": 1000, "cash": 1000}
+    {"cmd": "cashout", "wallet": "..."} (the whole balance) or {"cmd": "cashout", "wallet": "...", "amount": 500}
+    {"cmd": "doubts"} (top-ups and cash-outs in doubt, or settled and not yet confirmed)
     {"cmd": "checkin", "ticket": "ET1:...", "direction": "in"}
     {"cmd": "catalog"} {"cmd": "recent", "limit": 20} {"cmd": "report", "whole": true}
     {"cmd": "status"} {"cmd": "sync"} {"cmd": "security"} {"cmd": "gate_counts"} {"cmd": "quit"}
@@ -69,6 +71,8 @@ class Headless:
         self.handlers: dict[str, Handler] = {
             "enroll": self._enroll, "login": self._login, "logout": self._logout, "sell": self._sell,
             "refund": self._refund, "void": self._void, "topup": self._topup, "checkin": self._checkin,
+            "cashout": self._cashout,
+            "doubts": lambda _cmd: {"ok": True, "doubts": [d.to_json() for d in self.terminal.topup_doubts()]},
             "catalog": self._catalog, "recent": self._recent, "report": self._report, "status": self._status,
             "gate_counts": lambda _cmd: {"ok": True, "counts": self.terminal.gate_counts().to_json()},
             "sync": self._sync, "security": self._security,
@@ -128,6 +132,10 @@ class Headless:
     def _topup(self, cmd: dict[str, Any]) -> dict[str, Any]:
         cash = _int(cmd, "cash") if "cash" in cmd else None
         return self.terminal.topup(_str(cmd, "wallet"), _int(cmd, "amount"), cash_received=cash).to_json()
+
+    def _cashout(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        amount = _int(cmd, "amount") if "amount" in cmd else None
+        return self.terminal.cash_out(_str(cmd, "wallet"), amount).to_json()
 
     def _checkin(self, cmd: dict[str, Any]) -> dict[str, Any]:
         direction = cmd.get("direction", "in")

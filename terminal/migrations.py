@@ -187,6 +187,82 @@ def m0003_ack_epoch(db: Database) -> None:
     db.execute("ALTER TABLE ledger ADD COLUMN ack_epoch TEXT")
 
 
+_TOPUP_DOUBTS = """
+CREATE TABLE topup_doubts (             -- top-ups whose answer was lost: the cashier was told to keep the cash
+    id TEXT PRIMARY KEY REFERENCES ledger (id),
+    wallet_id INTEGER NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    cash_received INTEGER NOT NULL CHECK (cash_received >= amount),
+    staff_id INTEGER NOT NULL,
+    since_ms INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('in_doubt', 'booked', 'refused')),
+    resolved_at INTEGER,
+    reason TEXT,
+    seen INTEGER NOT NULL DEFAULT 0 CHECK (seen IN (0, 1))  -- 1: the cashier confirmed the resolution on screen
+) STRICT;
+CREATE INDEX topup_doubts_state ON topup_doubts (state, since_ms);
+"""
+
+
+@MIGRATIONS(name="0004_topup_doubts")
+def m0004_topup_doubts(db: Database) -> None:
+    """Top-ups held in doubt (the answer lost after the request was sent) until a push settles them."""
+    for statement in _statements(_TOPUP_DOUBTS):
+        db.execute(statement)
+
+
+@MIGRATIONS(name="0005_cashout", transactional=False)
+def m0005_cashout(db: Database) -> None:
+    """Cash-outs and drawer close-outs: the ledger's kind CHECK gains 'cashout' and 'drawer', the pending notes'
+    'cashout' (SQLite rebuilds a table to change a CHECK).
+
+    Doubts get a kind too: a cash-out whose answer was lost is held like a top-up.
+
+    The documented table rebuild (foreign keys off, new table, copy, drop, rename,
+    indexes, foreign_key_check) in one transaction of its own; a rerun after a crash
+    between its commit and the migration's record finds the new CHECK and does nothing.
+    """
+    conn = db.conn
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").fetchone()
+    if row is None or "'cashout'" in row[0]:
+        return
+    old = "'topup', 'checkin'"
+    if old not in row[0]:
+        raise sqlite3.DatabaseError("unexpected ledger schema: cannot add the cashout kind")
+    new_sql = row[0].replace(old, "'topup', 'cashout', 'drawer', 'checkin'").replace("CREATE TABLE ledger",
+                                                                           "CREATE TABLE ledger_new", 1)
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(new_sql)
+            conn.execute("INSERT INTO ledger_new SELECT * FROM ledger")
+            conn.execute("DROP TABLE ledger")
+            conn.execute("ALTER TABLE ledger_new RENAME TO ledger")
+            conn.execute("CREATE INDEX ledger_wallet ON ledger (wallet_id, kind)")
+            conn.execute("CREATE INDEX ledger_ref ON ledger (ref_id)")
+            conn.execute("CREATE INDEX ledger_created ON ledger (created_at)")
+            pending = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                                   "AND name = 'pending_authorizations'").fetchone()[0]
+            conn.execute(pending.replace("('sale', 'topup')", "('sale', 'topup', 'cashout')").replace(
+                "CREATE TABLE pending_authorizations", "CREATE TABLE pending_new", 1))
+            conn.execute("INSERT INTO pending_new SELECT * FROM pending_authorizations")
+            conn.execute("DROP TABLE pending_authorizations")
+            conn.execute("ALTER TABLE pending_new RENAME TO pending_authorizations")
+            conn.execute("ALTER TABLE topup_doubts ADD COLUMN kind TEXT NOT NULL DEFAULT 'topup' "
+                         "CHECK (kind IN ('topup', 'cashout'))")  # a cash-out in doubt: do not pay it yet
+            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise sqlite3.IntegrityError(f"foreign keys broken by the ledger rebuild: {broken[:5]}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys=ON")
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into complete SQL statements (comments may hold semicolons)."""
     out: list[str] = []

@@ -34,9 +34,17 @@ class ShiftReport:
     refunds_amount: int = 0
     voids_count: int = 0
     voids_amount: int = 0
-    topups_count: int = 0
+    topups_count: int = 0  # booked (or sent and waiting), without the ones held in doubt or refused
     topups_amount: int = 0
-    cash_received: int = 0
+    cash_received: int = 0  # tendered for those top-ups (the change given is the difference)
+    cashouts_count: int = 0  # cash paid out of wallets at this desk
+    cashouts_amount: int = 0
+    doubts_open_count: int = 0  # top-ups in doubt now: keep the cash, do not hand it back yet
+    doubts_open_amount: int = 0
+    doubts_booked_count: int = 0  # were in doubt, then booked by a push (in the top-up totals above)
+    doubts_booked_amount: int = 0
+    doubts_refused_count: int = 0  # were in doubt, then refused: the cash goes back to the customer
+    doubts_refused_amount: int = 0
     checkins_count: int = 0
     offline_count: int = 0
     unsynced_count: int = 0
@@ -51,10 +59,22 @@ class ShiftReport:
         """Sales minus refunds and voids."""
         return self.sales_amount - self.refunds_amount - self.voids_amount
 
+    @property
+    def change_given(self) -> int:
+        """Cash handed back as change on the top-ups (tendered minus the amounts loaded)."""
+        return self.cash_received - self.topups_amount
+
+    @property
+    def cash_expected(self) -> int:
+        """Cash this shift put in the drawer: tendered − change − cash-outs (the start float not included)."""
+        return self.cash_received - self.change_given - self.cashouts_amount
+
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         data = asdict(self)
         data["net_sales"] = self.net_sales
+        data["change_given"] = self.change_given
+        data["cash_expected"] = self.cash_expected
         return data
 
 
@@ -69,10 +89,17 @@ _TOTALS = ("SELECT l.kind, COUNT(*), COALESCE(SUM(l.amount), 0) FROM ledger l "
            "(:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since)) "
            "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) "
            "AND l.auto = 0 AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.ref_id = l.id AND v.auto = 1) "
+           "AND NOT EXISTS (SELECT 1 FROM topup_doubts d WHERE d.id = l.id AND d.state != 'booked') "
            "GROUP BY l.kind")
 _TOPUP_BODIES = ("SELECT l.body FROM ledger l WHERE l.kind = 'topup' "
                  "AND l.created_at >= :since AND l.created_at < :until AND "
-           "(:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since))")
+           "(:staff IS NULL OR l.staff_id = :staff OR (l.kind IN ('refund', 'void') AND l.created_at > :since)) "
+                 "AND (l.ack_status IS NULL OR l.ack_status IN ('applied', 'duplicate')) "
+                 "AND NOT EXISTS (SELECT 1 FROM topup_doubts d WHERE d.id = l.id AND d.state != 'booked')")
+_DOUBTS = ("SELECT d.state, COUNT(*), COALESCE(SUM(d.amount), 0) FROM topup_doubts d JOIN ledger l ON l.id = d.id "
+           "WHERE d.kind = 'topup' AND l.created_at >= :since AND l.created_at < :until "
+           "AND (:staff IS NULL OR l.staff_id = :staff) "
+           "GROUP BY d.state")
 _FLAGS = ("SELECT COALESCE(SUM(l.mode = 'offline' AND l.kind != 'checkin'), 0), "
           "COALESCE(SUM(l.ack_status IN ('conflict', 'rejected')), 0) FROM ledger l "
           "WHERE l.created_at >= :since AND l.created_at < :until AND "
@@ -101,6 +128,7 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
     conn = store.conn
     totals = {str(kind): (int(count), int(amount)) for kind, count, amount in conn.execute(_TOTALS, params)}
     cash = sum(int(json.loads(body).get("cash_received", 0)) for (body,) in conn.execute(_TOPUP_BODIES, params))
+    doubts = {str(state): (int(n), int(amount)) for state, n, amount in conn.execute(_DOUBTS, params)}
     offline, refused = conn.execute(_FLAGS, params).fetchone()
     (reversals,) = conn.execute(_REVERSALS, params).fetchone()
     (approved,) = conn.execute(_APPROVED, params).fetchone()
@@ -117,7 +145,12 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
         refunds_count=total("refund")[0], refunds_amount=total("refund")[1],
         voids_count=total("void")[0], voids_amount=total("void")[1],
         topups_count=total("topup")[0], topups_amount=total("topup")[1],
+        cashouts_count=total("cashout")[0], cashouts_amount=total("cashout")[1],
         cash_received=cash, checkins_count=total("checkin")[0],
+        doubts_open_count=doubts.get("in_doubt", (0, 0))[0], doubts_open_amount=doubts.get("in_doubt", (0, 0))[1],
+        doubts_booked_count=doubts.get("booked", (0, 0))[0], doubts_booked_amount=doubts.get("booked", (0, 0))[1],
+        doubts_refused_count=doubts.get("refused", (0, 0))[0],
+        doubts_refused_amount=doubts.get("refused", (0, 0))[1],
         offline_count=int(offline), refused_count=int(refused), reversals_count=int(reversals),
         approved_count=int(approved),
         unsynced_count=int(unsynced_count), unsynced_amount=int(unsynced_amount), products=products)

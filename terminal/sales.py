@@ -27,15 +27,25 @@ from sync.schemas import (
     TopUpRecord,
     VoidRecord,
 )
-from terminal.authorize import WalletView, best_statement, cap_warning, offline_decline, read_wallet, token_decline
+from terminal.authorize import (
+    WalletView,
+    best_statement,
+    cap_warning,
+    clock_skew,
+    offline_decline,
+    read_wallet,
+    token_decline,
+)
 from terminal.context import Context
 from terminal.decisions import Cart, Decision, DeclineReason, Mode
 from terminal.sessions import staff_allowed
 from terminal.store import LedgerRow
 
-__all__ = ["recover", "refund", "reverse", "sell", "topup", "void"]
+__all__ = ["TOPUP_RETRIES", "hold_in_doubt", "recover", "refund", "reverse", "sell", "topup", "void"]
 
 Lines = list[tuple[int | None, int, int]]
+TOPUP_RETRIES = 2  # a top-up whose answer was lost is asked again this many times before it is held in doubt
+TOPUP_RETRY_PAUSE_S = 0.3
 
 
 def _decline(reason: DeclineReason, kind: str = "sale", **params: object) -> Decision:
@@ -77,11 +87,16 @@ def _stall_scope(ctx: Context, staff: StaffRow, permission: Permission, kind: st
 
 
 def _read(ctx: Context, wallet_text: str, kind: str) -> WalletView | Decision:
+    now_s = ctx.clock.now_ms() // 1000
     try:
-        return read_wallet(wallet_text, ctx.keys, now_s=ctx.clock.now_ms() // 1000)
+        return read_wallet(wallet_text, ctx.keys, now_s=now_s)
     except TokenError as exc:
         if exc.is_forgery:
             ctx.log_forgery(wallet_text, exc.reason.value, f"wallet token on {kind}")
+        skew = clock_skew(exc, now_s=now_s, server_skew_ms=ctx.store.server_skew_ms(
+            now_ms=ctx.clock.now_ms(), mono_s=ctx.clock.monotonic()))
+        if skew is not None:  # a good token, a wrong clock: say so (not "damaged", not "expired")
+            return _decline(DeclineReason.CLOCK_SKEW, kind, token_reason=exc.reason.value, **skew.params())
         return _decline(token_decline(exc), kind, token_reason=exc.reason.value)
 
 
@@ -153,25 +168,34 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
                     balance_after=available - amount, mode="offline", params=params)
 
 
+def _definite(exc: ApiError) -> bool:
+    """True when an error answer surely means "not booked" (a 4xx refusal, not a garbled or timed-out answer)."""
+    return 400 <= exc.status < 500 and exc.status not in (408, 429)
+
+
 def _online(ctx: Context, row: LedgerRow, lines: Lines, *, wallet_id: int,
-            params: dict[str, object]) -> Decision | None:
+            params: dict[str, object], again: bool = False) -> Decision | None:
     """Ask the server about a signed record; returns its decision, or None when there was no answer in time.
 
     The record is noted as a pending authorization before it is sent.  On None
     the note stays: the caller either books the record offline or reverses it
     (``reverse``), because the server may have booked it and lost the answer.
+    ``again``: the same record sent once more after an answer was lost (a top-up):
+    the note is already there, and an answer that is not a clear refusal
+    (a garbled 200, a 5xx) leaves it in doubt rather than declined.
     """
     kind = row.kind
     amount = row.amount
     if ctx.client is None:
         return None
-    if ctx.known_unreachable():  # the sync loop is probing an unreachable server: no per-sale timeout wait
+    if not again and ctx.known_unreachable():  # the sync loop is probing: no per-sale timeout wait
         params["error"] = "the server is unreachable (the sync service is retrying)"
         ctx.on_record()  # a nudge for the probe
         return None
     # One "available" on both paths: the server books this wallet's unsynced records first, then decides.
     carried = [r.signed() for r in ctx.store.unsynced_of_wallet(wallet_id, MAX_CARRIED)] if kind == "sale" else []
-    ctx.store.begin_authorization(row)
+    if not again:
+        ctx.store.begin_authorization(row)
     try:
         resp = ctx.client.authorize(row.signed(), timeout_s=ctx.settings.authorize_timeout_ms / 1000,
                                     carried=carried)
@@ -185,6 +209,9 @@ def _online(ctx: Context, row: LedgerRow, lines: Lines, *, wallet_id: int,
         ctx.store.wipe_personal_data(now_ms=ctx.clock.now_ms(), why=f"authorize: {exc.message}")
         return _decline(DeclineReason.TERMINAL_REVOKED, kind)
     except ApiError as exc:
+        if kind in ("topup", "cashout") and not _definite(exc):  # it may be booked: the answer is unreadable
+            params["error"] = str(exc)
+            return None
         ctx.store.drop_authorization(row.id)
         return Decision(False, DeclineReason.SERVER_DECLINED, kind=kind, wallet_id=wallet_id, amount=amount,
                         params={**params, "server_reason": exc.message, "status": exc.status})
@@ -210,13 +237,13 @@ def reverse(ctx: Context, body: dict[str, object], sig: str, *, why: str) -> str
 
     The sale may or may not be booked at the server; pushing both (sale first)
     leaves the wallet as if nothing happened either way, and both records are
-    kept in the local ledger.  Top-ups have no reversal record: they are kept
-    "in doubt" for an admin.  Returns the void's id, or None for a top-up.
+    kept in the local ledger.  A top-up has no reversal record: it is held in
+    doubt (``hold_in_doubt``) and the next push settles it.  Returns the void's
+    id, or None for a top-up.
     """
     record_id = str(body["id"])
     if body.get("kind") != "sale":
-        ctx.store.mark_in_doubt(record_id)
-        ctx.store.log_security(now_ms=ctx.clock.now_ms(), event="topup_in_doubt", reason=why, detail=record_id)
+        hold_in_doubt(ctx, LedgerRow.from_signed(dict(body), sig, mode="online"), why=why)
         return None
     sale = LedgerRow.from_signed(dict(body), sig, mode="online")
     raw_lines = body.get("lines")
@@ -233,9 +260,25 @@ def reverse(ctx: Context, body: dict[str, object], sig: str, *, why: str) -> str
     return void_row.id
 
 
+def hold_in_doubt(ctx: Context, row: LedgerRow, *, why: str) -> None:
+    """Keep a top-up the server may have booked: ledger + outbox + an in-doubt note, settled by the next push.
+
+    The cashier is told to keep the cash.  Pushing the same signed record is
+    idempotent: the server answers ``duplicate`` if the lost answer had booked
+    it, or books it now (the cash is in the drawer); either way it is booked
+    once, and a refusal tells the cashier to hand the cash back.
+    """
+    body = json.loads(row.body)
+    cash = body.get("cash_received")
+    cash = cash if isinstance(cash, int) and cash >= row.amount else row.amount
+    ctx.store.hold_topup_in_doubt(row, cash_received=cash, now_ms=ctx.clock.now_ms())
+    ctx.store.log_security(now_ms=ctx.clock.now_ms(), event="topup_in_doubt", reason=why, detail=row.id)
+    ctx.on_record()
+
+
 def recover(ctx: Context) -> int:
-    """Reverse the online authorizations a crash left unanswered; returns how many."""
-    pending = ctx.store.pending_authorizations("sending")
+    """Settle the online authorizations a crash left unanswered (sales reversed, top-ups held in doubt)."""
+    pending = ctx.store.pending_authorizations("sending") + ctx.store.pending_authorizations("in_doubt")
     for _record_id, _kind, body, sig in pending:
         reverse(ctx, json.loads(body), sig, why="the terminal stopped before the answer")
     return len(pending)
@@ -304,7 +347,13 @@ def void(ctx: Context, staff: StaffRow, ref: str, *, reason: str = "") -> Decisi
 
 def topup(ctx: Context, staff: StaffRow, wallet_text: str, amount: int, *,
           cash_received: int | None = None) -> Decision:
-    """Load cash onto a wallet; online only (the server must book it before the cash is kept)."""
+    """Load cash onto a wallet; online only (the server must book it before the cash is kept).
+
+    Never "failed" while the server may have booked it: a lost answer is asked
+    again with the same record id (``TOPUP_RETRIES``), then held in doubt
+    (``TOPUP_IN_DOUBT``: keep the cash) until the next push settles it.
+    ``TOPUP_NOT_SENT`` means the request surely never reached the server.
+    """
     if ctx.terminal.mode is not TerminalMode.TOPUP:  # the server books cash only at top-up desks
         return _decline(DeclineReason.WRONG_MODE, "topup")
     if not staff_allowed(staff, Permission.TOPUP, Scope(), now_s=ctx.clock.now_ms() // 1000):
@@ -322,13 +371,20 @@ def topup(ctx: Context, staff: StaffRow, wallet_text: str, amount: int, *,
     record = TopUpRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=staff.staff_id,
                          created_at=ctx.clock.now_ms(), wallet_id=view.wallet_id, amount=amount,
                          cash_received=cash)
-    params: dict[str, object] = {"change": cash - amount}
+    params: dict[str, object] = {"change": cash - amount, "cash_received": cash}
     row = ctx.sign(record, mode="online")
     decision = _online(ctx, row, [], wallet_id=view.wallet_id, params=params)
-    if decision is None:
-        if ctx.store.has_pending_authorization(row.id):
-            reverse(ctx, json.loads(row.body), row.sig, why="no answer in time")
-            params["in_doubt"] = True
-        return Decision(False, DeclineReason.SERVER_UNREACHABLE, kind="topup", wallet_id=view.wallet_id,
-                        amount=amount, params=params)
-    return decision
+    for _ in range(TOPUP_RETRIES):  # the answer was lost after sending: ask again with the same record id
+        if decision is not None or not ctx.store.has_pending_authorization(row.id):
+            break
+        ctx.pause(TOPUP_RETRY_PAUSE_S)
+        decision = _online(ctx, row, [], wallet_id=view.wallet_id, params=params, again=True)
+    if decision is not None:
+        return decision
+    if ctx.store.has_pending_authorization(row.id):  # it may be booked: never "failed" to the cashier
+        hold_in_doubt(ctx, row, why=str(params.get("error") or "no answer in time"))
+        params["in_doubt"] = True
+        return Decision(False, DeclineReason.TOPUP_IN_DOUBT, kind="topup", record_id=row.id,
+                        wallet_id=view.wallet_id, amount=amount, params=params)
+    return Decision(False, DeclineReason.TOPUP_NOT_SENT, kind="topup", wallet_id=view.wallet_id,
+                    amount=amount, params=params)

@@ -20,6 +20,7 @@ from sync.keys import KeySet
 from sync.permissions import Override, Permission, RoleAssignment, Scope, is_allowed
 from sync.schemas import StaffRow, TerminalRow
 from sync.tokens import StaffBadge, decode_token, token_fingerprint
+from terminal.authorize import clock_skew
 from terminal.clock import Clock
 from terminal.decisions import LoginResult
 from terminal.store import Store
@@ -61,7 +62,7 @@ def staff_allowed(staff: StaffRow, permission: Permission, scope: Scope, *, now_
 # stall or gate): a gatekeeper cannot open a stall's till, a cashier of one stall cannot open another's.
 WORK_HERE: dict[str, tuple[Permission, ...]] = {
     "stall": (Permission.SELL, Permission.REFUND, Permission.TOPUP),
-    "topup": (Permission.TOPUP,),
+    "topup": (Permission.TOPUP, Permission.CASHOUT),
     "gate": (Permission.GATE,),
 }
 
@@ -115,8 +116,14 @@ class Sessions:
                 return LoginResult(False, "forged")
             if exc.reason in (TokenReason.NOT_A_CODE, TokenReason.WRONG_KIND):
                 return LoginResult(False, "not_a_badge")
+            skew = clock_skew(exc, now_s=now_ms // 1000, server_skew_ms=self.store.server_skew_ms(
+                now_ms=now_ms, mono_s=self.clock.monotonic()))
+            if skew is not None:  # a genuine badge refused only because this laptop's clock is off
+                return LoginResult(False, "clock_skew", clock_minutes=skew.minutes, clock_direction=skew.direction)
             if exc.reason is TokenReason.EXPIRED:
                 return LoginResult(False, "expired")
+            if exc.reason is TokenReason.NOT_YET_VALID:
+                return LoginResult(False, "not_yet_valid")
             return LoginResult(False, "damaged")
         assert isinstance(badge, StaffBadge)
         return self._check(badge.staff_id, badge.issued_at, pin, now_ms)

@@ -44,7 +44,7 @@ from sync.schemas import (
 )
 from terminal.migrations import apply_migrations
 
-__all__ = ["Credentials", "LedgerRow", "Store", "WalletPending"]
+__all__ = ["Credentials", "LedgerRow", "Store", "TopUpDoubt", "WalletPending"]
 
 PULL_CURSOR = "main"
 SERVER_EPOCH = "server_epoch"  # a settings key: the server's restore epoch as last seen
@@ -110,6 +110,29 @@ class WalletPending:
 
     net: int  # + refunds/voids/acknowledged top-ups − sales
     offline_spent: int  # sales approved offline
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpDoubt:
+    """A top-up whose answer was lost: in doubt until a push says booked or refused."""
+
+    id: str
+    wallet_id: int
+    amount: int
+    cash_received: int
+    staff_id: int
+    since_ms: int
+    state: str  # in_doubt (keep the cash, do not hand it back yet), booked (keep it), refused (hand it back)
+    resolved_at: int | None
+    reason: str | None
+    seen: bool
+    kind: str = "topup"  # topup (cash taken in), cashout (cash to pay out: not handed over while in doubt)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {"id": self.id, "kind": self.kind, "wallet_id": self.wallet_id, "amount": self.amount,
+                "cash_received": self.cash_received, "staff_id": self.staff_id, "since_ms": self.since_ms,
+                "state": self.state, "resolved_at": self.resolved_at, "reason": self.reason, "seen": self.seen}
 
 
 _SELECT_LEDGER = ("SELECT l.id, l.kind, l.mode, l.staff_id, l.wallet_id, l.stall_id, l.gate_id, l.ticket_id, "
@@ -204,6 +227,37 @@ class Store:
             keys.add(int(key_id), public_key_from_b64(public))
         return keys
 
+    def _note_server_time(self, server_ms: int, mono_s: float | None) -> None:
+        """Remember the server's time against this terminal's monotonic clock (a wall-clock jump cannot move it)."""
+        if mono_s is None:
+            self.conn.execute("DELETE FROM settings WHERE key IN ('server_time_ms', 'server_time_mono')")
+            return
+        self.put("server_time_ms", str(int(server_ms)))
+        self.put("server_time_mono", repr(float(mono_s)))
+
+    def server_skew_ms(self, *, now_ms: int, mono_s: float) -> int | None:
+        """The server's time minus this terminal's wall clock now, as best known; None when never measured.
+
+        From the last enrollment or pull: the server's time then plus the monotonic time since
+        (so a wall clock that jumped after the pull is still caught); the plain offset then when
+        the monotonic clock went back (a reboot).
+        """
+        server_ms, mono = self.get("server_time_ms"), self.get("server_time_mono")
+        try:
+            if server_ms is not None and mono is not None and mono_s >= float(mono):
+                return int(server_ms) + int((mono_s - float(mono)) * 1000) - now_ms
+        except ValueError:
+            pass
+        return self.server_offset_ms()
+
+    def server_offset_ms(self) -> int | None:
+        """Return the server's clock minus this terminal's, as the last enrollment or pull measured it."""
+        value = self.get("server_offset_ms")
+        try:
+            return None if value is None else int(value)
+        except ValueError:
+            return None
+
     def last_sync_ms(self) -> int | None:
         """Return when the last sync succeeded (Unix ms), or None if never."""
         text = self.get("last_sync_ms")
@@ -219,7 +273,8 @@ class Store:
 
     # ------------------------------------------------------------ enrollment and pull
 
-    def save_enrollment(self, server_url: str, resp: EnrollResponse, *, now_ms: int) -> None:
+    def save_enrollment(self, server_url: str, resp: EnrollResponse, *, now_ms: int,
+                        mono_s: float | None = None) -> None:
         """Store the credentials, keys and settings of a new enrollment, in one transaction."""
         with self.write() as conn:
             for key, value in (("server_url", server_url), ("api_token", resp.api_token),
@@ -228,6 +283,7 @@ class Store:
                                ("enrolled_at_ms", str(now_ms)),
                                ("server_offset_ms", str(resp.server_time_ms - now_ms))):
                 self.put(key, value)
+            self._note_server_time(resp.server_time_ms, mono_s)
             self._replace_keys(conn, resp.issuer_keys)
 
     def _replace_keys(self, conn: sqlite3.Connection, keys: list[IssuerKeyRow]) -> None:
@@ -244,7 +300,7 @@ class Store:
         """True once a pull has reached the end at least once (the first pull finished)."""
         return bool(self._scalar("SELECT complete FROM sync_cursors WHERE name = ?", (PULL_CURSOR,)))
 
-    def apply_pull(self, page: PullResponse, *, now_ms: int) -> None:
+    def apply_pull(self, page: PullResponse, *, now_ms: int, mono_s: float | None = None) -> None:
         """Apply one pull page and its cursor in one transaction, so an interrupted pull resumes."""
         with self.write() as conn:
             self.put("terminal", page.terminal.model_dump_json())
@@ -272,6 +328,7 @@ class Store:
                          "complete = MAX(sync_cursors.complete, excluded.complete)",
                          (PULL_CURSOR, page.cursor, int(not page.more)))
             self.put("server_offset_ms", str(page.server_time_ms - now_ms))
+            self._note_server_time(page.server_time_ms, mono_s)
             if not page.more:
                 self.put("last_sync_ms", str(now_ms))
             if page.terminal.revoked:
@@ -384,10 +441,10 @@ class Store:
         """Sum this terminal's records for a wallet that a statement at ``statement_seq`` does not include."""
         row = self._one(
             "SELECT "
-            " COALESCE(SUM(CASE WHEN kind = 'sale' THEN -amount"
+            " COALESCE(SUM(CASE WHEN kind IN ('sale', 'cashout') THEN -amount"
             "                   WHEN kind IN ('refund', 'void') THEN amount"
             "                   WHEN kind = 'topup' AND ack_status IS NOT NULL THEN amount ELSE 0 END), 0),"
-            " COALESCE(SUM(CASE WHEN kind = 'sale' AND mode = 'offline' THEN amount ELSE 0 END), 0) "
+            " COALESCE(SUM(CASE WHEN kind IN ('sale', 'cashout') AND mode = 'offline' THEN amount ELSE 0 END), 0) "
             "FROM ledger WHERE wallet_id = ? AND kind != 'checkin' "
             " AND (ack_status IS NULL OR (ack_status IN (?, ?) AND ack_seq > ?))",
             (wallet_id, *_BOOKED, statement_seq))
@@ -419,7 +476,7 @@ class Store:
             conn.executemany("INSERT INTO sale_lines (record_id, line, product_id, qty, unit_price) "
                              "VALUES (?, ?, ?, ?, ?)",
                              [(row.id, i, p, q, u) for i, (p, q, u) in enumerate(lines)])
-            offline_amount = row.amount if row.kind == "sale" and row.mode == "offline" else 0
+            offline_amount = row.amount if row.kind in ("sale", "cashout") and row.mode == "offline" else 0
             conn.execute("INSERT INTO outbox (record_id, amount, offline_amount) VALUES (?, ?, ?)",
                          (row.id, row.amount, offline_amount))
             if auto:
@@ -459,13 +516,54 @@ class Store:
         return self._one("SELECT 1 FROM pending_authorizations WHERE id = ?", (record_id,)) is not None
 
     def in_doubt_count(self) -> int:
-        """Return how many top-ups wait for an admin to resolve."""
-        return int(self._scalar("SELECT COUNT(*) FROM pending_authorizations WHERE state = 'in_doubt'"))
+        """Return how many top-ups are in doubt (held for the next push, or noted by an older version)."""
+        return int(self._scalar("SELECT (SELECT COUNT(*) FROM topup_doubts WHERE state = 'in_doubt') + "
+                                "(SELECT COUNT(*) FROM pending_authorizations WHERE state = 'in_doubt')"))
 
-    def mark_in_doubt(self, record_id: str) -> None:
-        """Keep a pending top-up for an admin to resolve (there is no automatic top-up reversal)."""
+    def hold_topup_in_doubt(self, row: LedgerRow, *, cash_received: int, now_ms: int) -> None:
+        """Keep a top-up whose answer was lost: in the ledger and the outbox, noted in doubt, in one transaction.
+
+        The next push settles it (pushes are idempotent per record id): ``duplicate`` when the lost
+        answer had booked it, ``applied`` when it had not reached the server, both "booked: keep
+        the cash"; a refusal is "refused: hand the cash back" (``apply_push_results``).
+        """
         with self.write() as conn:
-            conn.execute("UPDATE pending_authorizations SET state = 'in_doubt' WHERE id = ?", (record_id,))
+            if conn.execute("SELECT 1 FROM ledger WHERE id = ?", (row.id,)).fetchone() is None:
+                self.add_record(row)
+            conn.execute("DELETE FROM pending_authorizations WHERE id = ?", (row.id,))
+            conn.execute("INSERT INTO topup_doubts (id, wallet_id, amount, cash_received, staff_id, since_ms, state, "
+                         "kind) VALUES (?, ?, ?, ?, ?, ?, 'in_doubt', ?) ON CONFLICT (id) DO NOTHING",
+                         (row.id, row.wallet_id, row.amount, cash_received, row.staff_id, now_ms, row.kind))
+
+    def last_drawer_ms(self, *, before: int) -> int:
+        """When this desk's drawer was last closed (the ``created_at`` of its latest drawer record), else 0."""
+        value = self._scalar("SELECT MAX(created_at) FROM ledger WHERE kind = 'drawer' AND created_at < ?", (before,))
+        return int(value or 0)
+
+    def desk_totals(self, *, since: int, until: int) -> tuple[int, int]:
+        """(top-ups, cash-outs) of this desk created in (since, until], leaving out refused ones and open doubts."""
+        rows = self.conn.execute(
+            "SELECT kind, COALESCE(SUM(amount), 0) FROM ledger l WHERE kind IN ('topup', 'cashout') "
+            "AND created_at > ? AND created_at <= ? AND (ack_status IS NULL OR ack_status IN (?, ?)) "
+            "AND NOT EXISTS (SELECT 1 FROM topup_doubts d WHERE d.id = l.id AND d.state != 'booked') "
+            "GROUP BY kind", (since, until, *_BOOKED)).fetchall()
+        totals = {str(kind): int(amount) for kind, amount in rows}
+        return totals.get("topup", 0), totals.get("cashout", 0)
+
+    def topup_doubts(self, *, unseen_only: bool = True, limit: int = 50) -> list[TopUpDoubt]:
+        """Return top-ups in doubt and resolutions the cashier has not confirmed yet (all with ``unseen_only`` off)."""
+        rows = self.conn.execute(
+            "SELECT id, wallet_id, amount, cash_received, staff_id, since_ms, state, resolved_at, reason, seen, kind "
+            "FROM topup_doubts WHERE ? = 0 OR state = 'in_doubt' OR seen = 0 ORDER BY since_ms, id LIMIT ?",
+            (int(unseen_only), limit)).fetchall()
+        return [TopUpDoubt(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), str(r[6]), r[7], r[8],
+                           bool(r[9]), str(r[10])) for r in rows]
+
+    def confirm_doubt(self, record_id: str) -> bool:
+        """The cashier saw how a doubt was resolved (booked or refused); returns False if it is still in doubt."""
+        with self.write() as conn:
+            cur = conn.execute("UPDATE topup_doubts SET seen = 1 WHERE id = ? AND state != 'in_doubt'", (record_id,))
+            return cur.rowcount > 0
 
     def record(self, record_id: str) -> LedgerRow | None:
         """Return one record of the local ledger."""
@@ -522,6 +620,10 @@ class Store:
                              "ack_reason = ?, ack_epoch = ? WHERE id = ?",
                              (res.status.value, res.seq, res.balance, now_ms, res.reason, epoch, res.id))
                 conn.execute("DELETE FROM outbox WHERE record_id = ?", (res.id,))
+                conn.execute("UPDATE topup_doubts SET state = ?, resolved_at = ?, reason = ? "
+                             "WHERE id = ? AND state = 'in_doubt'",
+                             ("booked" if res.status.value in _BOOKED else "refused", now_ms,
+                              (res.reason or res.status.value)[:200], res.id))
                 if res.status.value in _BOOKED:
                     if res.wallet_id is not None and res.balance is not None and res.seq is not None:
                         self._raise_statement(conn, res.wallet_id, res.balance, res.seq)
@@ -561,7 +663,7 @@ class Store:
             conn.execute("DELETE FROM outbox")
             conn.execute(
                 "INSERT INTO outbox (record_id, amount, offline_amount) "
-                "SELECT id, amount, CASE WHEN kind = 'sale' AND mode = 'offline' THEN amount ELSE 0 END "
+                "SELECT id, amount, CASE WHEN kind IN ('sale', 'cashout') AND mode = 'offline' THEN amount ELSE 0 END "
                 "FROM ledger WHERE id IN (SELECT value FROM json_each(?)) "
                 " OR (ack_status IN (?, ?) AND (ack_epoch IS NULL OR ack_epoch != ?)) ORDER BY rowid",
                 (json.dumps([r[0] for r in queued]), *_BOOKED, epoch))

@@ -66,7 +66,7 @@ class StoreSyncTarget:
 
     def apply_pull(self, page: PullResponse) -> None:
         """Apply a page and its cursor in one transaction."""
-        self.store.apply_pull(page, now_ms=self.clock.now_ms())
+        self.store.apply_pull(page, now_ms=self.clock.now_ms(), mono_s=self.clock.monotonic())
 
     def unsynced(self) -> tuple[int, int]:
         """Return (count, money total) of unacknowledged records."""

@@ -36,6 +36,8 @@ class SyncView:
     unsynced_count: int = 0
     last_sync_ms: int | None = None
     revoked: bool = False
+    topups_in_doubt: int = 0
+    doubts_to_show: int = 0  # in doubt, or settled and not yet confirmed by the cashier
 
     @classmethod
     def of(cls, status: Any) -> SyncView:
@@ -47,6 +49,8 @@ class SyncView:
             unsynced_count=int(get("unsynced_count", 0) or 0),
             last_sync_ms=get("last_sync_ms"),
             revoked=bool(get("revoked", False)),
+            topups_in_doubt=int(get("topups_in_doubt", 0) or 0),
+            doubts_to_show=int(get("doubts_to_show", 0) or 0),
         )
 
 

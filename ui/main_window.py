@@ -18,6 +18,7 @@ from sync.permissions import Permission
 from ui.backend import Backend, StaffView, TerminalView
 from ui.i18n import tr
 from ui.screens.base import Screen
+from ui.screens.cashout import CashOutScreen
 from ui.screens.enroll import EnrollScreen
 from ui.screens.gate import GateScreen
 from ui.screens.login import LoginScreen
@@ -40,6 +41,7 @@ NAV: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "nav.sale": ("sale", Permission.SELL, ("stall",)),
     "nav.recent": ("recent", None, ("stall", "topup")),
     "nav.topup": ("topup", Permission.TOPUP, ("topup", "stall")),
+    "nav.cashout": ("cashout", Permission.CASHOUT, ("topup",)),
     "nav.gate": ("gate", Permission.GATE, ("gate",)),
     "nav.shift": ("shift", Permission.SHIFT_CLOSE, ("stall", "topup", "gate")),
     "nav.settings": ("settings", None, ("stall", "topup", "gate")),
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self.refund = self._add(RefundScreen(backend))
         self.shift = self._add(ShiftCloseScreen(backend, reports_dir=reports_dir))
         self.topup = self._add(TopUpScreen(backend))
+        self.cashout = self._add(CashOutScreen(backend))
         self.gate = self._add(GateScreen(backend))
         self.settings = self._add(SettingsScreen(backend))
         self.overlay = ResultOverlay(central)

@@ -48,6 +48,16 @@ _REASONS: dict[str, tuple[str, str, str, str]] = {
                         "Send the customer to the information desk", "案内所へ行くよう伝えてください"),
     R.SERVER_UNREACHABLE: ("No answer from the server for this amount", "この金額はサーバーの確認が必要ですが応答がありません",
                            "Split into smaller amounts, or try again", "少額に分けるか、もう一度お試しください"),
+    R.TOPUP_IN_DOUBT: ("In doubt: do not hand back the cash yet", "確認中：まだ現金を返さないでください",
+                       "The answer was lost; it settles on the next contact and shows here", "応答が途絶えました。次の通信で確定し、この画面に表示されます"),
+    R.CASHOUT_IN_DOUBT: ("In doubt: do not pay out the cash yet", "確認中：まだ現金を払い戻さないでください",
+                         "The answer was lost; it settles on the next contact and shows here", "応答が途絶えました。次の通信で確定し、この画面に表示されます"),
+    R.DRAWER_DOUBTS_OPEN: ("A top-up or cash-out is still in doubt", "確認中のチャージまたは払い戻しがあります",
+                           "Wait until it settles (online), then close the drawer", "オンラインで確定してから締めてください"),
+    R.TOPUP_NOT_SENT: ("Top-up not done: the server cannot be reached. Nothing was booked", "チャージできませんでした（サーバーに接続できません）。記録はありません",
+                       "Hand the cash back, or try again when online", "現金を返すか、オンライン復帰後にもう一度お試しください"),
+    R.CLOCK_SKEW: ("This laptop's clock is {minutes} minutes {direction}", "この端末の時計が{minutes}分{direction}います",
+                   "Set the laptop's clock right (automatic time), then scan again", "端末の時刻を正しく合わせて（自動設定）、もう一度かざしてください"),
     R.INVALID_CART: ("Something in the cart cannot be sold", "カートに販売できない商品があります",
                      "Remove sold-out items and try again", "売り切れ商品を外してもう一度お試しください"),
     R.FREE_AMOUNT_NOT_ALLOWED: ("Free amounts are not allowed at this stall", "この模擬店では金額入力は使えません",
@@ -166,6 +176,9 @@ def explain_reason(reason: str | None, params: dict[str, Any] | None = None, *,
     if code == DeclineReason.SERVER_DECLINED:
         key = server_reason_key(params)  # the server's code (insufficient_balance, ...) in words, never raw
     values: dict[str, object] = {"code": code, "server_reason": params.get("server_reason", "—")}
+    values["minutes"] = params.get("minutes", "—")
+    values["direction"] = tr(f"clock.{params.get('direction')}") if params.get("direction") in ("slow", "fast") \
+        else "—"
     for name in ("available", "balance", "amount", "limit"):
         value = params.get(name)
         values[name] = currency.format(value) if isinstance(value, int) else "—"

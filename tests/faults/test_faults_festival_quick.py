@@ -33,4 +33,7 @@ def test_quick_festival_books_every_record_once_and_finds_every_anomaly(tmp_path
     assert figures["injected"] == figures["found"], text
     assert set(figures["injected"]) == {"overdraft", "duplicate_entry", "forged", "record_conflict"}, text
     assert figures["records_server"] > 300, text
+    closing = figures["closing"]  # the closing hour: cash-outs, payouts, drawers; the money adds up to the yen
+    assert closing["equation_holds"] and closing["imbalance"] == -100 and closing["cash_outs"] > 0, text
+    assert closing["payouts"] > 0 and [d["difference"] for d in figures["closing_hour"]["drawers"]] == [0, -100], text
     assert ok, text

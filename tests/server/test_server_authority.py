@@ -44,6 +44,12 @@ OUTCOMES: dict[tuple[str, str], str] = {
     ("topup", "stall"): "refused refused refused refused",
     ("topup", "gate"): "refused refused refused refused",
     ("topup", "topup"): "booked refused booked refused",  # a top-up acts for the event: no home or away
+    ("cashout", "stall"): "refused refused refused refused",  # cash leaves only at a desk
+    ("cashout", "gate"): "refused refused refused refused",
+    ("cashout", "topup"): "booked refused booked refused",  # by someone holding "cashout" (event-wide)
+    ("drawer", "stall"): "refused refused refused refused",  # a drawer close-out is a desk's
+    ("drawer", "gate"): "refused refused refused refused",
+    ("drawer", "topup"): "booked refused booked refused",  # by someone who may close a shift for the event
     ("checkin", "stall"): "anomaly anomaly anomaly anomaly",
     ("checkin", "gate"): "booked anomaly anomaly anomaly",
     ("checkin", "topup"): "anomaly anomaly anomaly anomaly",
@@ -90,10 +96,13 @@ def _world(event: Event) -> World:
     gate = pair("gatekeeper", "gate", (n, s), ("Gate N", "Gate S"))
     topup = (seed.staff("Desk", roles=[("topup", "event", None)]),
              seed.staff("Not a desk", roles=[("cashier", "stall", a)]))
+    cashout = (seed.staff("Cash desk", roles=[("cashdesk", "event", None)]),
+               seed.staff("Top-ups only", roles=[("topup", "event", None)]))
     terms = {"stall": seed.terminal("stall", stall_id=a), "gate": seed.terminal("gate", gate_id=n),
              "topup": seed.terminal("topup")}
     return World((a, b), (n, s), terms, seed.terminal("stall", stall_id=b),
-                 {"sale": sell, "refund": refund, "void": refund, "checkin": gate, "topup": topup},
+                 {"sale": sell, "refund": refund, "void": refund, "checkin": gate, "topup": topup,
+                  "cashout": cashout, "drawer": (cashout[0], sell[0])},
                  seed.wallet(1_000_000), seed.ticket_type("Day", "unlimited"))
 
 
@@ -130,6 +139,10 @@ def _record(client: TestClient, w: World, kind: str, term: TestTerminal, place: 
                            ref_id=sale["body"]["id"], void=kind == "void", stall_id=stall)
     if kind == "topup":
         return term.topup(wallet_id=w.wallet, amount=500, staff_id=staff)
+    if kind == "cashout":
+        return term.cashout(wallet_id=w.wallet, amount=300, staff_id=staff)
+    if kind == "drawer":
+        return term.drawer(staff_id=staff, counted=0)
     return term.checkin(ticket_id=10_000 + n, ticket_type=w.ticket_type, staff_id=staff, gate_id=gate)
 
 
@@ -144,7 +157,7 @@ def test_every_kind_from_every_mode_in_and_out_of_scope(event: Event, client: Te
             where, who = column.split("/")
             place = 0 if where == "home" else 1
             holders = w.people[kind]
-            if kind == "topup":
+            if kind in ("topup", "cashout", "drawer"):
                 staff = holders[0] if who == "in" else holders[1]
             else:  # "out": the holder for the other place
                 staff = holders[place] if who == "in" else holders[1 - place]

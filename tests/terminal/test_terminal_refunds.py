@@ -63,12 +63,13 @@ def test_topup_only_at_a_topup_desk(env: Env, term: Terminal) -> None:
     assert term.topup(env.wallet(W, 5000, 1), 1000).reason is R.WRONG_MODE
 
 
-def test_topup_is_online_and_declines_when_unreachable(env: Env) -> None:
+def test_topup_is_online_and_not_sent_when_unreachable(env: Env) -> None:
     env.mode = TerminalMode.TOPUP
     term = env.seed(statements=[StatementRow(wallet_id=W, balance=5000, seq=1)])
     env.login(TOPUPPER)
     decision = term.topup(env.wallet(W, 5000, 1), 1000, cash_received=2000)
-    assert decision.reason is R.SERVER_UNREACHABLE and decision.params["change"] == 1000
+    assert decision.reason is R.TOPUP_NOT_SENT and decision.params["change"] == 1000  # never sent: hand it back
+    assert term.topup_doubts() == []
     assert term.topup(env.wallet(W, 5000, 1), 1000, cash_received=500).reason is R.INVALID_AMOUNT
     env.login(CASHIER)
     assert term.topup(env.wallet(W, 5000, 1), 1000).reason is R.NOT_PERMITTED

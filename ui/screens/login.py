@@ -22,7 +22,7 @@ from ui.widgets import BigButton, CodeEntry, Keypad, heading
 
 __all__ = ["BadgeAndPin", "LoginScreen", "login_message", "staff_view"]
 
-TERMINAL_PERMISSIONS = (Permission.SELL, Permission.REFUND, Permission.TOPUP, Permission.GATE,
+TERMINAL_PERMISSIONS = (Permission.SELL, Permission.REFUND, Permission.TOPUP, Permission.CASHOUT, Permission.GATE,
                         Permission.SHIFT_CLOSE, Permission.TERMINAL_SETTINGS)
 
 
@@ -57,6 +57,10 @@ def login_message(result: LoginResult) -> str:
         return tr("login.locked", until=until)
     if result.reason == "not_here":
         return tr("login.not_here", name=result.name) if result.name else tr("login.not_here_unnamed")
+    if result.reason == "clock_skew":  # a genuine badge; this laptop's clock is off
+        direction = tr(f"clock.{result.clock_direction}") if result.clock_direction in ("slow", "fast") else "—"
+        return tr("login.refused", why=tr("login.reason.clock_skew", minutes=result.clock_minutes or "—",
+                                          direction=direction))
     key = f"login.reason.{result.reason}"
     why = tr(key) if tr(key) != key else str(result.reason)
     return tr("login.refused", why=why)

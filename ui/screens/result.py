@@ -19,6 +19,7 @@ __all__ = ["ResultOverlay"]
 
 _GREEN = "#0f7b3a"
 _RED = "#b3141b"
+_AMBER = "#8a4b00"  # in doubt: neither paid nor refused yet (white text stays readable on it)
 
 
 class ResultOverlay(QWidget):
@@ -34,6 +35,7 @@ class ResultOverlay(QWidget):
         self.setObjectName("result-overlay")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.approved: bool | None = None
+        self.in_doubt = False
         self.shown_at: float | None = None
         self.auto_hide_ms = auto_hide_ms
         layout = QVBoxLayout(self)
@@ -67,13 +69,15 @@ class ResultOverlay(QWidget):
         amount: str = "",
         detail: str = "",
         next_step: str = "",
+        in_doubt: bool = False,
     ) -> None:
-        """Fill the window with one result; ✓ and green when approved, ✗ and red when not."""
+        """Fill the window with one result; ✓ and green when approved, ✗ and red when not, ? and amber in doubt."""
         self.approved = approved
-        colour = _GREEN if approved else _RED
+        self.in_doubt = in_doubt and not approved
+        colour = _GREEN if approved else _AMBER if self.in_doubt else _RED
         self.setStyleSheet(f"#result-overlay {{ background: {colour}; }}")
-        self.icon.setText("✓" if approved else "✗")
-        self.icon.setAccessibleName("approved" if approved else "declined")
+        self.icon.setText("✓" if approved else "?" if self.in_doubt else "✗")
+        self.icon.setAccessibleName("approved" if approved else "in doubt" if self.in_doubt else "declined")
         self.headline.setText(headline)
         self.amount.setText(amount)
         self.amount.setVisible(bool(amount))

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from terminal.decisions import Cart, Decision
+from terminal.decisions import Cart, Decision, DeclineReason
 from ui.messages import explain_reason
 from ui.screens.base import Screen
 from ui.widgets import BigButton, CameraPreview, Keypad, heading
@@ -48,6 +48,16 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
         backend.sounds.play("approve")
         if overlay is not None:
             overlay.show_result(approved=True, headline=headline, amount=amount, detail=detail)
+    elif decision.reason in (DeclineReason.TOPUP_IN_DOUBT, DeclineReason.CASHOUT_IN_DOUBT):  # maybe booked
+        words = explain_reason(decision.reason, decision.params, currency=backend.currency)
+        backend.sounds.play("decline")
+        if overlay is not None:
+            overlay.show_result(approved=False, in_doubt=True, headline=words.headline,
+                                amount=backend.money(decision.amount),
+                                detail="" if decision.kind == "cashout" else screen.tr(
+                                    "topup.doubt_keep",
+                                    cash=backend.money(int(decision.params.get("cash_received", decision.amount)))),
+                                next_step=words.next_step)
     else:
         words = explain_reason(decision.reason, decision.params, currency=backend.currency)
         backend.sounds.play("decline")

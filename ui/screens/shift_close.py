@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
+from sync.money import AmountError, parse_amount
+from terminal.decisions import Decision
+from ui.messages import explain_reason
 from ui.screens.base import Screen
 from ui.widgets import BigButton, heading
 
@@ -33,7 +36,12 @@ def format_report(screen: Screen, report: Any, *, staff: str) -> str:
         *([tr("shift.approved", n=report.approved_count)] if getattr(report, "approved_count", 0) else []),
         "",
         f"{tr('kind.topup'):<10} {report.topups_count:>5}   {money(report.topups_amount):>12}",
-        f"{tr('topup.cash'):<10} {'':>5}   {money(report.cash_received):>12}",
+        f"{tr('shift.tendered'):<10} {'':>5}   {money(report.cash_received):>12}",
+        f"{tr('shift.change'):<10} {'':>5}   {money(-report.change_given):>12}",
+        *([f"{tr('kind.cashout'):<10} {report.cashouts_count:>5}   {money(-report.cashouts_amount):>12}"]
+          if getattr(report, "cashouts_count", 0) else []),
+        f"{tr('shift.cash_in'):<10} {'':>5}   {money(report.cash_expected):>12}",
+        *_doubt_lines(report, tr, money),
         f"{tr('kind.checkin'):<10} {report.checkins_count:>5}",
         "",
         tr("status.unsynced", unsynced=report.unsynced_count) + f"   {money(report.unsynced_amount)}",
@@ -45,12 +53,24 @@ def format_report(screen: Screen, report: Any, *, staff: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _doubt_lines(report: Any, tr: Any, money: Any) -> list[str]:
+    """Top-ups whose answer was lost: still in doubt, then booked, then refused (cash back)."""
+    out = []
+    for key, count, amount in (("shift.doubt_open", report.doubts_open_count, report.doubts_open_amount),
+                               ("shift.doubt_booked", report.doubts_booked_count, report.doubts_booked_amount),
+                               ("shift.doubt_refused", report.doubts_refused_count, report.doubts_refused_amount)):
+        if count:
+            out.append(f"{tr(key)}  {count:>3}   {money(amount):>12}")
+    return out
+
+
 class ShiftCloseScreen(Screen):
     """Shows the report; saves it; closes the shift (logs out)."""
 
     name = "shift"
     saved = Signal(str)  # the path written
     close_requested = Signal()
+    drawer_closed = Signal(object)  # Decision of the drawer close-out
 
     def __init__(self, backend: Any, parent: QWidget | None = None, *, reports_dir: Path | None = None) -> None:
         """Build the screen; reports are written to ``reports_dir``."""
@@ -73,6 +93,26 @@ class ShiftCloseScreen(Screen):
         row.addWidget(self.close_button)
         layout.addWidget(self.title)
         layout.addWidget(self.text, 1)
+        # A top-up desk counts its drawer: the float it started with and the cash there now.
+        self.drawer = QWidget()
+        grid = QGridLayout(self.drawer)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.float_caption, self.counted_caption = QLabel(), QLabel()
+        self.float_edit, self.counted_edit = QLineEdit(), QLineEdit()
+        for edit in (self.float_edit, self.counted_edit):
+            edit.setMaxLength(20)
+            edit.setStyleSheet("font-size: 22px;")
+        self.drawer_button = BigButton(role="primary")
+        self.drawer_button.clicked.connect(self.close_drawer)
+        self.drawer_result = heading("", "hint")
+        grid.addWidget(self.float_caption, 0, 0)
+        grid.addWidget(self.float_edit, 0, 1)
+        grid.addWidget(self.counted_caption, 1, 0)
+        grid.addWidget(self.counted_edit, 1, 1)
+        grid.addWidget(self.drawer_button, 0, 2, 2, 1)
+        grid.addWidget(self.drawer_result, 2, 0, 1, 3)
+        self.drawer.setVisible(False)
+        layout.addWidget(self.drawer)
         layout.addWidget(self.message)
         layout.addLayout(row)
         self.retranslate()
@@ -80,6 +120,7 @@ class ShiftCloseScreen(Screen):
     def activate(self) -> None:
         """Load the current staff member's report on the worker."""
         self.message.setText("")
+        self.drawer.setVisible(self.backend.terminal.mode == "topup")
         self.backend.run(lambda engine: engine.shift_report(), on_done=self.set_report)
 
     def set_report(self, report: Any) -> None:
@@ -110,8 +151,46 @@ class ShiftCloseScreen(Screen):
 
         self.backend.run(write, on_done=done)
 
+    def _amount(self, edit: QLineEdit) -> int | None:
+        lang = self.backend.i18n.language
+        try:
+            value = parse_amount(edit.text(), self.backend.currency, lang=lang, max_minor=10**9)
+        except AmountError as exc:
+            self.drawer_result.setText("✗ " + exc.message(lang))
+            return None
+        return value
+
+    def close_drawer(self) -> None:
+        """Close the desk's drawer with the float and the counted cash typed (on the worker)."""
+        start_float = self._amount(self.float_edit)
+        counted = self._amount(self.counted_edit) if start_float is not None else None
+        if start_float is None or counted is None:
+            return
+
+        def done(decision: Decision) -> None:
+            self.show_drawer(decision)
+            self.drawer_closed.emit(decision)
+            if decision.approved:
+                self.activate()
+
+        self.backend.run(lambda engine: engine.close_drawer(start_float=start_float, counted=counted), on_done=done)
+
+    def show_drawer(self, decision: Decision) -> None:
+        """Show expected, counted and the difference (or why the drawer could not be closed)."""
+        money = self.backend.money
+        if not decision.approved:
+            words = explain_reason(decision.reason, decision.params, currency=self.backend.currency)
+            self.drawer_result.setText(f"✗ {words.headline}. {words.next_step}")
+            return
+        p = decision.params
+        self.drawer_result.setText(self.tr("shift.drawer_done", expected=money(int(p["expected"])),
+                                           counted=money(int(p["counted"])), difference=money(int(p["difference"]))))
+
     def retranslate(self) -> None:
         """Set the texts in the current language."""
+        self.float_caption.setText(self.tr("shift.float"))
+        self.counted_caption.setText(self.tr("shift.counted"))
+        self.drawer_button.setText(self.tr("shift.close_drawer"))
         self.title.setText(self.tr("shift.title"))
         self.save_button.setText(self.tr("shift.save"))
         self.close_button.setText(self.tr("shift.close_and_logout"))

@@ -1,4 +1,10 @@
-"""Top-up mode: amount keys, cash received, the change, then the wallet scan (online only)."""
+"""Top-up mode: amount keys, cash received, the change, then the wallet scan (online only).
+
+A top-up whose answer was lost is never shown as failed: the result is amber
+("in doubt: do not hand back the cash yet"), and a panel on this screen keeps
+every top-up in doubt until the next push settles it, then says what to do
+(keep the cash, or hand it back) until the cashier confirms it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,9 @@ import time
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from sync.ids import format_short_id
 from terminal.decisions import Decision
 from ui.screens.base import Screen
 from ui.screens.sale import show_decision
@@ -24,6 +31,7 @@ class TopUpScreen(Screen):
 
     name = "topup"
     done_signal = Signal(object)  # Decision
+    doubts_shown = Signal(object)  # the list of TopUpDoubt now on the panel
 
     def __init__(self, backend: Any, parent: QWidget | None = None) -> None:
         """Build the screen with no amount chosen."""
@@ -67,6 +75,22 @@ class TopUpScreen(Screen):
         self.typed = CodeEntry(placeholder_key="topup.typed", button_key="topup.use_code", tr=self.tr)
         self.typed.entered.connect(lambda code: self.on_scan(code, time.monotonic()))
         left.addWidget(self.typed)
+        self.doubts: list[Any] = []
+        self._doubts_busy = False
+        self.doubt_panel = QWidget()
+        self.doubt_panel.setObjectName("doubt-panel")
+        self.doubt_panel.setStyleSheet("#doubt-panel { background: #8a4b00; border-radius: 8px; }")
+        panel = QVBoxLayout(self.doubt_panel)
+        self.doubt_text = QLabel()
+        self.doubt_text.setWordWrap(True)
+        self.doubt_text.setStyleSheet("color: white; font-size: 20px; font-weight: bold; background: transparent;")
+        self.doubt_confirm = BigButton(role="primary")
+        self.doubt_confirm.clicked.connect(self.confirm_doubts)
+        panel.addWidget(self.doubt_text)
+        panel.addWidget(self.doubt_confirm)
+        self.doubt_panel.hide()
+        left.addWidget(self.doubt_panel)
+        backend.sync_changed.connect(self._on_sync)
         left.addStretch(1)
         outer.addLayout(left, 3)
         self.preview = CameraPreview()
@@ -102,7 +126,9 @@ class TopUpScreen(Screen):
 
         def done(decision: Decision) -> None:
             self.busy = False
-            if decision.approved:
+            if decision.params.get("in_doubt"):
+                self.refresh_doubts()
+            if decision.approved or decision.params.get("in_doubt"):  # in doubt: held on the panel, not redone
                 self.amount, self.cash = 0, 0
             show_decision(self, decision, ok_key="result.topup_ok")
             self.retranslate()
@@ -116,8 +142,71 @@ class TopUpScreen(Screen):
         self.backend.run(lambda engine: engine.topup(text, amount, cash_received=cash), on_done=done,
                          on_error=failed)
 
+    def activate(self) -> None:
+        """Show the top-ups still in doubt (or settled and not yet confirmed)."""
+        self.refresh_doubts()
+
+    def _on_sync(self, view: Any) -> None:
+        if getattr(view, "doubts_to_show", 0) or self.doubts:
+            self.refresh_doubts()
+
+    def refresh_doubts(self) -> None:
+        """Read the top-ups in doubt on the worker and show them on the panel."""
+        if self._doubts_busy:
+            return
+        self._doubts_busy = True
+
+        def done(doubts: list[Any]) -> None:
+            self._doubts_busy = False
+            self.set_doubts(doubts)
+
+        def failed(exc: BaseException) -> None:
+            self._doubts_busy = False
+            self.backend.tasks.report_bug(exc)
+
+        failed.handles_bugs = True  # type: ignore[attr-defined]
+        self.backend.run(lambda engine: engine.topup_doubts(), on_done=done, on_error=failed)
+
+    def set_doubts(self, doubts: list[Any]) -> None:
+        """Show ``doubts`` (TopUpDoubt rows): what to do with each one's cash."""
+        self.doubts = list(doubts)
+        self._render_doubts()
+        self.doubts_shown.emit(self.doubts)
+
+    def confirm_doubts(self) -> None:
+        """The cashier did what the settled lines say: take them off the panel (open doubts stay)."""
+        settled = [d.id for d in self.doubts if d.state != "in_doubt"]
+        if not settled:
+            return
+
+        def work(engine: Any) -> list[Any]:
+            for record_id in settled:
+                engine.confirm_doubt(record_id)
+            return list(engine.topup_doubts())
+
+        self.backend.run(work, on_done=self.set_doubts)
+
+    def _render_doubts(self) -> None:
+        money = self.backend.money
+        lines = []
+        for d in self.doubts:
+            prefix = "cashout" if getattr(d, "kind", "topup") == "cashout" else "topup"
+            key = {"in_doubt": f"{prefix}.doubt_open", "booked": f"{prefix}.doubt_booked"}.get(
+                d.state, f"{prefix}.doubt_refused")
+            lines.append(("⏳ " if d.state == "in_doubt" else "✓ " if d.state == "booked" else "✗ ") + self.tr(
+                key, amount=money(d.amount), wallet=format_short_id(d.wallet_id), cash=money(d.cash_received),
+                change=money(d.cash_received - d.amount)))
+        self.doubt_text.setText("\n".join(lines))
+        self.doubt_confirm.setText(self.tr("topup.doubt_confirm"))
+        self.doubt_confirm.setVisible(any(d.state != "in_doubt" for d in self.doubts))
+        states = {d.state for d in self.doubts}
+        colour = "#b3141b" if "refused" in states else "#8a4b00" if "in_doubt" in states else "#0f7b3a"
+        self.doubt_panel.setStyleSheet(f"#doubt-panel {{ background: {colour}; border-radius: 8px; }}")
+        self.doubt_panel.setVisible(bool(self.doubts))
+
     def retranslate(self) -> None:
         """Set the texts in the current language."""
+        self._render_doubts()
         money = self.backend.money
         self.title.setText(self.tr("topup.title"))
         self.typed.retranslate()

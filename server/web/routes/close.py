@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from server import closing
+from server.drawers import list_closeouts
 from server.web import actions, queries
 from server.web.access import Admin
 from server.web.authz import EVENT_OBJECT, LISTED, require, stall_in_path
@@ -52,10 +53,11 @@ def close_page(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on
         held = closing.balances_held(conn, limit=50)
         pending = closing.pending_requests(conn)
         runs = closing.payout_runs_list(conn)
+        drawers = list_closeouts(conn, limit=100)
     claim_until = "" if settings.claim_until is None else dt.datetime.fromtimestamp(
         settings.claim_until / 1000, ctx.tz).strftime("%Y-%m-%dT%H:%M")
     return page(request, "close.html", ctx, active="close", s=settings, fee_percent=_percent(settings.stall_fee_bp),
-                claim_until=claim_until, summary=summary, held=held, pending=pending, runs=runs,
+                claim_until=claim_until, summary=summary, held=held, pending=pending, runs=runs, drawers=drawers,
                 pending_total=sum(max(0, int(p["balance"])) for p in pending))
 
 
