@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[[], Any]
 
 
+def _server_url(engine: Any) -> str:
+    creds = engine.store.credentials() if hasattr(engine, "store") else None
+    return str(creds.server_url).rstrip("/") if creds is not None else ""
+
+
 def load_terminal_view(engine: Any) -> tuple[TerminalView, list[Any]]:
     """Read the terminal's identity, stall and catalog (runs on the worker)."""
     me = engine.identity()
@@ -45,6 +50,7 @@ def load_terminal_view(engine: Any) -> tuple[TerminalView, list[Any]]:
         allow_free_amount=bool(stall.allow_free_amount) if stall is not None else False,
         currency=settings.currency if settings is not None else "JPY",
         idle_logout_s=settings.staff_idle_logout_s if settings is not None else 900,
+        server_url=_server_url(engine),
     )
     products = engine.catalog()
     if hasattr(engine, "store"):

@@ -77,6 +77,7 @@ class TerminalView:
     allow_free_amount: bool = False
     currency: str = "JPY"
     idle_logout_s: int = 900
+    server_url: str = ""  # where customers' phones reach My page (the receipt QR on a sale's result)
 
 
 class Backend(QObject):

@@ -29,6 +29,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "common.clear": ("Clear", "クリア"),
     "common.language": ("日本語", "English"),
     "common.working": ("Working…", "処理中…"),
+    "result.receipt_qr": ("Receipt: scan with your phone (My page)", "レシート：スマホで読み取り（マイページ）"),
     "common.tap_to_continue": ("Tap anywhere for the next customer", "画面をタップすると次のお客様へ"),
     "common.bug": (
         "Something went wrong inside the app. It was logged; you can keep working.",

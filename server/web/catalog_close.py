@@ -156,6 +156,10 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("my.receipt_amount", "Amount", "金額"),
     ("my.receipt_balance_after", "Balance after", "利用後の残高"),
     ("my.receipt_number", "Receipt number", "レシート番号"),
+    ("my.receipt_pending",
+     "This receipt is on its way: the stall's terminal has not sent the sale yet (usually within a minute; "
+     "longer while it is offline). Open this page again later, or find the sale in your history on My page.",
+     "このレシートはまだ届いていません。模擬店の端末がまだ販売を送っていません（通常1分以内、オフライン中はそれ以上）。あとでもう一度開くか、マイページの履歴で確認してください。"),
     ("done.payout_requested", "Your request was received.", "申請を受け付けました。"),
     ("done.payout_cancelled", "Your request was withdrawn.", "申請を取り下げました。"),
     ("done.payout_run", "Payout run made: download its transfer file below.",

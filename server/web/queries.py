@@ -387,6 +387,14 @@ def balances_held_total(conn: Connection) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def wallet_seq_of_record(conn: Connection, wallet_id: int, record_id: str) -> int | None:
+    """The wallet's own posting number of the transaction a terminal record booked (None: not here, or not its)."""
+    a, p, r = t.accounts, t.postings, t.records
+    seq = conn.execute(select(p.c.seq).join(r, r.c.txn_id == p.c.txn_id).join(a, a.c.id == p.c.account_id)
+                       .where(r.c.id == record_id, a.c.kind == "wallet", a.c.ref == wallet_id)).scalar()
+    return None if seq is None else int(seq)
+
+
 def wallet_receipt(conn: Connection, wallet_id: int, seq: int) -> dict[str, Any] | None:
     """One line of a wallet's history as a receipt: when, what kind, which stall, the items, the balance after.
 

@@ -172,6 +172,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/my", ""): MY_GET,
     ("GET", "/my/qr", ""): MY_GET,
     ("GET", "/my/receipt/{seq}", ""): MY_GET,
+    ("GET", "/my/r/{record_id}", ""): MY_GET,  # the receipt QR of a terminal's result screen
     # a letter's one-time link: an unknown token is not found for anyone (terminals' POSTs stop at CSRF)
     ("GET", "/my/link/{token}", ""): "404 404 404 404 404 404 404 404 404 404 404 404 404",
     ("POST", "/my/link/{token}", ""): "404 403 403 403 403 404 404 404 404 404 404 404 404",

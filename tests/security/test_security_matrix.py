@@ -181,6 +181,7 @@ def build(tg: Targets, key: tuple[str, str, str], role: str, where: str = "") ->
            "{terminal_id}": str(tg.terminal), "{anomaly_id}": str(tg.anomaly), "{staff_id}": str(tg.person),
            "{assignment_id}": str(tg.assignment), "{ticket_id}": str(tg.ticket),
            "{override_id}": str(tg.override), "{name}": variant or "stalls", "{seq}": "1", "{run_id}": "1",
+           "{record_id}": "0190a3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b",
            "{invitation_id}": str(tg.other_invitation if variant == "other" else
                                   tg.cancel_invitation if path.endswith("/cancel") else tg.invitation)}
     if path.endswith("/refund"):

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import cv2
 from ui_helpers import Event, close_app, enroll, login, make_app, pay, shot
+
+from scanner.decoders import make_decoder
 
 
 def test_enroll_login_and_sell(qtbot: Any, tmp_path: Path, event: Event) -> None:
@@ -29,6 +32,20 @@ def test_enroll_login_and_sell(qtbot: Any, tmp_path: Path, event: Event) -> None
         assert "1,100" in app.window.overlay.detail.text()
         assert app.window.overlay.icon.text() == "✓"
         assert sale.total() == 0
+        # the receipt QR a customer's phone scans: My page's receipt of this very record, readable on screen
+        overlay = app.window.overlay
+        expected = f"{event.base_url.rstrip('/')}/my/r/{decision.record_id}"
+        assert overlay.receipt_qr.isVisible() and overlay.receipt_url == expected
+        assert overlay.rect().contains(overlay.receipt_qr.geometry())  # not cut off by the window
+        png = shot(app.window, "sale_receipt_qr_en")
+        texts = {d.text for d in make_decoder("auto").decode(cv2.imread(str(png), cv2.IMREAD_GRAYSCALE))}
+        assert texts == {expected}
+        app.window.resize(1280, 720)
+        qtbot.wait(50)
+        overlay.setGeometry(app.window.rect())
+        qtbot.wait(50)
+        assert overlay.rect().contains(overlay.receipt_qr.geometry()), overlay.receipt_qr.geometry()
+        assert overlay.rect().contains(overlay.footer.geometry())
     finally:
         close_app(app)
 

@@ -3,6 +3,8 @@ sets the stall fee and prints a stall's settlement sheet; the CSV holds the tran
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from web_harness import Live, shoot, sign_in
@@ -24,11 +26,13 @@ def phone(browser, live: Live):
     context.close()
 
 
-def _sell(live: Live, seed: Seeder, stall: int, cashier: int, wallet: int, amount: int) -> None:
+def _sell(live: Live, seed: Seeder, stall: int, cashier: int, wallet: int, amount: int) -> str:
+    """Push one sale from a new stall terminal; returns its record id (what the receipt QR names)."""
     term = seed.terminal("stall", stall_id=stall)
     body = term.sale(wallet_id=wallet, amount=amount, staff_id=cashier, stall_id=stall)
     answer = httpx.post(f"{live.url}/api/v1/push", json={"records": [body]}, headers=term.headers, timeout=10)
     assert answer.json()["results"][0]["status"] == "applied", answer.text
+    return str(body["body"]["id"])
 
 
 def test_a_customer_is_paid_back_and_a_stall_is_settled(page, phone, live: Live, seed: Seeder) -> None:
@@ -38,7 +42,9 @@ def test_a_customer_is_paid_back_and_a_stall_is_settled(page, phone, live: Live,
     with live.db.write() as conn:
         set_customer(conn, wallet, holder_name="山田 花子", pin=PIN, student=False, guest_quota=0,
                      guest_ticket_type=None, now_ms=live.clock())
-    _sell(live, seed, stall, cashier, wallet, 800)
+    sale_id = _sell(live, seed, stall, cashier, wallet, 800)
+    kiosk = seed.stall("Ramune")  # someone else's sale at another stall
+    other_sale = _sell(live, seed, kiosk, seed.staff("Ken", roles=[("cashier", "stall", kiosk)]), seed.wallet(900), 300)
 
     # the admin opens payouts and sets a 5 % fee, through the form
     sign_in(page)
@@ -65,6 +71,17 @@ def test_a_customer_is_paid_back_and_a_stall_is_settled(page, phone, live: Live,
     shoot(phone, "my-receipt-phone")
     phone.goto("/my/receipt/999999")  # not a line of this wallet: back to My page, nothing shown
     assert phone.url.endswith("/my")
+    # the receipt QR on the terminal's result screen names the sale's record id
+    phone.goto(f"/my/r/{sale_id}")
+    phone.wait_for_url("**/my/receipt/*")
+    assert phone.inner_text("#receipt-amount") == "-¥800" and sale_id in phone.inner_text("#receipt")
+    for not_yet in (str(uuid.uuid4()), other_sale):  # not sent yet, or another wallet's: nothing of it shown
+        phone.goto(f"/my/r/{not_yet}")
+        assert "まだ届いていません" in phone.inner_text("#receipt-pending-text")
+        assert "300" not in phone.inner_text("main")
+    phone.goto("/my/r/not-a-record")
+    assert phone.url.endswith("/my")
+    phone.goto("/my")
     phone.fill("#payout-form input[name=holder]", "ﾔﾏﾀﾞ ﾊﾅｺ")
     phone.fill("#payout-form input[name=bank]", "0009")
     phone.fill("#payout-form input[name=branch]", "012")

@@ -7,10 +7,12 @@ timer) dismisses it, so the next customer can start at once.
 
 from __future__ import annotations
 
+import io
 import time
 
+import segno
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QMouseEvent, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui.i18n import tr
@@ -54,6 +56,19 @@ class ResultOverlay(QWidget):
             label.setWordWrap(True)
             label.setStyleSheet(f"color: white; font-size: {size}px; font-weight: bold; background: transparent;")
             layout.addWidget(label)
+        # A sale's receipt for the customer's phone: a QR of My page's receipt of this record, with a caption.
+        self.receipt_qr = QLabel()
+        self.receipt_qr.setObjectName("receipt-qr")
+        self.receipt_qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.receipt_qr.setStyleSheet("background: transparent;")
+        self.receipt_caption = QLabel()
+        self.receipt_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.receipt_caption.setStyleSheet("color: white; font-size: 18px; background: transparent;")
+        layout.insertWidget(layout.indexOf(self.footer), self.receipt_qr)
+        layout.insertWidget(layout.indexOf(self.footer), self.receipt_caption)
+        self.receipt_url = ""
+        self.receipt_qr.hide()
+        self.receipt_caption.hide()
         layout.insertStretch(0, 1)
         layout.insertStretch(layout.count() - 1, 1)
         self._timer = QTimer(self)
@@ -70,6 +85,7 @@ class ResultOverlay(QWidget):
         detail: str = "",
         next_step: str = "",
         in_doubt: bool = False,
+        receipt_url: str = "",
     ) -> None:
         """Fill the window with one result; ✓ and green when approved, ✗ and red when not, ? and amber in doubt."""
         self.approved = approved
@@ -86,6 +102,7 @@ class ResultOverlay(QWidget):
         self.next_step.setText(next_step)
         self.next_step.setVisible(bool(next_step))
         self.footer.setText(tr("common.tap_to_continue"))
+        self._show_receipt(receipt_url if approved else "")
         parent = self.parentWidget()
         if parent is not None:
             self.setGeometry(parent.rect())
@@ -95,6 +112,21 @@ class ResultOverlay(QWidget):
         if self.auto_hide_ms:
             self._timer.start(self.auto_hide_ms if approved else self.auto_hide_ms * 2)
         self.shown_result.emit(approved)
+
+    def _show_receipt(self, url: str) -> None:
+        """A QR of ``url`` (dark on white, with its quiet zone, so phone cameras read it), or nothing."""
+        self.receipt_url = url
+        if url:
+            png = io.BytesIO()
+            segno.make(url, error="m").save(png, kind="png", scale=4, border=4)  # about a millisecond
+            pixmap = QPixmap()
+            pixmap.loadFromData(png.getvalue(), "PNG")
+            self.receipt_qr.setPixmap(pixmap)
+            self.receipt_caption.setText(tr("result.receipt_qr"))
+        else:
+            self.receipt_qr.clear()
+        self.receipt_qr.setVisible(bool(url))
+        self.receipt_caption.setVisible(bool(url))
 
     def dismiss(self) -> None:
         """Hide the overlay (idempotent)."""

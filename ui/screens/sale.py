@@ -46,8 +46,12 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
         headline = screen.tr(ok_key, amount=backend.money(decision.amount))
         amount = backend.money(decision.amount) if ok_key == "result.approved" else ""
         backend.sounds.play("approve")
+        receipt = ""
+        server = backend.terminal.server_url
+        if decision.kind == "sale" and decision.record_id and server:  # online or offline: the id is known now
+            receipt = f"{server}/my/r/{decision.record_id}"
         if overlay is not None:
-            overlay.show_result(approved=True, headline=headline, amount=amount, detail=detail)
+            overlay.show_result(approved=True, headline=headline, amount=amount, detail=detail, receipt_url=receipt)
     elif decision.reason in (DeclineReason.TOPUP_IN_DOUBT, DeclineReason.CASHOUT_IN_DOUBT):  # maybe booked
         words = explain_reason(decision.reason, decision.params, currency=backend.currency)
         backend.sounds.play("decline")

@@ -7,6 +7,7 @@ the quota.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -230,6 +231,25 @@ def my_receipt(request: Request, ctx: PageDep, wallet_id: WalletDep, seq: int) -
     if receipt is None:
         return RedirectResponse("/my", status_code=303)
     return page(request, "my_receipt.html", ctx, r=receipt)
+
+
+@router.get("/my/r/{record_id}")
+def my_receipt_of_record(request: Request, ctx: PageDep, wallet_id: WalletDep, record_id: str) -> Response:
+    """Where the receipt QR on a stall terminal's result screen leads: this wallet's receipt of that sale.
+
+    The terminal knows its record id at once, online or offline; the server has it once the terminal
+    has sent it, so until then the page says the receipt is on its way. Another wallet's record is
+    treated as unknown (nothing about it is shown).
+    """
+    try:
+        rid = str(uuid.UUID(record_id))
+    except ValueError:
+        return RedirectResponse("/my", status_code=303)
+    with database(request).read() as conn:
+        seq = queries.wallet_seq_of_record(conn, wallet_id, rid)
+    if seq is None:
+        return page(request, "my_receipt_pending.html", ctx)
+    return RedirectResponse(f"/my/receipt/{seq}", status_code=303)
 
 
 # ---------------------------------------------------------------- the one-time link on a printed letter
