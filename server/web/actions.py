@@ -102,6 +102,11 @@ def update_product(conn: Connection, product_id: int, *, name: str, price: int, 
         raise CatalogError("a product needs a name")
     if not 0 <= price <= 10**12:  # sync.schemas.Amount: what a terminal's sale line accepts
         raise CatalogError("price must be a non-negative integer amount")
+    kind = conn.execute(select(t.products.c.kind).where(t.products.c.id == product_id)).scalar()
+    if kind in ("deposit", "discount") and price <= 0:  # the same rules as server.catalog.create_product
+        raise CatalogError(f"a {kind} product needs a price above zero")
+    if kind in ("deposit", "discount") and stock is not None:
+        raise CatalogError(f"a {kind} product is not counted in stock")
     done = conn.execute(update(t.products).where(t.products.c.id == product_id).values(
         name=name.strip(), price=price, stock=stock, sold_out=sold_out or (stock is not None and stock <= 0),
         active=active, change_seq=reserve_changes(conn, 1))).rowcount

@@ -173,3 +173,18 @@ def test_a_basket_of_returns_only_is_refused_never_a_negative_sale(event: Event,
     r = client.post("/api/v1/authorize", json={"record": only_back}, headers=term.headers)
     assert r.status_code == 422 or not r.json()["approved"]
     assert _balances(event, stall)["stall_deposit"] == 200
+
+
+def test_a_deposit_or_discount_product_keeps_a_price_and_no_stock_when_edited(event: Event) -> None:
+    from server.web.actions import update_product
+
+    stall = event.seed.stall("Bar")
+    cup = event.seed.product(stall, "Cup", 200, kind="deposit")
+    beer = event.seed.product(stall, "Beer", 600)
+    with event.seed.db.write() as conn:
+        for price, stock in ((0, None), (200, 10)):
+            with pytest.raises(CatalogError):
+                update_product(conn, cup, name="Cup", price=price, stock=stock, sold_out=False, active=True)
+        update_product(conn, cup, name="Cup", price=300, stock=None, sold_out=False, active=True)
+        update_product(conn, beer, name="Beer", price=0, stock=5, sold_out=False, active=True)  # normal: as before
+        assert conn.execute(select(t.products.c.price).where(t.products.c.id == cup)).scalar_one() == 300
