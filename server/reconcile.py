@@ -151,8 +151,8 @@ def _close_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> N
     from server.closing import DONATION_KINDS, money_summary, payout_requests
 
     money = money_summary(conn)
-    for name in ("money_in", "wallets", "stall_revenue", "payouts", "donations", "cash_outs", "imbalance",
-                 "adjustments"):
+    for name in ("money_in", "wallets", "stall_revenue", "stall_discounts", "deposits_held", "payouts", "donations",
+                 "cash_outs", "imbalance", "adjustments"):
         report.summary[name] = money[name]
     if money["money_in"] != money["accounted"]:
         report.breaks.append(f"money in {money['money_in']} but {money['accounted']} accounted for")
