@@ -41,6 +41,9 @@ def test_a_bar_creates_a_cup_deposit_sells_it_takes_it_back_and_settles(page, li
     assert {n: k for n, (_, k) in ids.items()} == {"Beer": "normal", "Cup deposit": "deposit",
                                                    "Staff discount": "discount"}
     beer, cup, staff = (ids[n][0] for n in ("Beer", "Cup deposit", "Staff discount"))
+    page.goto("/admin/stalls")
+    assert "Deposit" in page.inner_text("tr[data-product='Cup deposit'] [data-kind=deposit]")
+    assert page.locator("tr[data-product='Beer'] [data-kind]").count() == 0
     term = seed.terminal("stall", stall_id=stall)
     baskets = [[(beer, 2, 600), (cup, 2, 200)], [(beer, 1, 600), (cup, -1, 200), (staff, -1, 100)]]
     records = [term.sale(wallet_id=wallet, amount=sum(q * u for _, q, u in b), staff_id=cashier, stall_id=stall,
