@@ -899,7 +899,8 @@ class Festival:
             reconcile_breaks=report.breaks[:10], injected=dict(self.injected), found=found,
             anomalies_by_kind=dict(other), anomalies_ok=anomalies_ok)
         m = report.summary
-        closing_parts = ("wallets", "stall_revenue", "payouts", "donations", "cash_outs", "imbalance", "adjustments")
+        closing_parts = ("wallets", "stall_revenue", "stall_discounts", "deposits_held", "payouts", "donations",
+                         "cash_outs", "imbalance", "adjustments")
         closing = {k: int(m.get(k, 0)) for k in ("money_in", *closing_parts)}
         closing_ok = sum(closing[k] for k in closing_parts) == closing["money_in"]
         self.results["closing"] = {**closing, "equation_holds": closing_ok}

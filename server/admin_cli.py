@@ -111,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--price", type=_amount_text, required=True,
                    help="in major units as on the dashboard: 500 (JPY), 4.80 (EUR); the event's decimal mark")
     p.add_argument("--stock", type=_count(0, 10**9))
+    p.add_argument("--kind", choices=("normal", "deposit", "discount"), default="normal",
+                   help="deposit: paid back when returned (a cup); discount: taken off a basket")
     p = sub.add_parser("create-gate", help="create a gate; prints its id")
     p.add_argument("--name", type=_name, required=True)
     p = sub.add_parser("create-ticket-type", help="create a ticket type; prints its id")
@@ -325,7 +327,8 @@ def _simple(fn_name: str) -> Callable[[Any, ServerSettings, argparse.Namespace],
                 new_id = catalog.create_stall(conn, name=args.name, now_ms=now, allow_free_amount=args.free_amount)
             elif fn_name == "product":
                 new_id = catalog.create_product(conn, stall_id=args.stall, name=args.name,
-                                                price=_amount(conn, args.price, "--price"), stock=args.stock)
+                                                price=_amount(conn, args.price, "--price"), stock=args.stock,
+                                                kind=args.kind)
             elif fn_name == "gate":
                 new_id = catalog.create_gate(conn, name=args.name)
             else:

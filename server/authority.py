@@ -58,8 +58,8 @@ from sync.schemas import (
 )
 
 __all__ = ["CLOCK_SLACK_MS", "FLOOD_CAP", "LOGIN_PERMISSIONS", "RULES", "Breach", "Catalog", "OfflineSaleCheck",
-           "Rule", "TerminalClock", "Verdict", "cashout_doubts", "fold_flood", "judge", "load_catalog", "may_work_at",
-           "terminal_clock", "terminal_scope"]
+           "Rule", "Split", "TerminalClock", "Verdict", "cashout_doubts", "fold_flood", "judge", "line_doubts",
+           "load_catalog", "may_work_at", "split_sale", "terminal_clock", "terminal_scope"]
 
 Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
 CLOCK_SLACK_MS = 5 * 60_000  # a terminal's clock may be this far off beyond the skew it reported
@@ -240,10 +240,76 @@ def judge(terminal: TerminalCaller, body: Body, access: Mapping[int, Access], *,
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """The products and stalls a batch's sales name: product -> (stall, price, active), stall -> free amount."""
+    """The products and stalls a batch's sales name: product -> (stall, price, active, kind), stall -> free amount."""
 
-    products: dict[int, tuple[int, int, bool]]
+    products: dict[int, tuple[int, int, bool, str]]
     free_amount: dict[int, bool]
+
+    def kind(self, product_id: int | None) -> str:
+        """A line's product kind as the server knows it (a free amount or an unknown product: normal)."""
+        known = self.products.get(product_id) if product_id is not None else None
+        return known[3] if known is not None else "normal"
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """Where a sale's money goes, by the server's own product kinds (the wallet pays ``goods - discounts + deposits``).
+
+    ``goods``: normal products and free amounts (the stall's revenue, never negative);
+    ``discounts``: the discount lines, as a positive amount (the stall's discount account);
+    ``deposits``: deposits taken less deposits returned (the stall's deposit account; negative
+    when more cups came back than were taken in this basket).
+    """
+
+    goods: int
+    discounts: int
+    deposits: int
+
+    @property
+    def net(self) -> int:
+        return self.goods - self.discounts + self.deposits
+
+
+def split_sale(sale: SaleRecord, catalog: Catalog) -> Split:
+    """The ledger legs of ``sale`` (``Split``); a line's kind is the server's, never the terminal's."""
+    goods = discounts = deposits = 0
+    for line in sale.lines:
+        value = line.qty * line.unit_price
+        kind = catalog.kind(line.product_id)
+        if kind == "deposit":
+            deposits += value
+        elif kind == "discount":
+            discounts -= value
+        else:
+            goods += value
+    if not sale.lines:
+        goods = sale.amount
+    return Split(goods, discounts, deposits)
+
+
+def line_doubts(sale: SaleRecord, catalog: Catalog) -> list[Breach]:
+    """The sign rules of a basket, the one place they are checked (online declines, a push flags).
+
+    A negative line is a deposit product's return or a discount product; a discount product
+    is never a positive line; discounts never exceed the basket's goods (a discount never
+    eats into a deposit); the price of a deposit or discount line is the catalogue's.  That
+    the total is above zero is the record's own rule (``SaleRecord``).
+    """
+    out: list[Breach] = []
+    for line in sale.lines:
+        kind = catalog.kind(line.product_id)
+        if line.qty < 0 and kind == "normal":
+            out.append(Breach("negative_line", {"product_id": line.product_id, "qty": line.qty}))
+        elif line.qty > 0 and kind == "discount":
+            out.append(Breach("discount_positive", {"product_id": line.product_id, "qty": line.qty}))
+        known = catalog.products.get(line.product_id) if line.product_id is not None else None
+        if kind != "normal" and known is not None and line.unit_price != known[1]:
+            out.append(Breach("line_price_mismatch", {"product_id": line.product_id,
+                                                      "unit_price": line.unit_price, "price": known[1]}))
+    split = split_sale(sale, catalog)
+    if split.discounts > split.goods:
+        out.append(Breach("discount_exceeds_goods", {"goods": split.goods, "discounts": split.discounts}))
+    return out
 
 
 def load_catalog(conn: Connection, sales: Iterable[SaleRecord]) -> Catalog:
@@ -251,8 +317,9 @@ def load_catalog(conn: Connection, sales: Iterable[SaleRecord]) -> Catalog:
     product_ids = sorted({ln.product_id for s in sales for ln in s.lines if ln.product_id is not None})
     stall_ids = sorted({s.stall_id for s in sales})
     p, st = t.products, t.stalls
-    products = {int(r.id): (int(r.stall_id), int(r.price), bool(r.active)) for r in conn.execute(
-        select(p.c.id, p.c.stall_id, p.c.price, p.c.active).where(p.c.id.in_(product_ids)))} if product_ids else {}
+    products = {int(r.id): (int(r.stall_id), int(r.price), bool(r.active), str(r.kind)) for r in conn.execute(
+        select(p.c.id, p.c.stall_id, p.c.price, p.c.active, p.c.kind).where(p.c.id.in_(product_ids)))
+    } if product_ids else {}
     free = {int(r.id): bool(r.allow_free_amount) for r in conn.execute(
         select(st.c.id, st.c.allow_free_amount).where(st.c.id.in_(stall_ids)))} if stall_ids else {}
     return Catalog(products, free)
@@ -283,9 +350,10 @@ class OfflineSaleCheck:
             elif known[0] != sale.stall_id:
                 out.append(Breach("foreign_product", {"product_id": line.product_id, "product_stall": known[0],
                                                       "record_stall": sale.stall_id}))
-            elif line.unit_price != known[1]:
+            elif line.unit_price != known[1] and known[3] == "normal":  # the others: line_doubts
                 out.append(Breach("price_mismatch", {"product_id": line.product_id, "unit_price": line.unit_price,
                                                      "price": known[1]}))
+        out += line_doubts(sale, self.catalog)
         if record_id in self.reversed_ids:  # an authorization left unanswered and reversed at once
             return out
         key = (sale.wallet_id, sale.token_seq)

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 from server.db import tables as t
 from server.db.engine import reserve_changes
 from server.ledger import ensure_account
+from sync.schemas import PRODUCT_KINDS
 
 __all__ = ["CatalogError", "create_gate", "create_product", "create_stall", "create_ticket_type",
            "set_stock"]
@@ -46,21 +47,36 @@ def create_stall(conn: Connection, *, name: str, now_ms: int, allow_free_amount:
         name=name, allow_free_amount=allow_free_amount, active=True,
         change_seq=reserve_changes(conn, 1)).returning(t.stalls.c.id)).scalar_one())
     ensure_account(conn, "stall_revenue", stall_id, now_ms=now_ms, name=name)
+    ensure_account(conn, "stall_deposit", stall_id, now_ms=now_ms, name="deposits")
+    ensure_account(conn, "stall_discount", stall_id, now_ms=now_ms, name="discounts")
     return stall_id
 
 
 def create_product(conn: Connection, *, stall_id: int, name: str, price: int, stock: int | None = None,
-                   sort: int = 0) -> int:
-    """Create a product of a stall; raises CatalogError for an unknown stall, a blank name or a negative price."""
+                   sort: int = 0, kind: str = "normal") -> int:
+    """Create a product of a stall; raises CatalogError for an unknown stall, a blank name or a negative price.
+
+    ``kind``: ``normal``; ``deposit`` (its price goes to the stall's deposit account, and a
+    negative line of it, the return, pays it back); ``discount`` (only ever a negative line:
+    it lowers the stall's sales, booked to the stall's discount account).  A deposit or a
+    discount has a price above zero, and is never counted in stock.
+    """
     name = _name(name, "product")
     if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_PRICE:
         raise CatalogError("price must be a non-negative integer amount")
+    if kind not in PRODUCT_KINDS:
+        raise CatalogError(f"a product is of kind {', '.join(PRODUCT_KINDS)}, not {kind!r}")
+    if kind != "normal" and price <= 0:
+        raise CatalogError(f"a {kind} product needs a price above zero")
+    if kind != "normal" and stock is not None:
+        raise CatalogError(f"a {kind} product is not counted in stock")
     stock = _stock(stock)
     if conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == stall_id)).first() is None:
         raise CatalogError(f"unknown stall {stall_id}")
     return int(conn.execute(insert(t.products).values(
         stall_id=stall_id, name=name, price=price, stock=stock, sold_out=stock is not None and stock <= 0,
-        active=True, sort=sort, change_seq=reserve_changes(conn, 1)).returning(t.products.c.id)).scalar_one())
+        active=True, sort=sort, kind=kind,
+        change_seq=reserve_changes(conn, 1)).returning(t.products.c.id)).scalar_one())
 
 
 def set_stock(conn: Connection, product_id: int, *, stock: int | None, sold_out: bool | None = None) -> None:

@@ -415,7 +415,8 @@ def money_summary(conn: Connection) -> dict[str, int]:
 
     money in = cash taken at desks and by admins (the negative balances of drawers and of
     "admin cash"); it sits in wallets, stall revenue, payouts, donations, cash paid out at desks
-    (cash-outs), drawer imbalances (counted − expected at close-outs) and adjustments
+    (cash-outs), drawer imbalances (counted − expected at close-outs) and adjustments; the stalls'
+    discounts (negative: taken off their revenue) and the deposits stalls hold for customers
     (and in accounts of kinds added later, ``other``).  ``money_in == accounted`` always.
     """
     from server.drawers import SYSTEM_IMBALANCE
@@ -426,16 +427,19 @@ def money_summary(conn: Connection) -> dict[str, int]:
     names = {("system", SYSTEM_ADMIN_CASH): "cash_in_admin", ("system", SYSTEM_PAYOUTS): "payouts",
              ("system", SYSTEM_DONATIONS): "donations", ("system", SYSTEM_ADJUSTMENTS): "adjustments",
              ("system", SYSTEM_CASHOUTS): "cash_outs", ("system", SYSTEM_IMBALANCE): "imbalance"}
-    summary = dict.fromkeys(("cash_in_desks", "cash_in_admin", "wallets", "stall_revenue", "payouts", "donations",
-                             "cash_outs", "imbalance", "adjustments", "other"), 0)
+    summary = dict.fromkeys(("cash_in_desks", "cash_in_admin", "wallets", "stall_revenue", "stall_discounts",
+                             "deposits_held", "payouts", "donations", "cash_outs", "imbalance", "adjustments",
+                             "other"), 0)
     for kind, ref, balance in conn.execute(select(a.c.kind, a.c.ref, func.sum(a.c.balance))
                                            .group_by(a.c.kind, a.c.ref)):
-        name = names.get((str(kind), int(ref))) or {"cash_drawer": "cash_in_desks", "wallet": "wallets",
-                                                   "stall_revenue": "stall_revenue"}.get(str(kind), "other")
+        name = names.get((str(kind), int(ref))) or {
+            "cash_drawer": "cash_in_desks", "wallet": "wallets", "stall_revenue": "stall_revenue",
+            "stall_discount": "stall_discounts", "stall_deposit": "deposits_held"}.get(str(kind), "other")
         summary[name] += int(balance)
     summary["cash_in_desks"] = -summary["cash_in_desks"]  # a drawer goes negative by the cash it took in
     summary["cash_in_admin"] = -summary["cash_in_admin"]
     summary["money_in"] = summary["cash_in_desks"] + summary["cash_in_admin"]
-    summary["accounted"] = sum(summary[k] for k in ("wallets", "stall_revenue", "payouts", "donations",
+    summary["accounted"] = sum(summary[k] for k in ("wallets", "stall_revenue", "stall_discounts", "deposits_held",
+                                                    "payouts", "donations",
                                                     "cash_outs", "imbalance", "adjustments", "other"))
     return summary

@@ -36,7 +36,7 @@ __all__ = [
     "ensure_account",
 ]
 
-ACCOUNT_KINDS = ("wallet", "stall_revenue", "cash_drawer", "system")
+ACCOUNT_KINDS = ("wallet", "stall_revenue", "stall_deposit", "stall_discount", "cash_drawer", "system")
 SYSTEM_ADJUSTMENTS = 1  # the other side of manual adjustments
 SYSTEM_ADMIN_CASH = 2  # cash taken by admins outside any terminal
 
@@ -126,19 +126,24 @@ class LedgerBatch:
         terminal_id: int | None = None,
         staff_id: int | None = None,
         note: str = "",
+        amount: int | None = None,
     ) -> int:
-        """Add a transaction; returns its index in this batch; raises LedgerError unless it sums to zero."""
-        if len(legs) < 2 or sum(amount for _, amount in legs) != 0:
+        """Add a transaction; returns its index in this batch; raises LedgerError unless it sums to zero.
+
+        ``amount`` is the transaction's amount (what the wallet paid or got back); by default
+        the largest leg, which is the same for a transaction of two legs.
+        """
+        if len(legs) < 2 or sum(leg for _, leg in legs) != 0:
             raise LedgerError(f"{kind}: postings must sum to zero")
-        if any(amount == 0 for _, amount in legs):
+        if any(leg == 0 for _, leg in legs):
             raise LedgerError(f"{kind}: zero posting")
-        txn = _Txn(kind, max(amount for _, amount in legs), record_id, ref_txn, terminal_id, staff_id, note,
-                   ref_index=ref_index)
-        for acc, amount in legs:
-            acc.balance += amount
+        txn = _Txn(kind, max(leg for _, leg in legs) if amount is None else amount, record_id, ref_txn,
+                   terminal_id, staff_id, note, ref_index=ref_index)
+        for acc, leg in legs:
+            acc.balance += leg
             acc.seq += 1
             acc.dirty = True
-            txn.postings.append((acc.id, amount, acc.seq))
+            txn.postings.append((acc.id, leg, acc.seq))
         self.txns.append(txn)
         return len(self.txns) - 1
 

@@ -5,8 +5,9 @@ cached balance equals the sum of its postings, that each account's sequence
 numbers run 1..seq with no gap, and that every terminal record was applied
 exactly once (one transaction per booked money record, none without a record).
 The close of the event is checked too: money in (cash at desks and admins)
-equals where it is (wallets + stall revenue + payouts + donations +
-adjustments), every payout or donation belongs to exactly one closed payout
+equals where it is (wallets + stall revenue + stall discounts + deposits held +
+payouts + donations + adjustments), sales with deposit or discount lines moved
+their amount in the wallet, every payout or donation belongs to exactly one closed payout
 request of its wallet and emptied it, and no paid-out wallet is open again.
 """
 
@@ -115,16 +116,43 @@ def reconcile(conn: Connection, *, limit: int = 50) -> ReconcileReport:
                             .join(back, back.c.ref_txn == sale_txn.c.id)
                             .where(sale_txn.c.kind == "sale", back.c.back > sale_txn.c.amount).limit(limit)):
         report.breaks.append(f"sale transaction {row.id}: refunded {row.back} of {row.amount}")
+    _line_checks(conn, report, limit=limit)
     _close_checks(conn, report, limit=limit)
     return report
+
+
+def _line_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> None:
+    """Sales with deposit or discount legs: the wallet paid the transaction's amount, the stall legs made it up.
+
+    A sale, refund or void moves exactly its amount in or out of one wallet; a discount
+    account only ever has sales' negative legs (and voids putting them back), so it is
+    never above zero; deposit accounts are summed (held) — one below zero is a stall that
+    paid back more cups than it took, already raised as ``deposit_not_held`` when pushed.
+    """
+    p, a, x = t.postings, t.accounts, t.transactions
+    wallet_leg = (select(p.c.txn_id, p.c.amount).join(a, a.c.id == p.c.account_id)
+                  .where(a.c.kind == "wallet").subquery())
+    for row in conn.execute(select(x.c.id, x.c.kind, x.c.amount, wallet_leg.c.amount.label("leg"))
+                            .join(wallet_leg, wallet_leg.c.txn_id == x.c.id)
+                            .where(x.c.kind.in_(("sale", "refund", "void")),
+                                   func.abs(wallet_leg.c.amount) != x.c.amount).limit(limit)):
+        report.breaks.append(f"{row.kind} transaction {row.id} of {row.amount} moved {row.leg} in its wallet")
+    held = {str(k): int(v) for k, v in conn.execute(
+        select(a.c.kind, func.coalesce(func.sum(a.c.balance), 0))
+        .where(a.c.kind.in_(("stall_deposit", "stall_discount"))).group_by(a.c.kind))}
+    report.summary["deposits_held"] = held.get("stall_deposit", 0)
+    report.summary["discounts"] = -held.get("stall_discount", 0)
+    for row in conn.execute(select(a.c.ref, a.c.balance).where(a.c.kind == "stall_discount", a.c.balance > 0)
+                            .limit(limit)):
+        report.breaks.append(f"stall {row.ref}: its discount account is above zero ({row.balance})")
 
 
 def _close_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> None:
     from server.closing import DONATION_KINDS, money_summary, payout_requests
 
     money = money_summary(conn)
-    for name in ("money_in", "wallets", "stall_revenue", "payouts", "donations", "cash_outs", "imbalance",
-                 "adjustments"):
+    for name in ("money_in", "wallets", "stall_revenue", "stall_discounts", "deposits_held", "payouts", "donations",
+                 "cash_outs", "imbalance", "adjustments"):
         report.summary[name] = money[name]
     if money["money_in"] != money["accounted"]:
         report.breaks.append(f"money in {money['money_in']} but {money['accounted']} accounted for")

@@ -67,6 +67,7 @@ _LOCK_TICKETS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS 
                      "WITH ORDINALITY AS u(k, n) ORDER BY n")
 Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
 SYSTEM_CASHOUTS = 5  # the other side of cash paid out of wallets at the desks (terminal cash-out records)
+STALL_KINDS = ("stall_revenue", "stall_deposit", "stall_discount")  # the accounts a sale pays into, per stall
 
 
 @dataclass(slots=True)
@@ -182,6 +183,37 @@ class _Sale:
     txn_index: int | None = None
     terminal_id: int | None = None
     staff_id: int | None = None
+    split: authority.Split | None = None  # None: all the stall's revenue (a sale without deposits or discounts)
+
+    def legs(self) -> authority.Split:
+        return self.split if self.split is not None else authority.Split(self.amount, 0, 0)
+
+
+def sale_legs(conn: Connection, txn_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The stall-side legs of sale transactions: txn -> {account kind: amount} (revenue, deposit, discount)."""
+    if not txn_ids:
+        return {}
+    p, a = t.postings, t.accounts
+    out: dict[int, dict[str, int]] = {}
+    for txn_id, kind, amount in conn.execute(
+            select(p.c.txn_id, a.c.kind, p.c.amount).join(a, a.c.id == p.c.account_id)
+            .where(p.c.txn_id.in_(sorted(set(txn_ids))), a.c.kind.in_(STALL_KINDS))):
+        out.setdefault(int(txn_id), {})[str(kind)] = int(amount)
+    return out
+
+
+def give_back(split: authority.Split, done: int, amount: int) -> dict[str, int]:
+    """Where a refund of ``amount`` (after ``done`` given back already) comes from: account kind -> amount.
+
+    The stall's revenue first, up to what the sale brought it less what was given back; then
+    the deposit the sale took (a drink brought back with its cup).  The discount stays where
+    it was booked: a refund is of what the wallet paid.
+    """
+    from_revenue = min(amount, max(0, split.goods - done))
+    out = {"stall_revenue": from_revenue}
+    if amount > from_revenue:
+        out["stall_deposit"] = amount - from_revenue
+    return out
 
 
 class _Passage(NamedTuple):
@@ -216,6 +248,7 @@ class RecordApplier:
     _stock: dict[int, tuple[int | None, bool]] = field(default_factory=dict)  # product -> (stock, sold out), locked
     _clock: authority.TerminalClock | None = None  # the terminal's clock window (pushes)
     _offline: authority.OfflineSaleCheck | None = None  # what an honest terminal could approve (pushes)
+    _catalog: authority.Catalog = field(default_factory=lambda: authority.Catalog({}, {}))  # the sales' products
 
     def __post_init__(self) -> None:
         self.batch = LedgerBatch(self.conn, lock=self.lock, now_ms=self.now_ms)
@@ -280,7 +313,8 @@ class RecordApplier:
             assert b is not None
             staff.add(b.staff_id)
             if isinstance(b, SaleRecord | RefundRecord | VoidRecord):
-                keys |= {("wallet", b.wallet_id), ("stall_revenue", b.stall_id)}
+                keys |= {("wallet", b.wallet_id), ("stall_revenue", b.stall_id), ("stall_deposit", b.stall_id),
+                         ("stall_discount", b.stall_id)}
                 if not isinstance(b, SaleRecord):
                     refs.add(str(b.ref_id))
                     if b.supervisor_id is not None:
@@ -297,6 +331,11 @@ class RecordApplier:
                 keys |= {("cash_drawer", self.terminal.id), ("system", drawers.SYSTEM_IMBALANCE)}
             else:
                 tickets.add(b.ticket_id)
+        sales = [c.body for c in good if isinstance(c.body, SaleRecord)]
+        self._catalog = authority.load_catalog(self.conn, sales)
+        for stall_id in sorted(self._catalog.free_amount):  # the sales' known stalls: made with the stall
+            ensure_account(self.conn, "stall_deposit", stall_id, now_ms=self.now_ms, name="deposits")
+            ensure_account(self.conn, "stall_discount", stall_id, now_ms=self.now_ms, name="discounts")
         self.batch.load(keys)  # locks first, so the duplicate check below sees committed rivals
         products = sorted({ln.product_id for c in good if isinstance(c.body, SaleRecord)
                            for ln in c.body.lines if ln.product_id is not None})
@@ -317,6 +356,12 @@ class RecordApplier:
                                          .where(r.c.id.in_(sorted(refs)), r.c.kind == "sale")):
                 self._sales[row.id] = _Sale(int(row.wallet_id), int(row.stall_id), int(row.amount), row.txn_id,
                                             terminal_id=row.terminal_id, staff_id=row.staff_id)
+            for txn_id, legs in sale_legs(self.conn, [s.txn_id for s in self._sales.values()
+                                                      if s.txn_id is not None]).items():
+                for sale in self._sales.values():
+                    if sale.txn_id == txn_id:
+                        sale.split = authority.Split(legs.get("stall_revenue", 0), -legs.get("stall_discount", 0),
+                                                     legs.get("stall_deposit", 0))
             # What was given back of each sale: every refund or void transaction naming it, whether it
             # came from a terminal record or from the dashboard (which books no terminal record).
             by_txn = {sale.txn_id: ref for ref, sale in self._sales.items() if sale.txn_id is not None}
@@ -350,10 +395,8 @@ class RecordApplier:
     def _prepare_authority(self, good: list[Checked]) -> None:
         """For a push: the terminal's clock window and the catalog its sales name (``server.authority``)."""
         self._clock = authority.terminal_clock(self.conn, self.terminal.id)
-        sales = [c.body for c in good if isinstance(c.body, SaleRecord)]
         voids = [c.body for c in good if isinstance(c.body, VoidRecord)]
-        self._offline = authority.OfflineSaleCheck(self.settings, authority.load_catalog(self.conn, sales),
-                                                   authority.own_reversals(voids))
+        self._offline = authority.OfflineSaleCheck(self.settings, self._catalog, authority.own_reversals(voids))
 
     def _security(self, c: Checked, breaches: list[authority.Breach], *, wallet_id: int | None = None) -> None:
         """Raise each breach of a booked record as a security anomaly naming the terminal."""
@@ -492,14 +535,27 @@ class RecordApplier:
             return self._reject(c, "unknown_wallet", online=online, anomaly="unknown_wallet")
         if revenue is None:
             return self._reject(c, "unknown_stall", online=online, anomaly="unknown_stall")
+        split = authority.split_sale(b, self._catalog)
+        deposit = self.batch.account("stall_deposit", b.stall_id)
+        discount = self.batch.account("stall_discount", b.stall_id)
+        assert deposit is not None and discount is not None  # made in _prepare
+        over_returned = split.deposits < 0 and deposit.balance + split.deposits < 0
         if online:
             if wallet.blocked:
                 return Outcome(c.id, None, 200, "wallet_blocked")
+            if authority.line_doubts(b, self._catalog):
+                return Outcome(c.id, None, 200, "line_refused", wallet.ref, wallet.balance, wallet.seq)
+            if over_returned:
+                return Outcome(c.id, None, 200, "deposit_not_held", wallet.ref, wallet.balance, wallet.seq)
             if wallet.balance < b.amount:
                 return Outcome(c.id, None, 200, "insufficient_balance", wallet.ref, wallet.balance, wallet.seq)
             if self._short_of_stock(b):
                 return Outcome(c.id, None, 200, "sold_out", wallet.ref, wallet.balance, wallet.seq)
         else:
+            if over_returned:  # handed over already: booked, and the stall's deposit account goes below zero
+                self.batch.anomaly("deposit_not_held", terminal_id=self.terminal.id, record_id=c.id,
+                                   wallet_id=wallet.ref, detail={"stall_id": b.stall_id, "held": deposit.balance,
+                                                                 "returned": -split.deposits})
             doubts = self._offline.doubts(c.id, b) if self._offline is not None else []
             self._security(c, c.breaches + doubts, wallet_id=wallet.ref)
             if wallet.blocked:
@@ -509,10 +565,11 @@ class RecordApplier:
                 self.batch.anomaly("oversold", terminal_id=self.terminal.id, record_id=c.id, wallet_id=wallet.ref,
                                    detail={"product_id": product_id, "stock": left, "qty": qty,
                                            "stall_id": b.stall_id})
-        index = self.batch.post("sale", [(wallet, -b.amount), (revenue, b.amount)], record_id=c.id,
-                                terminal_id=self.terminal.id, staff_id=b.staff_id)
+        legs = [(wallet, -b.amount), (revenue, split.goods), (discount, -split.discounts), (deposit, split.deposits)]
+        index = self.batch.post("sale", [(acc, amount) for acc, amount in legs if amount], record_id=c.id,
+                                terminal_id=self.terminal.id, staff_id=b.staff_id, amount=b.amount)
         self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index, terminal_id=self.terminal.id,
-                                  staff_id=b.staff_id)
+                                  staff_id=b.staff_id, split=split)
         foreign = self._offline.catalog.products if self._offline is not None else None
         for line in b.lines:  # another stall's product (a breach above) keeps its stock
             if line.product_id is not None and (foreign is None or foreign.get(line.product_id, (b.stall_id,))[0]
@@ -620,12 +677,21 @@ class RecordApplier:
             return self._reject(c, f"exceeds_refundable: {remaining} left of {sale.amount}", online=False,
                                 anomaly="refund_exceeds_sale", ref_id=ref, amount=b.amount)
         wallet = self.batch.account("wallet", b.wallet_id)
-        revenue = self.batch.account("stall_revenue", b.stall_id)
-        assert wallet is not None and revenue is not None  # the sale booked against them
+        assert wallet is not None  # the sale booked against it
         self._security(c, c.breaches, wallet_id=wallet.ref)  # refused above unless only the clock is off
-        index = self.batch.post(b.kind, [(revenue, -b.amount), (wallet, b.amount)], record_id=c.id,
-                                ref_txn=sale.txn_id, ref_index=sale.txn_index, terminal_id=self.terminal.id,
-                                staff_id=b.staff_id, note=b.reason)
+        split = sale.legs()
+        if isinstance(b, VoidRecord):  # the sale's own legs, reversed
+            back = {"stall_revenue": split.goods, "stall_discount": -split.discounts, "stall_deposit": split.deposits}
+        else:
+            back = give_back(split, done, b.amount)
+        legs = [(wallet, b.amount)]
+        for kind, amount in back.items():
+            acc = self.batch.account(kind, b.stall_id)
+            if amount:
+                assert acc is not None  # the sale booked against it
+                legs.append((acc, -amount))
+        index = self.batch.post(b.kind, legs, record_id=c.id, ref_txn=sale.txn_id, ref_index=sale.txn_index,
+                                terminal_id=self.terminal.id, staff_id=b.staff_id, note=b.reason, amount=b.amount)
         self._refunded[ref] = done + b.amount
         if (isinstance(b, VoidRecord) and b.reason.startswith(authority.REVERSAL_PREFIX)
                 and sale.terminal_id == self.terminal.id):

@@ -149,12 +149,30 @@ class EventSettings(_Model):
 # ---------------------------------------------------------------- records
 
 
+ProductKind = Literal["normal", "deposit", "discount"]
+PRODUCT_KINDS: tuple[str, ...] = ("normal", "deposit", "discount")
+
+
 class SaleLine(_Model):
-    """One product line of a sale; ``product_id`` None for a free amount."""
+    """One product line of a sale; ``product_id`` None for a free amount.
+
+    ``qty`` is negative for a line that gives money back within the basket: the return of
+    a deposit product (a cup brought back) or a discount product.  The price is never
+    negative; which products may have negative lines, and that a sale's goods are never
+    discounted below zero, is the server's check (``server.authority.line_doubts``).
+    """
 
     product_id: SmallId | None
-    qty: Annotated[int, Field(ge=1, le=999, strict=True)]
+    qty: Annotated[int, Field(ge=-999, le=999, strict=True)]
     unit_price: Amount
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> SaleLine:
+        if self.qty == 0:
+            raise ValueError("a line has a quantity (negative: given back), never 0")
+        if self.qty < 0 and self.product_id is None:
+            raise ValueError("a free amount is never negative")
+        return self
 
 
 class _RecordBase(_Model):
@@ -436,6 +454,7 @@ class ProductRow(_Model):
     sold_out: bool = False
     active: bool = True
     sort: int = 0
+    kind: ProductKind = "normal"  # deposit: paid back on return; discount: always a negative line
 
 
 class GateRow(_Model):

@@ -263,6 +263,29 @@ def m0005_cashout(db: Database) -> None:
         conn.execute("PRAGMA foreign_keys=ON")
 
 
+_SALE_LINES = """
+CREATE TABLE sale_lines_new (
+    record_id TEXT NOT NULL REFERENCES ledger (id),
+    line INTEGER NOT NULL,
+    product_id INTEGER,
+    qty INTEGER NOT NULL CHECK (qty <> 0 AND qty BETWEEN -999 AND 999),  -- negative: a deposit back, a discount
+    unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
+    PRIMARY KEY (record_id, line)
+) STRICT;
+INSERT INTO sale_lines_new SELECT record_id, line, product_id, qty, unit_price FROM sale_lines;
+DROP TABLE sale_lines;
+ALTER TABLE sale_lines_new RENAME TO sale_lines;
+ALTER TABLE products ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal' CHECK (kind IN ('normal', 'deposit', 'discount'));
+"""
+
+
+@MIGRATIONS(name="0006_lines")
+def m0006_lines(db: Database) -> None:
+    """Basket lines that give money back (a cup returned, a discount): negative quantities, a product's kind."""
+    for statement in _statements(_SALE_LINES):
+        db.execute(statement)
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into complete SQL statements (comments may hold semicolons)."""
     out: list[str] = []

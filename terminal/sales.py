@@ -68,12 +68,22 @@ def _price(ctx: Context, stall_id: int, cart: Cart) -> Lines | DeclineReason:
         return DeclineReason.INVALID_CART
     products = {p.id: p for p in ctx.store.products(stall_id)}
     lines: Lines = []
+    goods = discounts = 0
     for line in cart.lines:
         product = products.get(line.product_id)
-        if product is None or not product.active or product.sold_out or not 1 <= line.qty <= 999:
+        if product is None or not product.active or product.sold_out or not 1 <= abs(line.qty) <= 999:
+            return DeclineReason.INVALID_CART
+        # the server's sign rules (server.authority.line_doubts): only a deposit comes back, a discount only off
+        if (line.qty < 0 and product.kind == "normal") or (line.qty > 0 and product.kind == "discount"):
             return DeclineReason.INVALID_CART
         lines.append((product.id, line.qty, product.price))
-    if sum(q * u for _, q, u in lines) <= 0:
+        if product.kind == "normal":
+            goods += line.qty * product.price
+        elif product.kind == "discount":
+            discounts -= line.qty * product.price
+    if discounts > goods:
+        return DeclineReason.DISCOUNT_TOO_LARGE
+    if sum(q * u for _, q, u in lines) <= 0:  # a sale is never negative: a cup back alone is refused
         return DeclineReason.INVALID_AMOUNT
     return lines
 

@@ -99,6 +99,7 @@ products = Table(
     Column("sold_out", BOOL, nullable=False, server_default="0"),
     Column("active", BOOL, nullable=False, server_default="1"),
     Column("sort", Integer, nullable=False, server_default="0"),
+    Column("kind", TEXT, nullable=False, server_default="normal"),  # normal | deposit | discount
     _change_seq(),
     Index(None, "change_seq"),
     **STRICT,
@@ -234,7 +235,8 @@ enrollment_codes = Table(
 accounts = Table(
     "accounts", metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", TEXT, nullable=False),  # wallet | stall_revenue | cash_drawer | system
+    # wallet | stall_revenue | stall_deposit | stall_discount | cash_drawer | system
+    Column("kind", TEXT, nullable=False),
     Column("ref", BIG, nullable=False),  # wallet id, stall id, terminal id, system number
     Column("name", TEXT, nullable=False, server_default=""),
     Column("balance", BIG, nullable=False, server_default="0"),

@@ -102,6 +102,11 @@ def update_product(conn: Connection, product_id: int, *, name: str, price: int, 
         raise CatalogError("a product needs a name")
     if not 0 <= price <= 10**12:  # sync.schemas.Amount: what a terminal's sale line accepts
         raise CatalogError("price must be a non-negative integer amount")
+    kind = conn.execute(select(t.products.c.kind).where(t.products.c.id == product_id)).scalar()
+    if kind in ("deposit", "discount") and price <= 0:  # the same rules as server.catalog.create_product
+        raise CatalogError(f"a {kind} product needs a price above zero")
+    if kind in ("deposit", "discount") and stock is not None:
+        raise CatalogError(f"a {kind} product is not counted in stock")
     done = conn.execute(update(t.products).where(t.products.c.id == product_id).values(
         name=name.strip(), price=price, stock=stock, sold_out=sold_out or (stock is not None and stock <= 0),
         active=active, change_seq=reserve_changes(conn, 1))).rowcount
@@ -120,25 +125,34 @@ def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, l
         raise WalletError("a refund amount must be positive")
     if not reason.strip():
         raise WalletError("a refund needs a reason")
-    from server.records import refunded_of
+    from server.authority import Split
+    from server.records import give_back, refunded_of
 
     a, p, x = t.accounts, t.postings, t.transactions
     # The sale itself never changes: read it, lock the accounts, then read what is left (refunded_of).
     legs = {(row.kind, int(row.ref)): -int(row.amount) for row in conn.execute(
         select(a.c.kind, a.c.ref, p.c.amount).join(a, a.c.id == p.c.account_id).join(x, x.c.id == p.c.txn_id)
         .where(p.c.txn_id == txn_id, x.c.kind == "sale"))}
-    stall = next((ref for kind, ref in legs if kind == "stall_revenue"), None)
+    stall = next((ref for kind, ref in legs if kind in ("stall_revenue", "stall_deposit", "stall_discount")), None)
     if ("wallet", wallet_id) not in legs or stall is None:
         raise WalletError("that is not a sale of this wallet")
     batch = LedgerBatch(conn, lock=lock, now_ms=now_ms)
-    batch.load([("wallet", wallet_id), ("stall_revenue", stall)])
-    left = legs[("wallet", wallet_id)] - refunded_of(conn, [txn_id]).get(txn_id, 0)
+    batch.load([("wallet", wallet_id), ("stall_revenue", stall), ("stall_deposit", stall)])
+    done = refunded_of(conn, [txn_id]).get(txn_id, 0)
+    left = legs[("wallet", wallet_id)] - done
     if amount > left:
         raise WalletError(f"only {left} is left to refund of this sale")
-    wallet, revenue = batch.account("wallet", wallet_id), batch.account("stall_revenue", stall)
-    assert wallet is not None and revenue is not None
-    batch.post("refund", [(revenue, -amount), (wallet, amount)], ref_txn=txn_id, staff_id=staff_id,
-               note=reason.strip())
+    wallet = batch.account("wallet", wallet_id)
+    assert wallet is not None
+    split = Split(-legs.get(("stall_revenue", stall), 0), legs.get(("stall_discount", stall), 0),
+                  -legs.get(("stall_deposit", stall), 0))
+    out = [(wallet, amount)]
+    for kind, part in give_back(split, done, amount).items():  # the same rule as a terminal's refund
+        acc = batch.account(kind, stall)
+        if part:
+            assert acc is not None
+            out.append((acc, -part))
+    batch.post("refund", out, ref_txn=txn_id, staff_id=staff_id, note=reason.strip(), amount=amount)
     batch.flush()
     return {"balance": wallet.balance, "seq": wallet.seq}
 

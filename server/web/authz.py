@@ -155,7 +155,7 @@ def sale_scope(conn: Connection, txn_id: int | None) -> Scope:
         return EVENT
     p, a = t.postings, t.accounts
     stall_id = conn.execute(select(a.c.ref).join(p, p.c.account_id == a.c.id).where(
-        p.c.txn_id == txn_id, a.c.kind == "stall_revenue")).scalar()
+        p.c.txn_id == txn_id, a.c.kind.in_(("stall_revenue", "stall_deposit", "stall_discount")))).scalar()
     return EVENT if stall_id is None else Scope.stall(int(stall_id))
 
 

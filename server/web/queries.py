@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, and_, desc, func, select
+from sqlalchemy import Connection, and_, case, desc, func, select
 
 from server.db import tables as t
 from sync.records import REVERSAL_REASON
@@ -57,6 +57,37 @@ def stall_names(conn: Connection) -> dict[int, str]:
     return {int(r.id): r.name for r in conn.execute(select(t.stalls.c.id, t.stalls.c.name).order_by(t.stalls.c.id))}
 
 
+_STALL_KINDS = ("stall_revenue", "stall_deposit", "stall_discount")  # server.records.STALL_KINDS
+
+
+def stall_lines(conn: Connection, stall_id: int) -> dict[str, int]:
+    """A stall's deposits and discounts over the whole event, from its own accounts' postings.
+
+    ``discounts``: what discount lines took off its sales (less what voids put back);
+    ``deposits_taken`` / ``deposits_returned``: money into / out of its deposit account
+    (a void or refund that gives a deposit back counts as returned); ``deposits_held``:
+    the account's balance, the deposits still owed to customers (not the stall's money).
+    Reversed authorizations are left out, as in ``stall_takings``.
+    """
+    x, p, a = t.transactions, t.postings, t.accounts
+    ins = func.coalesce(func.sum(case((p.c.amount > 0, p.c.amount), else_=0)), 0)
+    outs = func.coalesce(func.sum(case((p.c.amount < 0, p.c.amount), else_=0)), 0)
+    rows = conn.execute(select(a.c.kind, ins, outs)
+                        .select_from(x.join(p, p.c.txn_id == x.c.id).join(a, a.c.id == p.c.account_id))
+                        .where(a.c.ref == stall_id, a.c.kind.in_(("stall_deposit", "stall_discount")),
+                               *_not_reversed(x))
+                        .group_by(a.c.kind))
+    out = {"discounts": 0, "deposits_taken": 0, "deposits_returned": 0}
+    for kind, taken, given in rows:
+        if kind == "stall_discount":
+            out["discounts"] -= int(taken) + int(given)
+        else:
+            out["deposits_taken"] += int(taken)
+            out["deposits_returned"] -= int(given)
+    out["deposits_held"] = out["deposits_taken"] - out["deposits_returned"]
+    return out
+
+
 def _reversals() -> Any:
     """Void transactions that reverse an unanswered online authorization (``sync.records.REVERSAL_REASON``)."""
     v = t.transactions.alias("rev")
@@ -70,16 +101,20 @@ def _not_reversed(x: Any) -> list[Any]:
 
 
 def stall_takings(conn: Connection, *, since_ms: int, until_ms: int | None = None,
-                  bucket_ms: int = 3_600_000, txn_range: tuple[int, int] | None = None
-                  ) -> list[tuple[str, int, int, int]]:
+                  bucket_ms: int = 3_600_000, txn_range: tuple[int, int] | None = None,
+                  discounts: bool = True) -> list[tuple[str, int, int, int]]:
     """Stall revenue postings since ``since_ms``: rows of (txn kind, stall id, bucket index, amount).
 
     Sales post positive amounts to a stall's revenue account, refunds and voids
-    negative ones; the bucket index counts ``bucket_ms`` from ``since_ms``.
+    negative ones; the bucket index counts ``bucket_ms`` from ``since_ms``.  With
+    ``discounts`` a sale's discount lines (the stall's discount account) are taken off
+    it, so sales are what the stall made; without, sales are gross.  Deposits are
+    never the stall's takings.
     """
     x, p, a = t.transactions, t.postings, t.accounts
     bucket = ((x.c.created_at - since_ms) // bucket_ms).label("bucket")
-    where = [x.c.created_at >= since_ms, a.c.kind == "stall_revenue", *_not_reversed(x)]
+    kinds = ("stall_revenue", "stall_discount") if discounts else ("stall_revenue",)
+    where = [x.c.created_at >= since_ms, a.c.kind.in_(kinds), *_not_reversed(x)]
     if until_ms is not None:
         where.append(x.c.created_at < until_ms)
     if txn_range is not None:
@@ -226,7 +261,7 @@ def wallet_history(conn: Connection, wallet_id: int, *, limit: int = 100) -> lis
     if ids:
         other = a.alias("other")
         stalls = dict(conn.execute(select(p.c.txn_id, other.c.ref).join(other, other.c.id == p.c.account_id)
-                                   .where(p.c.txn_id.in_(ids), other.c.kind == "stall_revenue")).all())
+                                   .where(p.c.txn_id.in_(ids), other.c.kind.in_(_STALL_KINDS))).all())
         refunded = dict(conn.execute(select(x.c.ref_txn, func.sum(x.c.amount)).where(
             x.c.ref_txn.in_(ids), x.c.kind.in_(("refund", "void"))).group_by(x.c.ref_txn)).all())
         for r in rows:
@@ -272,6 +307,13 @@ def anomaly_kinds(conn: Connection) -> list[str]:
 
 
 # ---------------------------------------------------------------- reports
+
+
+def product_kinds(conn: Connection, product_ids: list[int | None]) -> dict[int, str]:
+    """Product -> kind (normal | deposit | discount) for the given ids."""
+    ids = sorted({i for i in product_ids if i is not None})
+    p = t.products
+    return {int(i): str(k) for i, k in conn.execute(select(p.c.id, p.c.kind).where(p.c.id.in_(ids)))} if ids else {}
 
 
 def product_sales(conn: Connection, *, since_ms: int | None) -> list[dict[str, Any]]:
@@ -414,7 +456,7 @@ def wallet_receipt(conn: Connection, wallet_id: int, seq: int) -> dict[str, Any]
                              .where(p.c.account_id == wallet, p.c.seq <= seq)).scalar_one())
     other = a.alias("other")
     stall_id = conn.execute(select(other.c.ref).join(p, p.c.account_id == other.c.id)
-                            .where(p.c.txn_id == row.txn_id, other.c.kind == "stall_revenue")).scalar()
+                            .where(p.c.txn_id == row.txn_id, other.c.kind.in_(_STALL_KINDS))).scalar()
     items: list[dict[str, Any]] = []
     if row.record_id is not None:
         body = conn.execute(select(r.c.body).where(r.c.id == row.record_id)).scalar()

@@ -61,7 +61,8 @@ def _good(dest: str, ids: dict[str, str], tmp: Path) -> list[str] | None:
     """A value that works for this option (so that only the one bad value is wrong)."""
     return {
         "mode": ["stall"], "stall": [ids["stall"]], "gate": [ids["gate"]], "url": ["http://127.0.0.1:8000"],
-        "name": ["Tea"], "price": ["4,80"], "stock": ["10"], "policy": ["single"], "type": [ids["type"]],
+        "name": ["Tea"], "price": ["4,80"], "stock": ["10"], "kind": ["normal"], "policy": ["single"],
+        "type": [ids["type"]],
         "count": ["1"], "pin": ["1357"], "staff": [ids["staff"]], "wallet": [ids["wallet"]], "amount": ["5"],
         "balance": ["5"], "terminal": [UNKNOWN_ID], "key_id": ["1"], "ticket": [UNKNOWN_SHORT],
         "out": [str(tmp / "out.tar.gz")], "source": [str(tmp / "missing.tar.gz")],
@@ -89,6 +90,7 @@ BAD: dict[str, list[str]] = {
     "amount": ["", "0", "-5", "4.80", "abc", "1,001"],
     "balance": ["-5", "4.80", "abc", "1,001"],
     "stock": ["-1", "x", "1.5"],
+    "kind": ["coupon", " ", "DEPOSIT"],
     "count": ["0", "-3", "x"],
     "badge_days": ["0", "-1", "x", "100000"],
     "role": ["cashier:stall:" + UNKNOWN_ID, "cashier:gate:" + UNKNOWN_ID, "nobody", "cashier:shop:1", " "],

@@ -70,6 +70,16 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
                                 next_step=words.next_step)
 
 
+def _kind(product: Any) -> str:
+    """A product's kind (normal, deposit, discount); a product row of an older catalog is normal."""
+    return str(getattr(product, "kind", "normal") or "normal")
+
+
+def _signed(money: Any, amount: int) -> str:
+    """An amount with its sign: money back shows a minus, never a bare number."""
+    return f"−{money(-amount)}" if amount < 0 else str(money(amount))
+
+
 class _CartRow(QWidget):
     """One cart line: name, × qty, price, and − / + keys, one line high at the touch size."""
 
@@ -115,6 +125,7 @@ class SaleScreen(Screen):
         self.paying = False
         self.scan_started: float | None = None
         self.product_buttons: dict[int, BigButton] = {}
+        self.return_buttons: dict[int, BigButton] = {}  # deposit products: the return (a negative line)
 
         outer = QHBoxLayout(self)
         outer.setContentsMargins(16, 12, 16, 12)
@@ -196,14 +207,29 @@ class SaleScreen(Screen):
                 widget.setParent(None)
                 widget.deleteLater()
         self.product_buttons.clear()
-        for index, product in enumerate(self.products):
+        self.return_buttons.clear()
+        index = 0
+        for product in self.products:
+            kind = _kind(product)
             button = BigButton(role="product")
             button.setFixedHeight(120)
-            button.clicked.connect(lambda _=False, pid=product.id: self.add(pid))
+            # a discount is only ever taken off: its button adds a negative line
+            step = -1 if kind == "discount" else 1
+            button.clicked.connect(lambda _=False, pid=product.id, n=step: self.add(pid, n))
             self.grid.addWidget(button, index // 3, index % 3)
+            index += 1
             button.show()  # added to a visible parent: show now, not on the next event loop turn
             self.product_buttons[product.id] = button
-        self.grid.setRowStretch(len(self.products) // 3 + 1, 1)
+            if kind == "deposit":  # the cup brought back: a negative line of the same product
+                back = BigButton(role="product")
+                back.setFixedHeight(120)
+                back.setObjectName(f"return-{product.id}")
+                back.clicked.connect(lambda _=False, pid=product.id: self.add(pid, -1))
+                self.grid.addWidget(back, index // 3, index % 3)
+                index += 1
+                back.show()
+                self.return_buttons[product.id] = back
+        self.grid.setRowStretch(index // 3 + 1, 1)
         self._paint_products()
         self._render_cart()
 
@@ -236,9 +262,16 @@ class SaleScreen(Screen):
             elif left is not None:
                 text += f"\n{self.tr('sale.left', n=left)}"
             button.setText(text)
+            if _kind(product) == "discount":
+                text = f"{product.name}\n−{price}"
+            button.setText(text)
             button.setEnabled(not sold_out)
             button.setProperty("soldout", "true" if sold_out else "false")
             button.restyle()
+            back = self.return_buttons.get(product.id)
+            if back is not None:
+                back.setText(f"{self.tr('sale.return')}\n{product.name}\n−{price}")
+                back.setEnabled(not sold_out)
         self.free_button.setVisible(self.backend.terminal.allow_free_amount)
 
     def _product(self, product_id: int) -> Any | None:
@@ -256,10 +289,12 @@ class SaleScreen(Screen):
         if product.stock is not None and qty > 0 and new > product.stock:
             self.hint.setText(self.tr("sale.no_more", name=product.name, n=max(0, int(product.stock))))
             return
-        if new <= 0:
+        kind = _kind(product)
+        # a normal product is never below zero, a discount never above; a deposit either way (taken, returned)
+        if new == 0 or (kind == "normal" and new < 0) or (kind == "discount" and new > 0):
             self.qty.pop(product_id, None)
         else:
-            self.qty[product_id] = min(new, 99)
+            self.qty[product_id] = max(-99, min(new, 99))
         self._render_cart()
 
     def clear_cart(self) -> None:
@@ -319,9 +354,18 @@ class SaleScreen(Screen):
             qty = self.qty.get(product.id, 0)
             if not qty:
                 continue
-            row = _CartRow(product.name, self.backend.money(product.price * qty), qty=qty,
-                           on_minus=lambda _=False, pid=product.id: self.add(pid, -1),
-                           on_plus=lambda _=False, pid=product.id: self.add(pid, 1))
+            sign = 1 if qty > 0 else -1  # − and + take from and add to the line, whichever its sign
+            label = product.name
+            if qty < 0:
+                label = f"{self.tr('sale.return')}: {product.name}" if _kind(product) == "deposit" else \
+                    f"{self.tr('sale.discount')}: {product.name}"
+            row = _CartRow(label, _signed(self.backend.money, product.price * qty), qty=abs(qty),
+                           on_minus=lambda _=False, pid=product.id, n=-sign: self.add(pid, n),
+                           on_plus=lambda _=False, pid=product.id, n=sign: self.add(pid, n))
+            if qty < 0:  # money back: shown apart, in its own colour
+                row.setObjectName("cart-negative")
+                for part in (row.label, row.qty, row.amount):
+                    part.setStyleSheet(part.styleSheet() + " color: #b3261e;")
             self.cart_box.addWidget(row)
             row.show()
         self.cart_box.addStretch(1)
@@ -331,6 +375,8 @@ class SaleScreen(Screen):
             self.hint.setText(self.tr("sale.paying"))
         elif total > 0:
             self.hint.setText(self.tr("sale.scan_to_pay", total=self.backend.money(total)))
+        elif self.qty:
+            self.hint.setText(self.tr("sale.not_negative"))
         else:
             self.hint.setText(self.tr("sale.empty"))
 
@@ -341,7 +387,7 @@ class SaleScreen(Screen):
         if self.paying or (overlay is not None and overlay.isVisible()):
             return
         if self.total() <= 0 and self.free_amount is None:
-            self.hint.setText(self.tr("sale.add_first"))
+            self.hint.setText(self.tr("sale.not_negative" if self.qty else "sale.add_first"))
             return
         self.pay(text, captured_at=captured_at)
 

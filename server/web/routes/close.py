@@ -156,10 +156,15 @@ def run_file(request: Request, ctx: PageDep, run_id: int,
 
 
 def stall_settlement(conn: Any, stall_id: int, fee_bp: int) -> dict[str, Any]:
-    """One stall's whole event: gross sales, refunds, net, units per product, the fee and what it is owed."""
+    """One stall's whole event: gross sales, discounts, refunds, net, units per product, the fee and what it is owed.
+
+    Deposits taken and returned are shown beside it and never in the net: the deposits a
+    stall still holds (``deposits_held``) are owed to customers bringing cups back, not to
+    the stall, and stay the event's to settle with the stall's cup count.
+    """
     sales = refunds = 0
     count = 0
-    for kind, sid, _bucket, amount in queries.stall_takings(conn, since_ms=0, bucket_ms=2**62):
+    for kind, sid, _bucket, amount in queries.stall_takings(conn, since_ms=0, bucket_ms=2**62, discounts=False):
         if sid != stall_id:
             continue
         if kind == "sale":
@@ -167,11 +172,15 @@ def stall_settlement(conn: Any, stall_id: int, fee_bp: int) -> dict[str, Any]:
         else:
             refunds -= amount
     products = [p for p in queries.product_sales(conn, since_ms=None) if p["stall_id"] == stall_id]
-    count = sum(p["qty"] for p in products)
-    net = sales - refunds
+    kinds = queries.product_kinds(conn, [p["product_id"] for p in products])
+    for p in products:
+        p["kind"] = kinds.get(p["product_id"], "normal")
+    count = sum(p["qty"] for p in products if p["kind"] == "normal")
+    lines = queries.stall_lines(conn, stall_id)
+    net = sales - lines["discounts"] - refunds
     fee = closing.stall_fee(net, fee_bp)
     return {"sales": sales, "refunds": refunds, "net": net, "fee": fee, "owed": net - fee, "units": count,
-            "products": products, "fee_bp": fee_bp}
+            "products": products, "fee_bp": fee_bp, **lines}
 
 
 @router.get("/admin/reports/stall/{stall_id}")
@@ -191,13 +200,15 @@ def stall_settlement_page(request: Request, ctx: PageDep, stall_id: int,
 
 @router.get("/admin/close/settlement.csv")
 def settlement_csv(request: Request, ctx: PageDep, admin: Admin = require(REPORTS, on=LISTED)) -> Response:
-    """Every visible stall's settlement: sales, refunds, net, units, fee, owed."""
+    """Every visible stall's settlement: sales, discounts, refunds, net, units, fee, owed, and its deposits."""
     with database(request).read() as conn:
         names = queries.stall_names(conn)
         fee_bp = closing.close_settings(conn).stall_fee_bp
         rows = [(sid, names[sid], stall_settlement(conn, sid, fee_bp))
                 for sid in admin.grants.stall_ids(REPORTS, names)]
     return csv_response("ennichi-settlement.csv",
-                        ["stall_id", "stall", "sales", "refunds", "net", "units", "fee_bp", "fee", "owed"],
-                        ([sid, name, d["sales"], d["refunds"], d["net"], d["units"], d["fee_bp"], d["fee"], d["owed"]]
+                        ["stall_id", "stall", "sales", "discounts", "refunds", "net", "units", "fee_bp", "fee", "owed",
+                         "deposits_taken", "deposits_returned", "deposits_held"],
+                        ([sid, name, d["sales"], d["discounts"], d["refunds"], d["net"], d["units"], d["fee_bp"],
+                          d["fee"], d["owed"], d["deposits_taken"], d["deposits_returned"], d["deposits_held"]]
                          for sid, name, d in rows))

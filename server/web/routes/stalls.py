@@ -57,13 +57,15 @@ def stall_update(request: Request, ctx: PageDep, stall_id: int, name: Annotated[
 @router.post("/admin/stalls/{stall_id}/products")
 def product_create(request: Request, ctx: PageDep, stall_id: int, name: Annotated[str, Form(max_length=100)],
                    price: Annotated[str, Form(max_length=20)], stock: Annotated[str, Form(max_length=12)] = "",
+                   kind: Annotated[str, Form(max_length=12)] = "normal",
                    admin: Admin = require(P, on=stall_in_path)) -> Response:
-    """Add a product to a stall."""
+    """Add a product to a stall (a deposit or a discount: ``server.catalog.create_product``)."""
 
     def run(conn: object, now: int) -> dict[str, object]:
         amount, count = money_field(ctx, price), optional_int(stock, ctx)
-        pid = create_product(conn, stall_id=stall_id, name=required_name(ctx, name), price=amount, stock=count)  # type: ignore[arg-type]
-        return {"product_id": pid, "price": amount, "stock": count}
+        pid = create_product(conn, stall_id=stall_id, name=required_name(ctx, name), price=amount,  # type: ignore[arg-type]
+                             stock=count, kind=kind)
+        return {"product_id": pid, "price": amount, "stock": count, "kind": kind}
 
     return actions.perform(request, ctx, admin, "product.create", run, back="/admin/stalls", done="saved",
                            stall_id=stall_id, name=name)
