@@ -36,6 +36,7 @@ from sync.schemas import (
     StatementRow,
     TerminalMode,
     TerminalStatus,
+    TicketRow,
     TicketTypeRow,
 )
 
@@ -88,6 +89,12 @@ def _checkin(r: Any) -> CheckInRow:
                       direction=r.direction, created_at=int(r.created_at))
 
 
+def _ticket(r: Any) -> TicketRow:
+    return TicketRow(ticket_id=int(r.ticket_id), ticket_type=int(r.ticket_type), policy=r.policy,
+                     valid_from=int(r.valid_from), valid_until=int(r.valid_until), flags=int(r.flags),
+                     revoked=r.revoked_at is not None)
+
+
 def pull(conn: Connection, terminal: TerminalCaller, request: PullRequest, *, now_ms: int) -> PullResponse:
     """Return one page of changes after ``request.cursor``; raises PullError for a bad cursor."""
     cursor = parse_cursor(request.cursor)
@@ -101,11 +108,12 @@ def pull(conn: Connection, terminal: TerminalCaller, request: PullRequest, *, no
         ("statements", t.accounts, t.accounts.c.kind == "wallet", _statement),
         ("revocations", t.revocations, None, _revocation),
         ("checkins", t.checkins, t.checkins.c.terminal_id != terminal.id, _checkin),
+        ("tickets", t.tickets, None, _ticket),  # a typed ticket id: the gate decides it from this row
     ]
     if terminal.mode is TerminalMode.GATE:  # a gate never reads a wallet's balance
         sources = [s for s in sources if s[0] != "statements"]
     else:  # only gates decide entries
-        sources = [s for s in sources if s[0] != "checkins"]
+        sources = [s for s in sources if s[0] not in ("checkins", "tickets")]
     found: list[tuple[int, int, str, Any]] = []
     for order, (name, table, extra, _conv) in enumerate(sources):
         query = select(table).where(table.c.change_seq > cursor)

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from server.db import tables as t
+from server.db.engine import reserve_changes
 from server.ledger import LedgerBatch
 from sync.ids import ShortIdError, format_short_id, new_short_id, parse_short_id
 from sync.keys import IssuerKey
@@ -164,6 +165,9 @@ def issue_tickets(conn: Connection, requests: Sequence[TicketRequest], *, issuer
         rows.append({"ticket_id": ticket_id, "ticket_type": kind.id, "policy": kind.policy,
                      "flags": int(req.flags), "valid_from": start, "valid_until": end, "holder": holder,
                      "source": source, "batch": batch, "created_at": now_ms})
+    first = reserve_changes(conn, len(rows))  # gates pull tickets by change number, one each
+    for number, row in enumerate(rows, start=first):
+        row["change_seq"] = number
     for start_at in range(0, len(rows), 1000):
         conn.execute(insert(t.tickets), rows[start_at:start_at + 1000])
     return issued
@@ -283,7 +287,8 @@ def revoke_ticket(conn: Connection, ticket_id: int | str, *, now_ms: int, reason
     if not 0 < tid < 1 << 40:
         raise TicketError("ticket id out of range")
     tk = t.tickets
-    conn.execute(update(tk).where(tk.c.ticket_id == tid).values(revoked_at=now_ms if revoked else None))
+    conn.execute(update(tk).where(tk.c.ticket_id == tid).values(revoked_at=now_ms if revoked else None,
+                                                                 change_seq=reserve_changes(conn, 1)))
     batch = LedgerBatch(conn, lock=False, now_ms=now_ms)  # the server's way to publish a revocation
     batch.revocations[("ticket", tid)] = {"kind": "ticket", "ref": tid, "revoked": revoked, "reason": reason[:200]}
     batch.flush()

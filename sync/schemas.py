@@ -533,6 +533,18 @@ class CheckInRow(_Model):
     created_at: int
 
 
+class TicketRow(_Model):
+    """A ticket as gates hold it, to decide a typed ticket id (no signed token to read)."""
+
+    ticket_id: int
+    ticket_type: int
+    policy: Literal["single", "reentry", "unlimited"]
+    valid_from: int  # Unix seconds
+    valid_until: int
+    flags: int = 0
+    revoked: bool = False
+
+
 class PullResponse(_Model):
     """One page of changes; call again with ``cursor`` while ``more``."""
 
@@ -550,6 +562,7 @@ class PullResponse(_Model):
     statements: list[StatementRow] = []
     revocations: list[RevocationRow] = []
     checkins: list[CheckInRow] = []
+    tickets: list[TicketRow] = []  # gate terminals only
     epoch: str | None = Field(default=None, exclude=True, max_length=MAX_EPOCH_LEN)  # as in PushResponse
 
 

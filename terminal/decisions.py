@@ -60,6 +60,7 @@ class DeclineReason(StrEnum):
     TICKET_TYPE_INACTIVE = "ticket_type_inactive"
     ALREADY_USED = "already_used"  # single-entry ticket that already entered
     ALREADY_INSIDE = "already_inside"  # re-entry ticket entering twice without an exit
+    UNKNOWN_TICKET = "unknown_ticket"  # a typed ticket id this gate has not pulled
 
 
 @dataclass(frozen=True, slots=True)

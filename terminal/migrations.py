@@ -286,6 +286,26 @@ def m0006_lines(db: Database) -> None:
         db.execute(statement)
 
 
+_GATE_TICKETS = """
+CREATE TABLE tickets (                  -- gates only: the pulled tickets, to decide a typed ticket id
+    ticket_id INTEGER PRIMARY KEY,
+    ticket_type INTEGER NOT NULL,
+    policy TEXT NOT NULL CHECK (policy IN ('single', 'reentry', 'unlimited')),
+    valid_from INTEGER NOT NULL,
+    valid_until INTEGER NOT NULL,
+    flags INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL CHECK (revoked IN (0, 1))
+) STRICT;
+"""
+
+
+@MIGRATIONS(name="0007_gate_tickets")
+def m0007_gate_tickets(db: Database) -> None:
+    """Gates hold the tickets they may be shown, so a ticket id typed from under its QR is decided offline."""
+    for statement in _statements(_GATE_TICKETS):
+        db.execute(statement)
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into complete SQL statements (comments may hold semicolons)."""
     out: list[str] = []

@@ -40,6 +40,7 @@ from sync.schemas import (
     StallRow,
     StatementRow,
     TerminalRow,
+    TicketRow,
     TicketTypeRow,
 )
 from terminal.migrations import apply_migrations
@@ -323,6 +324,11 @@ class Store:
                 "INSERT OR IGNORE INTO checkins (id, ticket_id, gate_id, terminal_id, direction, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(c.id, c.ticket_id, c.gate_id, c.terminal_id, c.direction, c.created_at) for c in page.checkins])
+            conn.executemany(
+                "INSERT OR REPLACE INTO tickets (ticket_id, ticket_type, policy, valid_from, valid_until, flags, "
+                "revoked) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(k.ticket_id, k.ticket_type, k.policy, k.valid_from, k.valid_until, k.flags, int(k.revoked))
+                 for k in page.tickets])
             conn.execute("INSERT INTO sync_cursors (name, cursor, complete) VALUES (?, ?, ?) "
                          "ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor, "
                          "complete = MAX(sync_cursors.complete, excluded.complete)",
@@ -400,6 +406,15 @@ class Store:
             return None
         return TicketTypeRow(id=row[0], name=row[1], policy=row[2], gate_ids=json.loads(row[3]),
                              active=bool(row[4]))
+
+    def ticket(self, ticket_id: int) -> TicketRow | None:
+        """Return a pulled ticket (gates only), or None when this terminal does not know it."""
+        row = self._one("SELECT ticket_id, ticket_type, policy, valid_from, valid_until, flags, revoked "
+                        "FROM tickets WHERE ticket_id = ?", (ticket_id,))
+        if row is None:
+            return None
+        return TicketRow(ticket_id=row[0], ticket_type=row[1], policy=row[2], valid_from=row[3],
+                         valid_until=row[4], flags=row[5], revoked=bool(row[6]))
 
     # ------------------------------------------------------------ staff
 

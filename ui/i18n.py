@@ -247,6 +247,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "gate.inside": ("Inside now: {count}", "場内: {count} 人"),
     "gate.here": ("This gate: {entries} in · {exits} out", "このゲート: 入場 {entries} · 退場 {exits}"),
     "gate.scan": ("Show the ticket QR", "チケットQRをかざしてください"),
+    "gate.typed": ("Ticket code under the QR (K7M2-QX4P-9)", "QRの下のチケットコード（K7M2-QX4P-9）"),
+    "gate.use_code": ("Check this ticket", "このチケットを確認"),
     # settings
     "settings.title": ("Settings", "設定"),
     "settings.camera": ("Camera", "カメラ"),

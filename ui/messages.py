@@ -95,6 +95,9 @@ _REASONS: dict[str, tuple[str, str, str, str]] = {
                      "Do not let in. Call a supervisor if unsure", "入場させず、不明なら責任者を呼んでください"),
     R.ALREADY_INSIDE: ("Already inside: no pass-back", "入場済みです（再入場には退場記録が必要）",
                        "The ticket must exit before it enters again", "一度退場してから再入場できます"),
+    R.UNKNOWN_TICKET: ("No ticket of this event has this code", "このコードのチケットはありません",
+                       "Check the code under the QR and type it again, or send the visitor to the information desk",
+                       "QRの下のコードを確かめてもう一度入力するか、案内所へ行くよう伝えてください"),
 }
 # What the server's authorize can answer (server/records.py, server/api/routes/authorize.py), in words;
 # tests/ui/test_ui_decline_reasons.py reads the server's code for every reason and fails on one missing here.

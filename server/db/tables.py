@@ -143,6 +143,8 @@ tickets = Table(
     Column("batch", TEXT, nullable=False, server_default="", index=True),
     Column("created_at", BIG, nullable=False),
     Column("revoked_at", BIG, nullable=True),
+    _change_seq(),  # gates pull tickets (a typed ticket id is decided from the pulled row)
+    Index(None, "change_seq"),
     **STRICT,
 )
 

@@ -49,3 +49,31 @@ def test_upgrade_migrates_an_older_database_to_head_then_is_a_no_op(
         assert "admin password" in capsys.readouterr().out
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_gate_tickets_migration_numbers_the_tickets_issued_before(engine: str, new_database: Callable[[str], str],
+                                                                  tmp_path: Path) -> None:
+    """0710_gate_tickets: every ticket issued before gets its own change number above the counter (gates pull it)."""
+    url = new_database(engine)
+    data = tmp_path / "data"
+    data.mkdir()
+    db = Database(ServerSettings.load(data_dir=data, env={}, database_url=url or None).url)
+    try:
+        upgrade(db.engine, "0700_lines")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO counters (name, value) VALUES ('changes', 40) "
+                              "ON CONFLICT (name) DO UPDATE SET value = 40"))
+            conn.execute(text("INSERT INTO ticket_types (id, name, policy, gate_ids, active, change_seq) "
+                              "VALUES (1, 'Day', 'single', '[]', TRUE, 1)"))
+            for tid in (7, 5, 9):
+                conn.execute(text("INSERT INTO tickets (ticket_id, ticket_type, policy, flags, valid_from, "
+                                  "valid_until, holder, source, batch, created_at) "
+                                  "VALUES (:tid, 1, 'single', 0, 0, 10, '', 'admin', '', 0)"), {"tid": tid})
+        upgrade(db.engine, "0710_gate_tickets")
+        with db.engine.connect() as conn:
+            seqs = dict(conn.execute(text("SELECT ticket_id, change_seq FROM tickets")).all())
+            top = conn.execute(text("SELECT value FROM counters WHERE name = 'changes'")).scalar_one()
+        assert seqs == {5: 41, 7: 42, 9: 43} and top == 43
+    finally:
+        db.dispose()

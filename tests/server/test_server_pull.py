@@ -84,3 +84,42 @@ def test_status_is_recorded_and_a_bad_cursor_is_422(event: Event, client: TestCl
     assert row.clock_skew_ms >= 5000 and row.last_seen_ms >= now
     r = client.post("/api/v1/pull", json={"cursor": "abc"}, headers=term.headers)
     assert r.status_code == 422 and "cursor" in r.json()["detail"]
+
+
+def test_tickets_go_to_gates_only_paged(event: Event, client: TestClient) -> None:
+    """A gate pulls every ticket (id, type, window, revoked) to decide a typed ticket id; a stall never does."""
+    from server.issuer import IssuerKeys
+    from server.tickets import TicketRequest, issue_tickets, revoke_ticket
+
+    gate = event.seed.gate()
+    ttype = event.seed.ticket_type(policy="single")
+    gate_term = event.seed.terminal("gate", gate_id=gate)
+    _stall, _cashier, _wallet, stall_term = event.stall_setup(100)
+    with event.seed.db.write() as conn:
+        issuer = IssuerKeys(event.settings.issuer_key_path).active(conn)
+        issued = issue_tickets(conn, [TicketRequest(ttype)] * 1500, issuer=issuer, now_ms=event.seed.clock())
+    seen: list[int] = []
+    cursor, pages = "", 0
+    while True:
+        page = _pull(client, gate_term, cursor, limit=600)
+        pages += 1
+        assert "statements" not in page or page["statements"] == []
+        seen.extend(k["ticket_id"] for k in page["tickets"])
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert pages >= 3 and len(seen) == len(set(seen)) == 1500 and set(seen) == {k.ticket_id for k in issued}
+    first = issued[0]
+    with event.seed.db.write() as conn:
+        revoke_ticket(conn, first.ticket_id, now_ms=event.seed.clock())
+    page = _pull(client, gate_term, cursor)
+    assert page["tickets"] == [{"ticket_id": first.ticket_id, "ticket_type": ttype, "policy": "single",
+                                "valid_from": first.valid_from, "valid_until": first.valid_until, "flags": 0,
+                                "revoked": True}]
+    stall_cursor = ""
+    while True:  # a stall terminal: no ticket at all
+        stall_page = _pull(client, stall_term, stall_cursor)
+        assert stall_page["tickets"] == []
+        stall_cursor = stall_page["cursor"]
+        if not stall_page["more"]:
+            break

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 from terminal.decisions import GateCounts, GateDecision
 from ui.messages import explain_reason
 from ui.screens.base import Screen
-from ui.widgets import BigButton, CameraPreview, heading
+from ui.widgets import BigButton, CameraPreview, CodeEntry, heading
 
 __all__ = ["REPEAT_S", "GateScreen"]
 
@@ -58,6 +58,10 @@ class GateScreen(Screen):
         left.addWidget(self.inside_label)
         left.addWidget(self.here_label)
         left.addWidget(self.hint)
+        # No readable QR: the ticket code printed under it, typed and checked, decided from the pulled ticket.
+        self.typed = CodeEntry(placeholder_key="gate.typed", button_key="gate.use_code", tr=self.tr)
+        self.typed.entered.connect(self.on_typed)
+        left.addWidget(self.typed)
         left.addStretch(1)
         outer.addLayout(left, 3)
         self.preview = CameraPreview()
@@ -105,6 +109,11 @@ class GateScreen(Screen):
         last_text, last_direction, at = self._last
         return (last_text == text and last_direction == self.direction
                 and self.backend.clock.monotonic() - at < REPEAT_S)
+
+    def on_typed(self, code: str) -> None:
+        """A ticket code typed by staff: always decided (typing it again is a deliberate re-check)."""
+        self._last = None
+        self.on_scan(code, self.backend.clock.monotonic())
 
     def on_scan(self, text: str, captured_at: float) -> None:
         """Check the ticket in the current direction at once, even while the last result still shows.
@@ -165,3 +174,4 @@ class GateScreen(Screen):
         self.exit_button.setChecked(self.direction == "out")
         self._paint_counts()
         self.hint.setText(self.tr("gate.scan"))
+        self.typed.retranslate()
