@@ -20,7 +20,7 @@ import io
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +112,29 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def csv_lines(reader: Any, *, limit: int, kept: Callable[[], int], errors: list[str],
+              t: Callable[..., str]) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank lines of a ``csv.reader`` with their line numbers, for an all-or-nothing import.
+
+    An unreadable line, or one past ``limit`` (``kept()`` lines taken so far plus the errors), ends
+    the file with one error in ``errors``, in the page's language.
+    """
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            errors.append(t("people.err.line", n=reader.line_num, what=t("people.err.unreadable")))
+            return
+        if not any(c.strip() for c in row):
+            continue
+        if kept() + len(errors) >= limit:
+            errors.append(t("people.err.too_many", n=limit))
+            return
+        yield reader.line_num, row
+
+
 def parse_people_csv(text: str, *, t: Callable[..., str], default_kind: str = "student") -> list[Row]:
     """Every line of a class list, or PeopleError with every bad line (``t``: the page's translator)."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
@@ -135,20 +158,7 @@ def parse_people_csv(text: str, *, t: Callable[..., str], default_kind: str = "s
         i = columns.get(key)
         return _clean(row[i]) if i is not None and i < len(row) else ""
 
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            errors.append(t("people.err.line", n=reader.line_num, what=t("people.err.unreadable")))
-            break
-        line = reader.line_num
-        if not any(c.strip() for c in row):
-            continue
-        if len(rows) + len(errors) >= MAX_PEOPLE:
-            errors.append(t("people.err.too_many", n=MAX_PEOPLE))
-            break
+    for line, row in csv_lines(reader, limit=MAX_PEOPLE, kept=lambda: len(rows), errors=errors, t=t):
         name, class_name, email = cell(row, "name"), cell(row, "class"), cell(row, "email")
         kind_text = cell(row, "kind").lower()
         kind = _KIND_WORDS.get(kind_text, "") if kind_text else default_kind

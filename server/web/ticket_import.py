@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 
 from server.tickets import TicketRequest
 from server.web.people import PeopleError as ImportRefused
+from server.web.people import csv_lines
 from sync.timezone import parse_local_time
 
 __all__ = ["MAX_TICKET_LINES", "ImportRefused", "read_tickets_csv", "template_csv"]
@@ -71,21 +72,7 @@ def read_tickets_csv(text: str, *, types: Mapping[int, str], zone: str, t: Calla
     out: list[TicketRequest] = []
     errors: list[str] = []
     known = "、".join(types.values()) if t("people.err.sep") == "、" else ", ".join(types.values())
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:
-            errors.append(t("people.err.line", n=reader.line_num, what=t("people.err.unreadable")))
-            break
-        line = reader.line_num
-        if not any(c.strip() for c in row):
-            continue
-        if len(out) + len(errors) >= MAX_TICKET_LINES:
-            errors.append(t("people.err.too_many", n=MAX_TICKET_LINES))
-            break
-
+    for line, row in csv_lines(reader, limit=MAX_TICKET_LINES, kept=lambda: len(out), errors=errors, t=t):
         cells = {key: _clean(row[i]) if i < len(row) else "" for key, i in columns.items()}
         problems: list[str] = []
         type_text = cells.get("type", "")
