@@ -127,6 +127,8 @@ def test_a_customer_is_paid_back_and_a_stall_is_settled(page, phone, live: Live,
     page.wait_for_url(f"**/admin/reports/stall/{stall}")
     assert page.inner_text("#settle-net").endswith("800") and page.inner_text("#settle-fee").endswith("40")
     assert page.inner_text("#settle-owed").endswith("760")
+    # the sale was an amount without product lines: the per-product table says so, not "no sales"
+    assert "without products" in page.inner_text("#settle-no-items")
     page.emulate_media(media="print")
     assert not page.locator("header.top").is_visible()  # the sheet prints without the dashboard's chrome
     shoot(page, "stall-settlement")
