@@ -20,7 +20,7 @@ from __future__ import annotations
 from sync.ids import new_record_id
 from sync.permissions import Permission, Scope
 from sync.schemas import CashOutRecord, OfflineFallback, StaffRow, TerminalMode
-from terminal.authorize import best_statement, offline_decline
+from terminal.authorize import best_statement
 from terminal.context import Context
 from terminal.decisions import Decision, DeclineReason
 from terminal.sales import TOPUP_RETRIES, TOPUP_RETRY_PAUSE_S, _commit, _decline, _online, _read, hold_in_doubt
@@ -88,11 +88,8 @@ def cash_out(ctx: Context, staff: StaffRow, wallet_text: str, amount: int | None
     limit = ctx.settings.offline_limit
     if view.token is not None:
         limit = min(limit, view.token.offline_limit)
-    _, _, unsynced_offline = ctx.store.unsynced()
-    reason = offline_decline(
-        amount=amount, available=available, offline_spent=pending.offline_spent, wallet_offline_limit=limit,
-        unsynced_offline_total=unsynced_offline, settings=ctx.settings, now_ms=ctx.clock.now_ms(),
-        last_sync_ms=ctx.last_sync_or_enrollment_ms())
+    reason, _ = ctx.offline_decline(amount=amount, available=available, offline_spent=pending.offline_spent,
+                                    wallet_offline_limit=limit)
     if reason is not None:
         if maybe_booked:
             return _unsettled(ctx, row, True, wallet_id=wallet_id, amount=amount, params=params)

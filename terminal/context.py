@@ -21,7 +21,9 @@ from sync.schemas import (
     VoidRecord,
 )
 from sync.tokens import token_fingerprint
+from terminal.authorize import offline_decline
 from terminal.clock import Clock
+from terminal.decisions import DeclineReason
 from terminal.store import LedgerRow, Store
 
 __all__ = ["Context", "RecordModel"]
@@ -61,3 +63,18 @@ class Context:
             return last
         creds = self.store.credentials()
         return creds.enrolled_at_ms if creds else 0
+
+    def offline_decline(self, *, amount: int, available: int, offline_spent: int,
+                        wallet_offline_limit: int) -> tuple[DeclineReason | None, int]:
+        """Why this terminal may not approve ``amount`` offline now (None: it may), and its unsynced offline total.
+
+        The one offline rule (``terminal.authorize.offline_decline``) fed with this terminal's own state:
+        its unsynced offline total, the event's settings, its clock and its last sync. Sales and
+        cash-outs both decide through here.
+        """
+        _, _, unsynced_offline = self.store.unsynced()
+        reason = offline_decline(
+            amount=amount, available=available, offline_spent=offline_spent,
+            wallet_offline_limit=wallet_offline_limit, unsynced_offline_total=unsynced_offline,
+            settings=self.settings, now_ms=self.clock.now_ms(), last_sync_ms=self.last_sync_or_enrollment_ms())
+        return reason, unsynced_offline

@@ -32,7 +32,6 @@ from terminal.authorize import (
     best_statement,
     cap_warning,
     clock_skew,
-    offline_decline,
     read_wallet,
     token_decline,
 )
@@ -161,11 +160,8 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
             return Decision(False, DeclineReason.SERVER_UNREACHABLE, wallet_id=wallet_id, amount=amount,
                             params=params)
         params["server_unreachable"] = True
-    _, _, unsynced_offline = ctx.store.unsynced()
-    reason = offline_decline(
-        amount=amount, available=available, offline_spent=pending.offline_spent, wallet_offline_limit=limit,
-        unsynced_offline_total=unsynced_offline, settings=ctx.settings, now_ms=ctx.clock.now_ms(),
-        last_sync_ms=ctx.last_sync_or_enrollment_ms())
+    reason, unsynced_offline = ctx.offline_decline(amount=amount, available=available,
+                                                   offline_spent=pending.offline_spent, wallet_offline_limit=limit)
     if reason is not None:
         if in_doubt:
             reverse(ctx, json.loads(row.body), row.sig, why="no answer in time; declined offline")
