@@ -338,7 +338,6 @@ class OfflineSaleCheck:
     def doubts(self, record_id: str, sale: SaleRecord) -> list[Breach]:
         """Return why an honest terminal could not have approved ``sale`` offline (empty: it could)."""
         out: list[Breach] = []
-        s = self.settings
         for line in sale.lines:
             if line.product_id is None:
                 if not self.catalog.free_amount.get(sale.stall_id, False):
@@ -356,15 +355,25 @@ class OfflineSaleCheck:
         out += line_doubts(sale, self.catalog)
         if record_id in self.reversed_ids:  # an authorization left unanswered and reversed at once
             return out
-        key = (sale.wallet_id, sale.token_seq)
-        spent = self._per_wallet.get(key, 0) + sale.amount
+        return out + self.spend(sale.wallet_id, sale.token_seq, sale.amount)
+
+    def spend(self, wallet_id: int, token_seq: int, amount: int) -> list[Breach]:
+        """Count an offline spend (a sale or a cash-out) against the caps an honest terminal keeps.
+
+        The wallet's offline limit per token seq and the batch's unsynced total, over everything
+        this check has counted so far; the floor limit when the event's fallback is "decline".
+        """
+        s = self.settings
+        out: list[Breach] = []
+        key = (wallet_id, token_seq)
+        spent = self._per_wallet.get(key, 0) + amount
         self._per_wallet[key] = spent
-        self._total += sale.amount
-        if sale.amount > s.floor_limit and s.offline_fallback is OfflineFallback.DECLINE:
-            out.append(Breach("offline_not_allowed", {"amount": sale.amount, "floor_limit": s.floor_limit}))
+        self._total += amount
+        if amount > s.floor_limit and s.offline_fallback is OfflineFallback.DECLINE:
+            out.append(Breach("offline_not_allowed", {"amount": amount, "floor_limit": s.floor_limit}))
         if spent > s.offline_limit:
-            out.append(Breach("offline_limit", {"amount": sale.amount, "spent": spent,
-                                                "offline_limit": s.offline_limit, "token_seq": sale.token_seq}))
+            out.append(Breach("offline_limit", {"amount": amount, "spent": spent,
+                                                "offline_limit": s.offline_limit, "token_seq": token_seq}))
         if self._total > s.unsynced_cap:
             out.append(Breach("unsynced_cap", {"total": self._total, "unsynced_cap": s.unsynced_cap}))
         return out
@@ -376,20 +385,7 @@ def cashout_doubts(check: OfflineSaleCheck, cashout: CashOutRecord) -> list[Brea
     An offline cash-out counts against the wallet's offline limit (with the sales on the same
     token) and the terminal's unsynced total, like any spend.
     """
-    s = check.settings
-    out: list[Breach] = []
-    key = (cashout.wallet_id, cashout.token_seq)
-    spent = check._per_wallet.get(key, 0) + cashout.amount
-    check._per_wallet[key] = spent
-    check._total += cashout.amount
-    if cashout.amount > s.floor_limit and s.offline_fallback is OfflineFallback.DECLINE:
-        out.append(Breach("offline_not_allowed", {"amount": cashout.amount, "floor_limit": s.floor_limit}))
-    if spent > s.offline_limit:
-        out.append(Breach("offline_limit", {"amount": cashout.amount, "spent": spent,
-                                            "offline_limit": s.offline_limit, "token_seq": cashout.token_seq}))
-    if check._total > s.unsynced_cap:
-        out.append(Breach("unsynced_cap", {"total": check._total, "unsynced_cap": s.unsynced_cap}))
-    return out
+    return check.spend(cashout.wallet_id, cashout.token_seq, cashout.amount)
 
 
 def own_reversals(voids: Iterable[VoidRecord]) -> frozenset[str]:
