@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from server.settings import ServerSettings
+from sync.schemas import PRODUCT_COLOURS
 
 __all__ = ["main"]
 
@@ -33,6 +34,14 @@ def _name(text: str) -> str:
     if len(text.strip()) > 200:
         raise argparse.ArgumentTypeError("at most 200 characters")
     return text.strip()
+
+
+def _category(text: str) -> str:
+    """A product category: spaces folded, at most 40 characters ("" for none)."""
+    value = " ".join(text.split())
+    if len(value) > 40:  # sync.schemas.CATEGORY_MAX
+        raise argparse.ArgumentTypeError("at most 40 characters")
+    return value
 
 
 def _amount_text(text: str) -> str:
@@ -113,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--stock", type=_count(0, 10**9))
     p.add_argument("--kind", choices=("normal", "deposit", "discount"), default="normal",
                    help="deposit: paid back when returned (a cup); discount: taken off a basket")
+    p.add_argument("--category", type=_category, default="",
+                   help="groups the buttons on the terminal, e.g. Drinks (at most 40 characters)")
+    p.add_argument("--colour", choices=PRODUCT_COLOURS, help="the button's colour on the terminal")
     p = sub.add_parser("create-gate", help="create a gate; prints its id")
     p.add_argument("--name", type=_name, required=True)
     p = sub.add_parser("create-ticket-type", help="create a ticket type; prints its id")
@@ -328,7 +340,7 @@ def _simple(fn_name: str) -> Callable[[Any, ServerSettings, argparse.Namespace],
             elif fn_name == "product":
                 new_id = catalog.create_product(conn, stall_id=args.stall, name=args.name,
                                                 price=_amount(conn, args.price, "--price"), stock=args.stock,
-                                                kind=args.kind)
+                                                kind=args.kind, category=args.category, colour=args.colour)
             elif fn_name == "gate":
                 new_id = catalog.create_gate(conn, name=args.name)
             else:

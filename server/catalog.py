@@ -10,10 +10,10 @@ from sqlalchemy import Connection, insert, select, update
 from server.db import tables as t
 from server.db.engine import reserve_changes
 from server.ledger import ensure_account
-from sync.schemas import PRODUCT_KINDS
+from sync.schemas import CATEGORY_MAX, PRODUCT_COLOURS, PRODUCT_KINDS
 
-__all__ = ["CatalogError", "create_gate", "create_product", "create_stall", "create_ticket_type",
-           "set_stock"]
+__all__ = ["CatalogError", "clean_category", "clean_colour", "create_gate", "create_product", "create_stall",
+           "create_ticket_type", "set_stock"]
 
 MAX_PRICE = 10**12  # sync.schemas.Amount: what a terminal's sale line accepts
 
@@ -30,6 +30,23 @@ def _name(name: object, what: str) -> str:
     if len(text) > 100:
         raise CatalogError(f"a {what} name has at most 100 characters")
     return text
+
+
+def clean_category(text: object) -> str:
+    """A product category without its outer spaces ("" for none); over CATEGORY_MAX characters is refused."""
+    value = " ".join(text.split()) if isinstance(text, str) else ""
+    if len(value) > CATEGORY_MAX:
+        raise CatalogError(f"a product category has at most {CATEGORY_MAX} characters")
+    return value
+
+
+def clean_colour(value: object) -> str | None:
+    """A product button's colour: a palette name (sync.schemas.PRODUCT_COLOURS), or None/"" for plain."""
+    if value is None or value == "":
+        return None
+    if value not in PRODUCT_COLOURS:
+        raise CatalogError(f"a product colour is one of {', '.join(PRODUCT_COLOURS)}, not {str(value)[:20]!r}")
+    return str(value)
 
 
 def _stock(stock: object) -> int | None:
@@ -53,13 +70,14 @@ def create_stall(conn: Connection, *, name: str, now_ms: int, allow_free_amount:
 
 
 def create_product(conn: Connection, *, stall_id: int, name: str, price: int, stock: int | None = None,
-                   sort: int = 0, kind: str = "normal") -> int:
+                   sort: int = 0, kind: str = "normal", category: str = "", colour: str | None = None) -> int:
     """Create a product of a stall; raises CatalogError for an unknown stall, a blank name or a negative price.
 
     ``kind``: ``normal``; ``deposit`` (its price goes to the stall's deposit account, and a
     negative line of it, the return, pays it back); ``discount`` (only ever a negative line:
     it lowers the stall's sales, booked to the stall's discount account).  A deposit or a
-    discount has a price above zero, and is never counted in stock.
+    discount has a price above zero, and is never counted in stock.  ``category`` groups the
+    terminal's buttons ("" for none); ``colour`` is a palette name (``sync.schemas.PRODUCT_COLOURS``).
     """
     name = _name(name, "product")
     if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_PRICE:
@@ -71,11 +89,12 @@ def create_product(conn: Connection, *, stall_id: int, name: str, price: int, st
     if kind != "normal" and stock is not None:
         raise CatalogError(f"a {kind} product is not counted in stock")
     stock = _stock(stock)
+    group, shade = clean_category(category), clean_colour(colour)
     if conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == stall_id)).first() is None:
         raise CatalogError(f"unknown stall {stall_id}")
     return int(conn.execute(insert(t.products).values(
         stall_id=stall_id, name=name, price=price, stock=stock, sold_out=stock is not None and stock <= 0,
-        active=True, sort=sort, kind=kind,
+        active=True, sort=sort, kind=kind, category=group, colour=shade,
         change_seq=reserve_changes(conn, 1)).returning(t.products.c.id)).scalar_one())
 
 

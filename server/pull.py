@@ -64,7 +64,8 @@ def _stall(r: Any) -> StallRow:
 def _product(r: Any) -> ProductRow:
     return ProductRow(id=r.id, stall_id=r.stall_id, name=r.name, price=int(r.price),
                       stock=None if r.stock is None else int(r.stock), sold_out=bool(r.sold_out),
-                      active=bool(r.active), sort=r.sort, kind=r.kind)
+                      active=bool(r.active), sort=r.sort, kind=r.kind, category=r.category or "",
+                      colour=r.colour)
 
 
 def _gate(r: Any) -> GateRow:

@@ -359,12 +359,13 @@ class Seeder:
             return create_stall(conn, name=name, now_ms=self.clock(), allow_free_amount=free_amount)
 
     def product(self, stall_id: int, name: str = "Yakisoba", price: int = 500, *, stock: int | None = None,
-                kind: str = "normal") -> int:
-        """Create a product (``kind``: normal, deposit or discount); returns its id."""
+                kind: str = "normal", category: str = "", colour: str | None = None) -> int:
+        """Create a product (``kind``: normal, deposit or discount; a category and button colour); returns its id."""
         from server.catalog import create_product
 
         with self.db.write() as conn:
-            return create_product(conn, stall_id=stall_id, name=name, price=price, stock=stock, kind=kind)
+            return create_product(conn, stall_id=stall_id, name=name, price=price, stock=stock, kind=kind,
+                                  category=category, colour=colour)
 
     def gate(self, name: str = "North gate") -> int:
         """Create a gate; returns its id."""

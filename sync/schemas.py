@@ -151,6 +151,17 @@ class EventSettings(_Model):
 
 ProductKind = Literal["normal", "deposit", "discount"]
 PRODUCT_KINDS: tuple[str, ...] = ("normal", "deposit", "discount")
+# A product button's colour on the terminal: a name from this palette (the terminal's style
+# holds the shades, each legible with dark text), never a free colour value.
+ProductColour = Literal["red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "grey"]
+# name -> (tint behind the words, strong edge); the terminal's style and the dashboard's swatches
+PRODUCT_COLOUR_SHADES: dict[str, tuple[str, str]] = {
+    "red": ("#fde0dc", "#c62828"), "orange": ("#ffe5cc", "#e65100"), "yellow": ("#fff6c2", "#b8860b"),
+    "green": ("#dcf2dc", "#2e7d32"), "teal": ("#d4f0ee", "#00796b"), "blue": ("#dbe8fb", "#1f5fae"),
+    "purple": ("#ece0f7", "#6a1b9a"), "pink": ("#fde0ef", "#ad1457"), "grey": ("#e6e4e0", "#616161"),
+}
+PRODUCT_COLOURS: tuple[str, ...] = tuple(PRODUCT_COLOUR_SHADES)
+CATEGORY_MAX = 40  # characters of a product category ("Drinks", 飲み物)
 
 
 class SaleLine(_Model):
@@ -455,6 +466,8 @@ class ProductRow(_Model):
     active: bool = True
     sort: int = 0
     kind: ProductKind = "normal"  # deposit: paid back on return; discount: always a negative line
+    category: str = Field("", max_length=CATEGORY_MAX)  # "": none; the terminal groups buttons by it
+    colour: ProductColour | None = None  # the button's colour on the terminal; None: plain
 
 
 class GateRow(_Model):

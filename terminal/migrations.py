@@ -306,6 +306,20 @@ def m0007_gate_tickets(db: Database) -> None:
         db.execute(statement)
 
 
+_PRODUCT_LOOK = """
+ALTER TABLE products ADD COLUMN category TEXT NOT NULL DEFAULT '' CHECK (length(category) <= 40);
+ALTER TABLE products ADD COLUMN colour TEXT CHECK (colour IS NULL OR colour IN
+    ('red', 'orange', 'yellow', 'green', 'teal', 'blue', 'purple', 'pink', 'grey'));
+"""
+
+
+@MIGRATIONS(name="0011_product_look")
+def m0011_product_look(db: Database) -> None:
+    """A product's category (the sale screen groups its buttons by it) and button colour (a palette name)."""
+    for statement in _statements(_PRODUCT_LOOK):
+        db.execute(statement)
+
+
 def _statements(script: str) -> list[str]:
     """Split a script into complete SQL statements (comments may hold semicolons)."""
     out: list[str] = []

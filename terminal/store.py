@@ -345,10 +345,10 @@ class Store:
         conn.executemany("INSERT OR REPLACE INTO stalls (id, name, allow_free_amount, active) VALUES (?, ?, ?, ?)",
                          [(s.id, s.name, int(s.allow_free_amount), int(s.active)) for s in stalls])
         conn.executemany(
-            "INSERT OR REPLACE INTO products (id, stall_id, name, price, stock, sold_out, active, sort, kind) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p.id, p.stall_id, p.name, p.price, p.stock, int(p.sold_out), int(p.active), p.sort, p.kind)
-             for p in products])
+            "INSERT OR REPLACE INTO products (id, stall_id, name, price, stock, sold_out, active, sort, kind, "
+            "category, colour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p.id, p.stall_id, p.name, p.price, p.stock, int(p.sold_out), int(p.active), p.sort, p.kind,
+              p.category, p.colour) for p in products])
         conn.executemany("INSERT OR REPLACE INTO gates (id, name, active) VALUES (?, ?, ?)",
                          [(g.id, g.name, int(g.active)) for g in gates])
         conn.executemany(
@@ -385,14 +385,14 @@ class Store:
 
     def products(self, stall_id: int | None = None) -> list[ProductRow]:
         """Return the products of a stall (or all), in display order."""
-        sql = "SELECT id, stall_id, name, price, stock, sold_out, active, sort, kind FROM products"
+        sql = "SELECT id, stall_id, name, price, stock, sold_out, active, sort, kind, category, colour FROM products"
         params: tuple[Any, ...] = ()
         if stall_id is not None:
             sql += " WHERE stall_id = ?"
             params = (stall_id,)
         rows = self.conn.execute(sql + " ORDER BY sort, id", params).fetchall()
         return [ProductRow(id=r[0], stall_id=r[1], name=r[2], price=r[3], stock=r[4], sold_out=bool(r[5]),
-                           active=bool(r[6]), sort=r[7], kind=r[8]) for r in rows]
+                           active=bool(r[6]), sort=r[7], kind=r[8], category=r[9], colour=r[10]) for r in rows]
 
     def gate(self, gate_id: int) -> GateRow | None:
         """Return a gate from the catalog."""

@@ -147,6 +147,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sale.total": ("Total", "合計"),
     "sale.empty": ("Tap products to add them", "商品をタップして追加"),
     "sale.sold_out": ("SOLD OUT", "売り切れ"),
+    "sale.category_all": ("All", "すべて"),
+    "sale.category_other": ("Other", "その他"),
     "sale.return": ("↩ Return", "↩ 返却"),
     "sale.discount": ("Discount", "値引き"),
     "sale.not_negative": ("A sale is never negative: add an item to the returns (returns alone are refused)",

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from scanner.manual import normalize_typed
 from scanner.sources import CameraInfo, list_cameras
 from sync.ids import ShortIdError, format_short_id, parse_short_id
+from sync.schemas import PRODUCT_COLOUR_SHADES
 
 __all__ = ["LANGUAGES", "MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "fill_camera_choices", "heading",
            "language_buttons"]
@@ -40,6 +41,9 @@ QPushButton:disabled { color: #8a857c; background: #eeeae3; border-color: #cfcac
 QPushButton[role="primary"] { background: #1f5fae; color: white; border-color: #174a88; font-weight: bold; }
 QPushButton[role="danger"] { background: #ffffff; color: #a31515; border-color: #a31515; font-weight: bold; }
 QPushButton[role="product"] { font-size: 22px; font-weight: bold; text-align: center; }
+""" + "".join(  # a product's colour (a palette name, sync.schemas): a tint behind the words, a strong left edge
+    f'QPushButton[role="product"][colour="{name}"] {{ background: {tint}; border-color: {edge}; '
+    f'border-left-width: 12px; }}\n' for name, (tint, edge) in PRODUCT_COLOUR_SHADES.items()) + """\
 QPushButton[role="product"][soldout="true"] { background: #d9d5cd; color: #6b665e; border-style: dashed; }
 QPushButton[role="nav"] { font-size: 18px; }
 QPushButton[role="toggle"]:checked { background: #1d1b18; color: white; }

@@ -100,6 +100,8 @@ products = Table(
     Column("active", BOOL, nullable=False, server_default="1"),
     Column("sort", Integer, nullable=False, server_default="0"),
     Column("kind", TEXT, nullable=False, server_default="normal"),  # normal | deposit | discount
+    Column("category", TEXT, nullable=False, server_default=""),  # "": none; groups buttons on the terminal
+    Column("colour", TEXT, nullable=True),  # a name of sync.schemas.PRODUCT_COLOURS, or None: plain
     _change_seq(),
     Index(None, "change_seq"),
     **STRICT,

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from starlette.requests import Request
 
 from server.audit import audit
-from server.catalog import CatalogError
+from server.catalog import CatalogError, clean_category, clean_colour
 from server.db import tables as t
 from server.db.engine import reserve_changes
 from server.ledger import LedgerBatch
@@ -83,6 +83,8 @@ def perform(request: Request, ctx: PageContext, admin: Admin, audit_action: str,
 
 # ------------------------------------------------- writes the server lacks (move to server.catalog)
 
+KEEP: Any = object()  # update_product: leave this field as it is
+
 
 def update_stall(conn: Connection, stall_id: int, *, name: str, active: bool, allow_free_amount: bool) -> None:
     """Rename, (de)activate a stall; terminals pull the change. Raises CatalogError."""
@@ -96,8 +98,12 @@ def update_stall(conn: Connection, stall_id: int, *, name: str, active: bool, al
 
 
 def update_product(conn: Connection, product_id: int, *, name: str, price: int, stock: int | None,
-                   sold_out: bool, active: bool) -> None:
-    """Change a product's name, price, stock, sold-out and active flags; raises CatalogError."""
+                   sold_out: bool, active: bool, category: Any = KEEP, colour: Any = KEEP) -> None:
+    """Change a product's name, price, stock, sold-out and active flags; raises CatalogError.
+
+    ``category`` and ``colour`` left at KEEP stay as they are; a category "" removes it, a
+    colour None or "" makes the button plain (``server.catalog.clean_category``/``clean_colour``).
+    """
     if not name.strip():
         raise CatalogError("a product needs a name")
     if not 0 <= price <= 10**12:  # sync.schemas.Amount: what a terminal's sale line accepts
@@ -107,9 +113,14 @@ def update_product(conn: Connection, product_id: int, *, name: str, price: int, 
         raise CatalogError(f"a {kind} product needs a price above zero")
     if kind in ("deposit", "discount") and stock is not None:
         raise CatalogError(f"a {kind} product is not counted in stock")
+    look: dict[str, str | None] = {}
+    if category is not KEEP:
+        look["category"] = clean_category(category)
+    if colour is not KEEP:
+        look["colour"] = clean_colour(colour)
     done = conn.execute(update(t.products).where(t.products.c.id == product_id).values(
         name=name.strip(), price=price, stock=stock, sold_out=sold_out or (stock is not None and stock <= 0),
-        active=active, change_seq=reserve_changes(conn, 1))).rowcount
+        active=active, change_seq=reserve_changes(conn, 1), **look)).rowcount
     if not done:
         raise CatalogError(f"unknown product {product_id}")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from server.web.i18n import translate
 from server.web.render import PageContext
 from sync.money import parse_amount
+from sync.schemas import CATEGORY_MAX, PRODUCT_COLOURS
 
-__all__ = ["checkbox", "money_field", "optional_int", "required_name"]
+__all__ = ["category_field", "checkbox", "colour_field", "money_field", "optional_int", "required_name"]
 
 
 def money_field(ctx: PageContext, text: str, *, allow_negative: bool = False) -> int:
@@ -46,3 +47,21 @@ def optional_int(text: str | None, ctx: PageContext | None = None) -> int | None
 def checkbox(value: str | None) -> bool:
     """An HTML check box is present ("on") when ticked."""
     return value is not None and value != ""
+
+
+def category_field(ctx: PageContext, text: str | None) -> str:
+    """A product category as typed, its spaces folded ("" for none); too long is refused in the page's language."""
+    value = " ".join((text or "").split())
+    if len(value) > CATEGORY_MAX:
+        raise ValueError(ctx.t("error.category_long", n=CATEGORY_MAX))
+    return value
+
+
+def colour_field(ctx: PageContext, text: str | None) -> str | None:
+    """A product button colour chosen from the palette (None: plain); anything else is refused."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if value not in PRODUCT_COLOURS:
+        raise ValueError(ctx.t("error.colour"))
+    return value

@@ -91,6 +91,8 @@ BAD: dict[str, list[str]] = {
     "balance": ["-5", "4.80", "abc", "1,001"],
     "stock": ["-1", "x", "1.5"],
     "kind": ["coupon", " ", "DEPOSIT"],
+    "category": ["x" * 41],
+    "colour": ["magenta", "", "RED"],
     "count": ["0", "-3", "x"],
     "badge_days": ["0", "-1", "x", "100000"],
     "role": ["cashier:stall:" + UNKNOWN_ID, "cashier:gate:" + UNKNOWN_ID, "nobody", "cashier:shop:1", " "],

@@ -17,6 +17,9 @@ from terminal.migrations import MIGRATIONS
 from terminal.sales import reverse
 from terminal.store import Store
 
+ALL_MIGRATIONS = ["0001_initial", "0002_security_reported", "0003_ack_epoch", "0004_topup_doubts", "0005_cashout",
+                  "0006_lines", "0007_gate_tickets", "0011_product_look"]
+
 
 def test_every_table_is_declared_strict(tmp_path: Path) -> None:
     store = Store(tmp_path / "t.db")
@@ -37,10 +40,29 @@ def test_wal_and_full_sync(tmp_path: Path) -> None:
 def test_migrations_run_once(tmp_path: Path) -> None:
     Store(tmp_path / "t.db").close()
     store = Store(tmp_path / "t.db")
-    assert [m.name for m in MIGRATIONS.applied(store.db)] == [
-        "0001_initial", "0002_security_reported", "0003_ack_epoch", "0004_topup_doubts", "0005_cashout",
-        "0006_lines", "0007_gate_tickets"]
+    assert [m.name for m in MIGRATIONS.applied(store.db)] == ALL_MIGRATIONS
     assert MIGRATIONS.pending(store.db) == []
+
+
+def test_products_pulled_before_categories_upgrade_as_plain_and_uncategorised(tmp_path: Path) -> None:
+    """A laptop's catalog from before 0011 keeps its products: no category, a plain button; bad values refused."""
+    path = tmp_path / "t.db"
+    db = Database(str(path))
+    MIGRATIONS.apply(db, stop_before="0011_product_look")
+    db.execute("INSERT INTO products (id, stall_id, name, price, stock, sold_out, active, sort, kind) "
+               "VALUES (7, 1, 'Tea', 150, NULL, 0, 1, 0, 'normal')")
+    db.conn.commit()
+    db.close()
+    store = Store(path)
+    try:
+        (tea,) = store.products()
+        assert (tea.name, tea.category, tea.colour) == ("Tea", "", None)
+        with pytest.raises(sqlite3.IntegrityError):  # the table's own check: only palette names
+            store.conn.execute("UPDATE products SET colour = 'magenta' WHERE id = 7")
+        with pytest.raises(sqlite3.IntegrityError):
+            store.conn.execute("UPDATE products SET category = ? WHERE id = 7", ("x" * 41,))
+    finally:
+        store.close()
 
 
 def test_a_terminal_from_before_sighting_reports_upgrades_and_reports_its_old_sightings(tmp_path: Path) -> None:
@@ -55,9 +77,7 @@ def test_a_terminal_from_before_sighting_reports_upgrades_and_reports_its_old_si
     db.conn.commit()
     db.close()
     store = Store(path)
-    assert [m.name for m in MIGRATIONS.applied(store.db)] == [
-        "0001_initial", "0002_security_reported", "0003_ack_epoch", "0004_topup_doubts", "0005_cashout",
-        "0006_lines", "0007_gate_tickets"]
+    assert [m.name for m in MIGRATIONS.applied(store.db)] == ALL_MIGRATIONS
     assert store.security_count() == 2
     [sighting] = store.security_unreported(10)
     assert (sighting.at_ms, sighting.reason, sighting.fingerprint) == (5, "forged", "ab12")

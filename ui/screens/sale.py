@@ -75,6 +75,11 @@ def _kind(product: Any) -> str:
     return str(getattr(product, "kind", "normal") or "normal")
 
 
+def _category(product: Any) -> str:
+    """A product's category ("" for none, as for a product row of an older catalog)."""
+    return str(getattr(product, "category", "") or "")
+
+
 def _signed(money: Any, amount: int) -> str:
     """An amount with its sign: money back shows a minus, never a bare number."""
     return f"−{money(-amount)}" if amount < 0 else str(money(amount))
@@ -131,6 +136,21 @@ class SaleScreen(Screen):
         outer.setContentsMargins(16, 12, 16, 12)
         outer.setSpacing(16)
         left = QVBoxLayout()
+        # Category tabs over the buttons, shown when the products have categories (a stall with twenty).
+        self.category: str | None = None  # the chosen tab: a category ("" the uncategorised), None every product
+        self.category_buttons: dict[str | None, BigButton] = {}
+        self.category_host = QWidget()
+        self.category_bar = QHBoxLayout(self.category_host)
+        self.category_bar.setContentsMargins(0, 0, 0, 0)
+        self.category_bar.setSpacing(8)
+        self.category_scroll = QScrollArea()
+        self.category_scroll.setWidgetResizable(True)
+        self.category_scroll.setWidget(self.category_host)
+        self.category_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.category_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.category_scroll.setFixedHeight(84)
+        self.category_scroll.hide()
+        left.addWidget(self.category_scroll)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setSpacing(12)
@@ -199,39 +219,96 @@ class SaleScreen(Screen):
         """Show ``products`` (ProductRow-like: id, name, price, sold_out, stock) as big buttons."""
         self.products = list(products)
         while self.grid.count():
-            item = self.grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                # Hide and detach now: deleteLater alone leaves the old row painted until the next loop turn.
-                widget.hide()
-                widget.setParent(None)
-                widget.deleteLater()
+            self.grid.takeAt(0)
+        for widget in [*self.product_buttons.values(), *self.return_buttons.values()]:
+            # Hide and detach now: deleteLater alone leaves the old row painted until the next loop turn.
+            widget.hide()
+            widget.setParent(None)
+            widget.deleteLater()
         self.product_buttons.clear()
         self.return_buttons.clear()
-        index = 0
         for product in self.products:
             kind = _kind(product)
-            button = BigButton(role="product")
+            button = BigButton(role="product", parent=self.grid_host)
             button.setFixedHeight(120)
+            button.setProperty("colour", getattr(product, "colour", None) or "")
             # a discount is only ever taken off: its button adds a negative line
             step = -1 if kind == "discount" else 1
             button.clicked.connect(lambda _=False, pid=product.id, n=step: self.add(pid, n))
-            self.grid.addWidget(button, index // 3, index % 3)
-            index += 1
-            button.show()  # added to a visible parent: show now, not on the next event loop turn
             self.product_buttons[product.id] = button
             if kind == "deposit":  # the cup brought back: a negative line of the same product
-                back = BigButton(role="product")
+                back = BigButton(role="product", parent=self.grid_host)
                 back.setFixedHeight(120)
+                back.setProperty("colour", getattr(product, "colour", None) or "")
                 back.setObjectName(f"return-{product.id}")
                 back.clicked.connect(lambda _=False, pid=product.id: self.add(pid, -1))
-                self.grid.addWidget(back, index // 3, index % 3)
-                index += 1
-                back.show()
                 self.return_buttons[product.id] = back
-        self.grid.setRowStretch(index // 3 + 1, 1)
+        self._build_categories()
         self._paint_products()
         self._render_cart()
+
+    # ------------------------------------------------------------------ categories
+    def categories(self) -> list[str]:
+        """The category tabs in catalog order: each named category, then "" (the rest) if some have none.
+
+        Empty when there is nothing to choose between (no categories, or all in one).
+        """
+        seen: list[str] = []
+        for product in self.products:
+            name = _category(product)
+            if name not in seen:
+                seen.append(name)
+        named = [c for c in seen if c]
+        tabs = named + ([""] if named and "" in seen else [])
+        return tabs if len(tabs) >= 2 else []
+
+    def _build_categories(self) -> None:
+        for button in self.category_buttons.values():
+            button.hide()
+            button.setParent(None)
+            button.deleteLater()
+        self.category_buttons.clear()
+        tabs = self.categories()
+        if self.category not in tabs:
+            self.category = None
+        for key in ([None, *tabs] if tabs else []):
+            button = BigButton(role="toggle", parent=self.category_host)
+            button.setCheckable(True)
+            button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+            button.setObjectName("category-all" if key is None else f"category-{key or 'other'}")
+            button.clicked.connect(lambda _=False, k=key: self.choose_category(k))
+            self.category_bar.addWidget(button)
+            button.show()
+            self.category_buttons[key] = button
+        self.category_scroll.setVisible(bool(tabs))
+        self._retranslate_categories()
+        self.choose_category(self.category)
+
+    def _retranslate_categories(self) -> None:
+        for key, button in self.category_buttons.items():
+            button.setText(self.tr("sale.category_all") if key is None
+                           else key or self.tr("sale.category_other"))
+
+    def choose_category(self, key: str | None) -> None:
+        """Show the buttons of one category (None: every product); the cart keeps what is in it."""
+        self.category = key if key is None or key in self.category_buttons else None
+        for tab, button in self.category_buttons.items():
+            button.setChecked(tab == self.category)
+        while self.grid.count():
+            self.grid.takeAt(0)
+        for row in range(self.grid.rowCount()):
+            self.grid.setRowStretch(row, 0)
+        index = 0
+        for product in self.products:
+            shown = self.category is None or _category(product) == self.category
+            for button in (self.product_buttons.get(product.id), self.return_buttons.get(product.id)):
+                if button is None:
+                    continue
+                button.setVisible(shown)  # a visible parent: shown now, not on the next event loop turn
+                if shown:
+                    self.grid.addWidget(button, index // 3, index % 3)
+                    index += 1
+        self.grid.setRowStretch(index // 3 + 1, 1)
 
     def update_products(self, products: list[Any]) -> None:
         """New stock for the same products: repaint the buttons (a changed catalog is laid out again)."""
@@ -436,5 +513,6 @@ class SaleScreen(Screen):
         self.manual_edit.setPlaceholderText(self.tr("sale.manual_title"))
         self.manual_button.setText(self.tr("sale.manual"))
         self.clear_button.setText(self.tr("sale.clear_cart"))
+        self._retranslate_categories()
         self._paint_products()
         self._render_cart()
