@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from test_ui_window_fits import SIZES, check_fits
 from ui_helpers import Event, close_app, login, make_app, pay, shot, show_code
 
 MENU = [  # name, price, category, colour
@@ -50,8 +51,8 @@ def test_category_tabs_show_their_buttons_and_the_cart_keeps_everything(qtbot: A
         assert _visible(sale) == drinks
         assert sale.category_buttons["Drinks 飲み物"].isChecked() and not sale.category_buttons[None].isChecked()
         qtbot.mouseClick(sale.product_buttons[ids["Ramune ラムネ"]], Qt.MouseButton.LeftButton)
-        app.window.resize(1366, 768)
-        qtbot.wait_until(lambda: app.window.size().toTuple() == (1366, 768), timeout=5000)
+        for size in SIZES:  # the tabs take a row: the screen must still fit a laptop, nothing clipped
+            check_fits(qtbot, app, size, f"sale with categories {size}")
         shot(app.window, "sale_categories_1366x768_en")
 
         qtbot.mouseClick(sale.category_buttons["Food 食べ物"], Qt.MouseButton.LeftButton)
