@@ -49,6 +49,7 @@ def load_terminal_view(engine: Any) -> tuple[TerminalView, list[Any]]:
         stall_name=stall.name if stall is not None else "",
         allow_free_amount=bool(stall.allow_free_amount) if stall is not None else False,
         currency=settings.currency if settings is not None else "JPY",
+        timezone=settings.timezone if settings is not None else "Asia/Tokyo",
         idle_logout_s=settings.staff_idle_logout_s if settings is not None else 900,
         server_url=_server_url(engine),
     )

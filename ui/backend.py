@@ -76,6 +76,7 @@ class TerminalView:
     stall_name: str = ""
     allow_free_amount: bool = False
     currency: str = "JPY"
+    timezone: str = "Asia/Tokyo"  # the event's: every time a screen shows
     idle_logout_s: int = 900
     server_url: str = ""  # where customers' phones reach My page (the receipt QR on a sale's result)
 
@@ -125,6 +126,10 @@ class Backend(QObject):
         """Format ``amount`` (minor units) for people."""
         return self.currency.format(amount)
 
+    def time(self, ms: int, fmt: str = "%H:%M") -> str:
+        """Format a Unix-ms instant as the event's local time (its zone, not this laptop's)."""
+        return self.i18n.time(ms, fmt)
+
     def run(
         self,
         fn: Callable[[Any], Any],
@@ -169,6 +174,7 @@ class Backend(QObject):
     def set_terminal(self, view: TerminalView) -> None:
         """Record the terminal's identity and tell the screens."""
         self.terminal = view
+        self.i18n.set_zone(view.timezone)
         self.terminal_changed.emit(view)
 
     def set_staff(self, staff: StaffView | None) -> None:

@@ -15,7 +15,9 @@ import string
 
 from PySide6.QtCore import QObject, Signal
 
-__all__ = ["CATALOG", "LANGUAGES", "I18n", "i18n", "install", "tr"]
+from sync.timezone import event_zone, local_time
+
+__all__ = ["CATALOG", "LANGUAGES", "I18n", "i18n", "install", "local_time_text", "tr"]
 
 LANGUAGES = ("ja", "en")
 
@@ -270,14 +272,30 @@ CATALOG: dict[str, tuple[str, str]] = {
 
 
 class I18n(QObject):
-    """The current language and the catalog lookup; emits ``language_changed`` on a switch."""
+    """The current language, the catalog lookup and the event's time zone; emits ``language_changed`` on a switch.
+
+    Every time a screen shows is in the event's zone (``EventSettings.timezone``, pulled),
+    never the laptop's own: a laptop set to UTC at a London event in summer still shows 14:00.
+    """
 
     language_changed = Signal(str)
 
-    def __init__(self, language: str = "ja") -> None:
+    def __init__(self, language: str = "ja", zone: str = "Asia/Tokyo") -> None:
         """Start in ``language`` ("ja" or "en"); raises ValueError for any other."""
         super().__init__()
         self._language = self._check(language)
+        self._zone = event_zone(zone)
+
+    def set_zone(self, name: str) -> None:
+        """Show times in the IANA zone ``name`` from now on; an unknown name keeps the zone there is."""
+        try:
+            self._zone = event_zone(name)
+        except ValueError:
+            return
+
+    def time(self, ms: int, fmt: str = "%H:%M") -> str:
+        """A Unix-ms instant as the event's local time (``fmt`` as strftime)."""
+        return local_time(ms, self._zone).strftime(fmt)
 
     @staticmethod
     def _check(language: str) -> str:
@@ -336,3 +354,8 @@ def install(obj: I18n) -> I18n:
 def tr(key: str, **params: object) -> str:
     """Translate ``key`` with the app's I18n."""
     return i18n().tr(key, **params)
+
+
+def local_time_text(ms: int, fmt: str = "%H:%M") -> str:
+    """A Unix-ms instant in the event's time zone, with the app's I18n (``I18n.time``)."""
+    return i18n().time(ms, fmt)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -73,7 +72,7 @@ class StatusBar(QWidget):
                 text += "  " + tr("status.unsynced", unsynced=sync.unsynced_count)
             return text
         if sync.offline_since_ms:
-            since = datetime.fromtimestamp(sync.offline_since_ms / 1000).strftime("%H:%M")
+            since = self.backend.time(sync.offline_since_ms)
             text = tr("status.offline", since=since, unsynced=sync.unsynced_count)
         else:
             text = tr("status.offline_short") + "  " + tr("status.unsynced", unsynced=sync.unsynced_count)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -16,7 +15,7 @@ from sync.permissions import Permission
 from terminal.decisions import LoginResult
 from terminal.sessions import staff_allowed
 from ui.backend import StaffView
-from ui.i18n import tr
+from ui.i18n import local_time_text, tr
 from ui.screens.base import Screen
 from ui.widgets import BigButton, CodeEntry, Keypad, heading
 
@@ -53,7 +52,7 @@ def login_message(result: LoginResult) -> str:
     if result.reason == "locked":
         until = "—"
         if result.locked_until_ms:
-            until = datetime.fromtimestamp(result.locked_until_ms / 1000).strftime("%H:%M")
+            until = local_time_text(result.locked_until_ms)
         return tr("login.locked", until=until)
     if result.reason == "not_here":
         return tr("login.not_here", name=result.name) if result.name else tr("login.not_here_unnamed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -16,7 +15,7 @@ __all__ = ["RecentScreen", "describe_row"]
 
 def describe_row(screen: Screen, row: Any) -> str:
     """Return one line for a ledger row: time, kind, amount, sync mark."""
-    when = datetime.fromtimestamp(row.created_at / 1000).strftime("%H:%M:%S")
+    when = screen.backend.time(row.created_at, "%H:%M:%S")
     kind = screen.tr(f"kind.{row.kind}")
     synced = "☁✓" if row.ack_status in ("applied", "duplicate") else "…"
     amount = screen.backend.money(row.amount) if row.kind != "checkin" else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -197,7 +196,7 @@ class RefundScreen(Screen):
         """Set the texts in the current language."""
         self.title.setText(self.tr("refund.title"))
         if self.sale is not None:
-            when = datetime.fromtimestamp(self.sale.created_at / 1000).strftime("%H:%M")
+            when = self.backend.time(self.sale.created_at)
             self.sale_label.setText(self.tr("refund.of", time=when, amount=self.backend.money(self.sale.amount)))
         self.amount_caption.setText(self.tr("refund.amount"))
         self._show_amount()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ def format_report(screen: Screen, report: Any, *, staff: str) -> str:
     """Return the report as plain text in the current language."""
     money = screen.backend.money
     tr = screen.tr
-    since = datetime.fromtimestamp(report.since_ms / 1000).strftime("%Y-%m-%d %H:%M") if report.since_ms else "—"
-    until = datetime.fromtimestamp(report.until_ms / 1000).strftime("%Y-%m-%d %H:%M")
+    since = screen.backend.time(report.since_ms, "%Y-%m-%d %H:%M") if report.since_ms else "—"
+    until = screen.backend.time(report.until_ms, "%Y-%m-%d %H:%M")
     lines = [
         f"{tr('shift.title')} — {screen.backend.terminal.name}",
         f"{tr('status.staff', name=staff)}",
@@ -137,7 +136,7 @@ class ShiftCloseScreen(Screen):
         if self.report is None or self.reports_dir is None:
             return
         text = self._render()
-        stamp = datetime.fromtimestamp(self.report.until_ms / 1000).strftime("%Y%m%d-%H%M%S")
+        stamp = self.backend.time(self.report.until_ms, "%Y%m%d-%H%M%S")
         path = self.reports_dir / f"shift-{stamp}-{self.report.staff_id or 'all'}.txt"
 
         def write(_engine: Any) -> str:
