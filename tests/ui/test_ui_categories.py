@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from test_ui_window_fits import SIZES, check_fits
-from ui_helpers import Event, close_app, login, make_app, pay, shot, show_code
+from ui_helpers import Event, close_app, make_app, open_stall, pay, shot
 
 MENU = [  # name, price, category, colour
     ("Cola コーラ", 150, "Drinks 飲み物", "red"), ("Tea お茶", 120, "Drinks 飲み物", "green"),
@@ -28,11 +28,7 @@ def test_category_tabs_show_their_buttons_and_the_cart_keeps_everything(qtbot: A
            for name, price, cat, colour in MENU}
     app = make_app(qtbot, tmp_path)
     try:
-        show_code(app, event.seeder.enrollment_code("stall", stall_id=stall, base_url=event.base_url))
-        qtbot.wait_until(lambda: app.window.current.name == "login", timeout=15_000)
-        login(qtbot, app, event, "supervisor")
-        qtbot.wait_until(lambda: app.window.current.name == "sale", timeout=10_000)
-        sale = app.window.sale
+        sale = open_stall(qtbot, app, event, stall)
         qtbot.wait_until(lambda: len(sale.product_buttons) == len(MENU) and len(sale.category_buttons) == 5,
                          timeout=5000)
         tabs = [button.text() for button in sale.category_buttons.values()]
@@ -76,11 +72,7 @@ def test_a_stall_without_categories_shows_no_tabs(qtbot: Any, tmp_path: Path, ev
         event.seeder.product(stall, name, price)
     app = make_app(qtbot, tmp_path, language="ja")
     try:
-        show_code(app, event.seeder.enrollment_code("stall", stall_id=stall, base_url=event.base_url))
-        qtbot.wait_until(lambda: app.window.current.name == "login", timeout=15_000)
-        login(qtbot, app, event, "supervisor")
-        qtbot.wait_until(lambda: app.window.current.name == "sale", timeout=10_000)
-        sale = app.window.sale
+        sale = open_stall(qtbot, app, event, stall)
         qtbot.wait_until(lambda: len(sale.product_buttons) == 2, timeout=5000)
         assert sale.category_buttons == {} and not sale.category_scroll.isVisible()
         assert len(_visible(sale)) == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ui_helpers import Event, close_app, login, make_app, pay, show_code
+from ui_helpers import Event, close_app, make_app, open_stall, pay
 
 
 def test_stock_left_on_the_button_and_no_oversell_from_the_cart(qtbot: Any, tmp_path: Path, event: Event) -> None:
@@ -14,11 +14,7 @@ def test_stock_left_on_the_button_and_no_oversell_from_the_cart(qtbot: Any, tmp_
     plain = event.seeder.product(stall, "お茶 Tea", 150)
     app = make_app(qtbot, tmp_path)
     try:
-        show_code(app, event.seeder.enrollment_code("stall", stall_id=stall, base_url=event.base_url))
-        qtbot.wait_until(lambda: app.window.current.name == "login", timeout=15_000)
-        login(qtbot, app, event, "supervisor")
-        qtbot.wait_until(lambda: app.window.current.name == "sale", timeout=10_000)
-        sale = app.window.sale
+        sale = open_stall(qtbot, app, event, stall)
         qtbot.wait_until(lambda: len(sale.product_buttons) == 2, timeout=5000)
         # Buttons are looked up each time: the catalog reloaded after the login lays them out again.
         def button() -> Any:

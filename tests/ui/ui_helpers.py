@@ -163,6 +163,15 @@ def login(qtbot: Any, app: TerminalApp, event: Event, who: str = "cashier", pin:
     app.window.login.form.submit.click()
 
 
+def open_stall(qtbot: Any, app: TerminalApp, event: Event, stall_id: int, who: str = "supervisor") -> Any:
+    """Enroll for ``stall_id`` (its enrollment QR), log ``who`` in; returns the sale screen once it shows."""
+    show_code(app, event.seeder.enrollment_code("stall", stall_id=stall_id, base_url=event.base_url))
+    qtbot.wait_until(lambda: app.window.current.name == "login", timeout=15_000)
+    login(qtbot, app, event, who)
+    qtbot.wait_until(lambda: app.window.current.name == "sale", timeout=10_000)
+    return app.window.sale
+
+
 def pay(qtbot: Any, app: TerminalApp, wallet_text: str) -> Any:
     """Show a wallet QR on the sale screen; returns the Decision once the result is shown."""
     with qtbot.wait_signal(app.window.sale.paid, timeout=15_000) as blocker:

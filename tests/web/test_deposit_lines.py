@@ -8,22 +8,12 @@ import io
 import httpx
 import pytest
 from sqlalchemy import select
-from web_harness import Live, sign_in
+from web_harness import Live, add_product, sign_in
 
 from server.db import tables as t
 from server.testing import Seeder
 
 pytestmark = pytest.mark.browser
-
-
-def _add(page, stall: int, name: str, price: str, kind: str) -> None:
-    page.goto("/admin/stalls")
-    form = page.locator(f"form[action='/admin/stalls/{stall}/products']")
-    form.locator("input[name=name]").fill(name)
-    form.locator("input[name=price]").fill(price)
-    form.locator("select[name=kind]").select_option(kind)
-    form.locator("button").click()
-    page.wait_for_load_state()
 
 
 def test_a_bar_creates_a_cup_deposit_sells_it_takes_it_back_and_settles(page, live: Live, seed: Seeder) -> None:
@@ -33,7 +23,7 @@ def test_a_bar_creates_a_cup_deposit_sells_it_takes_it_back_and_settles(page, li
     sign_in(page)
     for name, price, kind in (("Beer", "600", "normal"), ("Cup deposit", "200", "deposit"),
                               ("Staff discount", "100", "discount")):
-        _add(page, stall, name, price, kind)
+        add_product(page, stall, name, price, kind=kind)
     p = t.products
     with live.db.read() as conn:
         ids = {r.name: (int(r.id), r.kind) for r in conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlalchemy import select
-from web_harness import Live, shoot, sign_in
+from web_harness import Live, add_product, shoot, sign_in
 
 from server.db import tables as t
 from server.testing import Seeder
@@ -20,24 +20,14 @@ def _looks(live: Live, stall: int) -> dict[str, tuple[str, str | None]]:
             select(p.c.name, p.c.category, p.c.colour).where(p.c.stall_id == stall))}
 
 
-def _add(page, stall: int, name: str, price: str, category: str, colour: str) -> None:
-    page.goto("/admin/stalls")
-    form = page.locator(f"form[action='/admin/stalls/{stall}/products']")
-    form.locator("input[name=name]").fill(name)
-    form.locator("input[name=price]").fill(price)
-    form.locator("input[name=category]").fill(category)
-    form.locator("select[name=colour]").select_option(colour)
-    form.locator("button").click()
-    page.wait_for_load_state()
-
-
 def test_categories_and_colours_from_the_dashboard_reach_the_terminal(page, live: Live, seed: Seeder) -> None:
     stall = seed.stall("Café カフェ")
     sign_in(page)
     page.context.add_cookies([{"name": "lang", "value": "ja", "url": live.url}])
-    _add(page, stall, "Cola", "150", "  Drinks   飲み物 ", "red")  # spaces folded, as a list would show it
+    # spaces folded, as a list would show it
+    add_product(page, stall, "Cola", "150", category="  Drinks   飲み物 ", colour="red")
     page.wait_for_url("**?done=saved")
-    _add(page, stall, "Yakisoba", "400", "Food 食べ物", "")  # plain
+    add_product(page, stall, "Yakisoba", "400", category="Food 食べ物", colour="")  # plain
     page.wait_for_url("**?done=saved")
     assert _looks(live, stall) == {"Cola": ("Drinks 飲み物", "red"), "Yakisoba": ("Food 食べ物", None)}
     # the new-product form offers the categories there are, and the colours by their Japanese names

@@ -70,6 +70,21 @@ def sign_in(page: object, login: str = "admin", password: str = ADMIN_PASSWORD) 
     page.wait_for_load_state()  # type: ignore[attr-defined]
 
 
+def add_product(page: object, stall: int, name: str, price: str, **fields: str) -> None:
+    """Fill the stalls page's new-product form of ``stall`` and submit it (``fields``: input or select by name)."""
+    page.goto("/admin/stalls")  # type: ignore[attr-defined]
+    form = page.locator(f"form[action='/admin/stalls/{stall}/products']")  # type: ignore[attr-defined]
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[name=price]").fill(price)
+    for field, value in fields.items():
+        if form.locator(f"select[name={field}]").count():
+            form.locator(f"select[name={field}]").select_option(value)
+        else:
+            form.locator(f"input[name={field}]").fill(value)
+    form.locator("button").click()
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+
+
 def shoot(page: object, name: str, *, full_page: bool = True) -> None:
     """Save a screenshot for the docs (docs/screenshots/web-<name>.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
