@@ -543,6 +543,8 @@ class RecordApplier:
         if online:
             if wallet.blocked:
                 return Outcome(c.id, None, 200, "wallet_blocked")
+            if not self.settings.is_open(self.now_ms):  # the event's opening hours, on the server's clock
+                return Outcome(c.id, None, 200, "closed", wallet.ref, wallet.balance, wallet.seq)
             if authority.line_doubts(b, self._catalog):
                 return Outcome(c.id, None, 200, "line_refused", wallet.ref, wallet.balance, wallet.seq)
             if over_returned:
@@ -558,6 +560,10 @@ class RecordApplier:
                                                                  "returned": -split.deposits})
             doubts = self._offline.doubts(c.id, b) if self._offline is not None else []
             self._security(c, c.breaches + doubts, wallet_id=wallet.ref)
+            if not self.settings.is_open(b.created_at):  # handed over already: booked, and raised
+                self.batch.anomaly("outside_hours", terminal_id=self.terminal.id, record_id=c.id,
+                                   wallet_id=wallet.ref, detail={"amount": b.amount, "stall_id": b.stall_id,
+                                                                 "created_at": b.created_at})
             if wallet.blocked:
                 self.batch.anomaly("blocked_wallet_sale", terminal_id=self.terminal.id, record_id=c.id,
                                    wallet_id=wallet.ref, detail={"amount": b.amount})

@@ -15,6 +15,7 @@ server verifies the signature first, then validates the body as ``RecordBody``.
 from __future__ import annotations
 
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -37,6 +38,7 @@ __all__ = [
     "IssuerKeyRow",
     "ItemStatus",
     "OfflineFallback",
+    "OpenPeriod",
     "OverrideRow",
     "ProductRow",
     "PullRequest",
@@ -98,6 +100,23 @@ class OfflineFallback(StrEnum):
 UNSYNCED_CAP_DEFAULTS: dict[str, int] = {"JPY": 300_000, "USD": 200_000, "EUR": 200_000}
 
 
+MAX_PERIOD_MS = 24 * 3600_000  # one opening period is at most a day (a festival day; past midnight is fine)
+MAX_PERIODS = 31
+
+
+class OpenPeriod(_Model):
+    """One span the stalls sell in: from ``opens_ms`` to ``closes_ms`` (Unix ms, the end not included)."""
+
+    opens_ms: Annotated[int, Field(ge=0, le=2**53)]
+    closes_ms: Annotated[int, Field(ge=0, le=2**53)]
+
+    @model_validator(mode="after")
+    def _in_order(self) -> OpenPeriod:
+        if not 0 < self.closes_ms - self.opens_ms <= MAX_PERIOD_MS:
+            raise ValueError("an opening period closes after it opens, within a day")
+        return self
+
+
 class EventSettings(_Model):
     """Event configuration every terminal follows."""
 
@@ -128,6 +147,27 @@ class EventSettings(_Model):
     pull_interval_s: Annotated[int, Field(ge=1, le=600)] = 3
     wallet_token_ttl_s: Annotated[int, Field(ge=60, le=86400)] = 600
     staff_idle_logout_s: Annotated[int, Field(ge=30, le=86400)] = 900
+    # When stalls sell: none means always (the default).  Outside them a sale is declined on the
+    # terminal and by the server ("closed"); a pushed one is booked and raised (``outside_hours``).
+    # Top-ups, cash-outs, cup returns and gates are not held to them: a visitor gets their money back.
+    opening_hours: list[OpenPeriod] = Field(default_factory=list, max_length=MAX_PERIODS)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _apart(cls, value: list[OpenPeriod]) -> list[OpenPeriod]:
+        ordered = sorted(value, key=lambda p: p.opens_ms)
+        for before, after in pairwise(ordered):
+            if after.opens_ms < before.closes_ms:
+                raise ValueError("opening periods overlap")
+        return ordered
+
+    def is_open(self, at_ms: int) -> bool:
+        """True when stalls may sell at ``at_ms``: within an opening period, or no periods set."""
+        return not self.opening_hours or any(p.opens_ms <= at_ms < p.closes_ms for p in self.opening_hours)
+
+    def next_opening(self, at_ms: int) -> int | None:
+        """When the next opening period starts after ``at_ms`` (None: no later one)."""
+        return next((p.opens_ms for p in self.opening_hours if p.opens_ms > at_ms), None)
 
     @field_validator("currency")
     @classmethod

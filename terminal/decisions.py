@@ -40,6 +40,7 @@ class DeclineReason(StrEnum):
     TOPUP_NOT_SENT = "topup_not_sent"  # the server surely never got it: nothing booked, hand the cash back
     CLOCK_SKEW = "clock_skew"  # the token is fine; this terminal's clock is off (params: minutes, direction)
     # the cart and the till
+    CLOSED = "closed"  # outside the event's opening hours (params: opens_at, the next opening, or none)
     INVALID_CART = "invalid_cart"  # unknown product, another stall's, sold out, bad quantity
     FREE_AMOUNT_NOT_ALLOWED = "free_amount_not_allowed"
     INVALID_AMOUNT = "invalid_amount"  # also a basket that would pay out (returns only): a sale is never negative

@@ -121,6 +121,10 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
     if isinstance(scope, Decision):
         return scope
     stall_id = scope
+    now_ms = ctx.clock.now_ms()
+    if not ctx.settings.is_open(now_ms):  # the event's opening hours: no sale outside them
+        opens = ctx.settings.next_opening(now_ms)
+        return _decline(DeclineReason.CLOSED, "sale", **({"opens_at": opens} if opens is not None else {}))
     priced = _price(ctx, stall_id, cart)
     if isinstance(priced, DeclineReason):
         return _decline(priced)

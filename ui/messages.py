@@ -13,7 +13,7 @@ from typing import Any
 
 from sync.money import JPY, Currency
 from terminal.decisions import DeclineReason
-from ui.i18n import CATALOG, tr
+from ui.i18n import CATALOG, local_time_text, tr
 
 __all__ = ["SERVER_REASONS", "Explained", "explain_reason", "server_reason_key"]
 
@@ -95,6 +95,10 @@ _REASONS: dict[str, tuple[str, str, str, str]] = {
                      "Do not let in. Call a supervisor if unsure", "入場させず、不明なら責任者を呼んでください"),
     R.ALREADY_INSIDE: ("Already inside: no pass-back", "入場済みです（再入場には退場記録が必要）",
                        "The ticket must exit before it enters again", "一度退場してから再入場できます"),
+    R.CLOSED: ("No sales now: outside the opening hours", "営業時間外のため販売できません",
+               "Sales open again at {opens_at}", "{opens_at}から販売できます"),
+    "closed_ended": ("No more sales: the opening hours are over", "営業時間が終了したため販売できません",
+                     "Cups can still be taken back; refunds and top-ups go on", "カップの返却・返金・チャージは引き続きできます"),
     R.UNKNOWN_TICKET: ("No ticket of this event has this code", "このコードのチケットはありません",
                        "Check the code under the QR and type it again, or send the visitor to the information desk",
                        "QRの下のコードを確かめてもう一度入力するか、案内所へ行くよう伝えてください"),
@@ -114,6 +118,8 @@ _SERVER: dict[str, tuple[str, str, str, str]] = {
                          "Take the return out of the cart: no cup was taken here", "返却をカートから外してください（この店で預かっていません）"),
     "wallet_blocked": ("This wallet is blocked", "このウォレットは停止されています",
                        "Send the customer to the information desk", "案内所へ行くよう伝えてください"),
+    "closed": ("No sales now: the server's clock is outside the opening hours", "営業時間外のため販売できません（サーバーの時刻）",
+               "Check this laptop's clock; sales open with the opening hours on the dashboard", "端末の時計を確認してください。管理画面の営業時間に販売できます"),
     "unknown_wallet": ("The server does not know this wallet", "サーバーにこのウォレットがありません",
                        "Ask the customer to open My page and show its QR; if it repeats, the information desk", "マイページのQRを見せてもらってください。続くときは案内所へ"),
     "unknown_stall": ("The server does not know this stall", "サーバーにこの模擬店がありません",
@@ -187,6 +193,8 @@ def explain_reason(reason: str | None, params: dict[str, Any] | None = None, *,
     key = f"reason.{code}" if f"reason.{code}" in CATALOG else "reason.unknown"
     if code == DeclineReason.SERVER_DECLINED:
         key = server_reason_key(params)  # the server's code (insufficient_balance, ...) in words, never raw
+    if code == DeclineReason.CLOSED and not isinstance(params.get("opens_at"), int):
+        key = "reason.closed_ended"  # no later opening: the festival is over
     values: dict[str, object] = {"code": code, "server_reason": params.get("server_reason", "—")}
     values["minutes"] = params.get("minutes", "—")
     values["direction"] = tr(f"clock.{params.get('direction')}") if params.get("direction") in ("slow", "fast") \
@@ -196,4 +204,6 @@ def explain_reason(reason: str | None, params: dict[str, Any] | None = None, *,
         values[name] = currency.format(value) if isinstance(value, int) else "—"
     if values["available"] == "—" and isinstance(params.get("balance"), int):
         values["available"] = values["balance"]
-    return Explained(tr(key, **values), tr(f"{key}.next"))
+    opens = params.get("opens_at")
+    values["opens_at"] = local_time_text(opens, "%m/%d %H:%M") if isinstance(opens, int) else "—"
+    return Explained(tr(key, **values), tr(f"{key}.next", **values))

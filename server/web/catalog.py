@@ -86,6 +86,7 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("anomaly.forged_token", "Forged token seen", "偽造トークン"),
     ("anomaly.blocked_wallet_sale", "Sale on a blocked wallet", "停止中ウォレットでの購入"),
     ("anomaly.oversold", "Sold offline beyond the stock left", "在庫を超えてオフラインで販売"),
+    ("anomaly.outside_hours", "Sold offline outside the opening hours", "営業時間外にオフラインで販売"),
     ("anomaly.permission", "Done without permission", "権限外の操作"),
     ("anomaly.refund_exceeds_sale", "Refund exceeds sale", "購入額を超える返金"),
     ("anomaly.refund_mismatch", "Refund does not match sale", "購入と一致しない返金"),

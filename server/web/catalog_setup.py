@@ -14,6 +14,22 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("event.section.event", "The event", "イベント"),
     ("event.section.caps", "Payment limits", "支払いの上限"),
     ("event.section.times", "Times", "時間"),
+    ("event.section.hours", "Opening hours", "営業時間"),
+    ("event.opening_hours", "When stalls sell", "販売できる時間"),
+    ("event.opening_hours_hint",
+     "One line a day, in the event's time zone ({zone}): 2026-11-03 10:00-16:00 (a close before the opening is the "
+     "next day). Outside these hours the stalls' terminals and the server decline sales; top-ups, cup returns, "
+     "refunds and the gates go on. Leave it empty to sell at any time.",
+     "1日1行、イベントのタイムゾーン（{zone}）で書きます：2026-11-03 10:00-16:00（終了が開始より前なら翌日）。"
+     "この時間外は模擬店の端末とサーバーが販売を断ります。チャージ・カップの返却・返金・入退場は続けられます。"
+     "空欄なら時間の制限はありません。"),
+    ("event.err.hours", "Opening hours, line {n} ({text}): write a day and its hours, e.g. 2026-11-03 10:00-16:00.",
+     "営業時間の{n}行目（{text}）：日付と時間を 2026-11-03 10:00-16:00 のように書いてください。"),
+    ("event.err.hours_overlap", "Opening hours: two lines overlap.", "営業時間：重なっている行があります。"),
+    ("event.err.hours_many", "Opening hours: at most {n} lines.", "営業時間は{n}行までです。"),
+    ("detail.opening_hours", "opening hours", "営業時間"),
+    ("detail.opens_ms", "opens", "開始"),
+    ("detail.closes_ms", "closes", "終了"),
     ("event.event_name", "Event name", "イベント名"),
     ("event.currency", "Currency", "通貨"),
     ("event.currency_hint",

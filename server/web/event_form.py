@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +20,11 @@ from sqlalchemy import Connection, exists, select
 
 from server.db import tables as t
 from sync.money import MoneyError, currency_codes, currency_for, known_locale, parse_amount
-from sync.schemas import EventSettings, OfflineFallback
-from sync.timezone import event_zone
+from sync.schemas import MAX_PERIOD_MS, MAX_PERIODS, EventSettings, OfflineFallback, OpenPeriod
+from sync.timezone import Zone, event_zone, local_time, parse_local_time
 
-__all__ = ["AMOUNT_FIELDS", "INT_FIELDS", "EventForm", "currency_locked", "form_values", "read_event_form"]
+__all__ = ["AMOUNT_FIELDS", "INT_FIELDS", "EventForm", "currency_locked", "form_values", "hours_text",
+           "read_event_form", "read_hours"]
 
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8}){0,3}")  # EventSettings.number_locale
 MAX_SETTING_AMOUNT = 10**12  # sync.schemas.Amount
@@ -52,6 +54,51 @@ INT_FIELDS: tuple[IntField, ...] = (
 )
 
 
+_HOURS_LINE = re.compile(r"(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})\s*[-~〜–]\s*(\d{1,2}:\d{2})")
+
+
+def hours_text(periods: list[OpenPeriod], zone: Zone) -> str:
+    """The opening hours as the form shows them: a line a period, ``2026-11-03 10:00-16:00`` in the event's zone."""
+    lines = []
+    for p in periods:
+        opens, closes = local_time(p.opens_ms, zone), local_time(p.closes_ms, zone)
+        lines.append(f"{opens:%Y-%m-%d %H:%M}-{closes:%H:%M}")
+    return "\n".join(lines)
+
+
+def read_hours(text: str, zone: Zone, *, t: Callable[..., str]) -> tuple[list[OpenPeriod], list[str]]:
+    """Read the typed opening hours (a line a day: ``2026-11-03 10:00-16:00``, local times in ``zone``).
+
+    A close at or before the opening is on the next day (``18:00-01:00``).  Returns the periods
+    and the refusals in the page's language (one per bad line; overlapping days; too many).
+    """
+    periods: list[OpenPeriod] = []
+    errors: list[str] = []
+    lines = [ln.strip() for ln in unicodedata.normalize("NFKC", text).splitlines() if ln.strip()]
+    if len(lines) > MAX_PERIODS:
+        return [], [t("event.err.hours_many", n=MAX_PERIODS)]
+    for number, line in enumerate(lines, 1):
+        match = _HOURS_LINE.fullmatch(line)
+        try:
+            if match is None:
+                raise ValueError(line)
+            day, start, end = match.groups()
+            opens = parse_local_time(f"{day}T{int(start[:-3]):02d}:{start[-2:]}", zone)
+            closes = parse_local_time(f"{day}T{int(end[:-3]):02d}:{end[-2:]}", zone)
+            opens_ms, closes_ms = int(opens.timestamp() * 1000), int(closes.timestamp() * 1000)
+            if closes_ms <= opens_ms:  # past midnight: the close is on the next day
+                closes_ms += 24 * 3600_000
+            if not 0 < closes_ms - opens_ms <= MAX_PERIOD_MS:
+                raise ValueError(line)
+            periods.append(OpenPeriod(opens_ms=opens_ms, closes_ms=closes_ms))
+        except ValueError:  # a bad date or time, one a DST change skips, or not the pattern at all
+            errors.append(t("event.err.hours", n=number, text=line[:40]))
+    ordered = sorted(periods, key=lambda p: p.opens_ms)
+    if any(b.opens_ms < a.closes_ms for a, b in pairwise(ordered)):
+        errors.append(t("event.err.hours_overlap"))
+    return ordered, errors
+
+
 def currency_locked(conn: Connection) -> bool:
     """True once any money moved (a sale, a top-up, ...): the currency may not change after that."""
     return bool(conn.execute(select(exists().where(t.transactions.c.id.is_not(None)))).scalar())
@@ -62,6 +109,7 @@ def form_values(settings: EventSettings, amount_input: Callable[[int], str]) -> 
     values: dict[str, str] = {
         "event_name": settings.event_name, "currency": settings.currency, "timezone": settings.timezone,
         "number_locale": settings.number_locale, "offline_fallback": settings.offline_fallback.value,
+        "opening_hours": hours_text(settings.opening_hours, settings.timezone),
     }
     for name in AMOUNT_FIELDS:
         values[name] = amount_input(getattr(settings, name))
@@ -117,6 +165,11 @@ def read_event_form(form: Mapping[str, str], current: EventSettings, *, t: Calla
         new["timezone"] = zone
     except ValueError:
         errors.append(t("event.err.timezone", text=zone[:64]))
+        zone = current.timezone
+
+    periods, refused = read_hours(form.get("opening_hours") or "", zone, t=t)  # in the zone the form chooses
+    errors += refused
+    new["opening_hours"] = periods
 
     locale = (form.get("number_locale") or "").strip()
     if len(locale) <= 32 and _LOCALE.fullmatch(locale) and known_locale(locale):

@@ -12,6 +12,7 @@ from sync.schemas import (
     EventSettings,
     ItemStatus,
     OfflineFallback,
+    OpenPeriod,
     PushItemResult,
     RevocationKind,
     RevocationRow,
@@ -400,3 +401,28 @@ def test_the_default_unsynced_cap_fits_the_currency_minor_unit(currency: str, ca
     assert settings.unsynced_cap == cap  # JPY: 300,000 yen; two-decimal currencies: 2,000.00
     assert EventSettings.model_validate(settings.model_dump()).unsynced_cap == cap
     assert EventSettings(currency=currency, unsynced_cap=5000).unsynced_cap == 5000  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------ opening hours
+
+
+def test_sales_only_within_the_events_opening_hours(env: Env, term: Terminal) -> None:
+    """Before the day opens and after it closes a sale is declined (with the next opening); within, approved."""
+    now = env.clock.now_ms()
+    hour = 3600_000
+    env.settings = EventSettings(floor_limit=1000, offline_limit=10_000, staff_idle_logout_s=86400, opening_hours=[
+        OpenPeriod(opens_ms=now + hour, closes_ms=now + 3 * hour),
+        OpenPeriod(opens_ms=now + 24 * hour, closes_ms=now + 26 * hour)])
+    env.pull()
+    token = env.wallet(W, 5000, 10, limit=10_000)
+    early = sell(env, 500, token)
+    assert early.reason is R.CLOSED and early.params["opens_at"] == now + hour  # type: ignore[attr-defined]
+    env.clock.advance(3600)  # the opening minute itself sells
+    assert sell(env, 500, env.wallet(W, 5000, 10, limit=10_000)).approved  # type: ignore[attr-defined]
+    env.clock.advance(2 * 3600)  # the closing minute does not: the end is not included
+    late = sell(env, 500, env.wallet(W, 5000, 10, limit=10_000))
+    assert late.reason is R.CLOSED and late.params["opens_at"] == now + 24 * hour  # type: ignore[attr-defined]
+    env.clock.advance(23 * 3600)  # after the last day: closed, and no later opening
+    over = sell(env, 500, env.wallet(W, 5000, 10, limit=10_000))
+    assert over.reason is R.CLOSED and "opens_at" not in over.params  # type: ignore[attr-defined]
+    assert len([r for r in term.store.recent(50) if r.kind == "sale"]) == 1  # only the sale within the hours

@@ -73,3 +73,18 @@ def test_server_refusals_by_status_and_every_terminal_reason(language: str) -> N
         assert "reason." not in words.headline and reason.value not in words.headline, reason
         assert words.next_step and "{" not in words.headline, reason
         assert _japanese(words.headline) == (language == "ja"), reason
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_closed_names_the_next_opening_in_the_events_zone_or_says_the_hours_are_over(language: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    words = I18n(language, zone="Europe/London")
+    install(words)
+    opens = int(datetime(2026, 7, 4, 10, 0, tzinfo=ZoneInfo("Europe/London")).timestamp() * 1000)  # BST
+    later = explain_reason(DeclineReason.CLOSED, {"opens_at": opens})
+    assert "07/04 10:00" in later.next_step, later
+    over = explain_reason(DeclineReason.CLOSED, {})
+    assert over != later and "—" not in over.headline + over.next_step
+    assert ("over" in over.headline) if language == "en" else ("終了" in over.headline)

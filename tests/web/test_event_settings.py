@@ -106,3 +106,44 @@ def test_currency_locked_after_money_moves(page, live: Live, seed: Seeder) -> No
     page.click("#event-save")
     page.wait_for_url("**/admin/event?done=saved")
     assert _settings(live).event_name == "Autumn fair"
+
+
+def test_opening_hours_typed_as_local_days_refused_in_japanese_and_pulled(page, live: Live, seed: Seeder) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    terminal = seed.terminal("stall", stall_id=seed.stall("Hours stall"))
+    zone = ZoneInfo(_settings(live).timezone)
+    sign_in(page)
+    page.context.add_cookies([{"name": "lang", "value": "ja", "url": live.url}])
+    page.goto("/admin/event")
+    assert "営業時間" in page.inner_text("form#event-settings") and page.input_value("#f-opening_hours") == ""
+    before = _settings(live)
+    page.fill("#f-opening_hours", "2026-11-03 10:00-16:00\n文化祭の日 10時から\n2026-11-03 15:00-18:00")
+    page.click("#event-save")
+    page.wait_for_load_state()
+    lines = page.inner_text("#error-lines")
+    assert "営業時間の2行目（文化祭の日 10時から）" in lines and "重なっている行があります" in lines
+    assert _settings(live) == before  # refused: nothing changed
+
+    page.fill("#f-opening_hours", "2026-11-03 10:00-16:00\n２０２６-１１-０４ 9:30〜15:00\n2026-11-04 18:00-01:00")
+    page.click("#event-save")
+    page.wait_for_url("**/admin/event?done=saved")
+
+    def ms(*args: int) -> int:
+        return int(datetime(*args, tzinfo=zone).timestamp() * 1000)
+
+    hours = [(p.opens_ms, p.closes_ms) for p in _settings(live).opening_hours]
+    assert hours == [(ms(2026, 11, 3, 10), ms(2026, 11, 3, 16)), (ms(2026, 11, 4, 9, 30), ms(2026, 11, 4, 15)),
+                     (ms(2026, 11, 4, 18), ms(2026, 11, 5, 1))]  # a close before the opening: the next day
+    assert page.input_value("#f-opening_hours").splitlines() == [
+        "2026-11-03 10:00-16:00", "2026-11-04 09:30-15:00", "2026-11-04 18:00-01:00"]
+    action, detail = _last_audit(live)
+    assert action == "event.update" and "opening_hours" in detail["changes"]
+    pulled = httpx.post(f"{live.url}/api/v1/pull", headers=terminal.headers, json={"cursor": "", "limit": 1}).json()
+    assert [(p["opens_ms"], p["closes_ms"]) for p in pulled["settings"]["opening_hours"]] == hours
+
+    page.fill("#f-opening_hours", "")  # empty again: sales at any time
+    page.click("#event-save")
+    page.wait_for_url("**/admin/event?done=saved")
+    assert _settings(live).opening_hours == []

@@ -29,7 +29,7 @@ from sync.schemas import OfflineFallback
 router = APIRouter()
 MANAGE = Permission.EVENT_MANAGE
 FORM_FIELDS = ("event_name", "currency", "timezone", "number_locale", "offline_fallback", *AMOUNT_FIELDS,
-               *(f.name for f in INT_FIELDS))
+               *(f.name for f in INT_FIELDS), "opening_hours")
 
 
 def _render(request: Request, ctx: PageContext, values: dict[str, str], *, locked: bool, status_code: int = 200,
@@ -63,7 +63,7 @@ def event_save(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on
                offline_fallback: Text = "", floor_limit: Text = "", offline_limit: Text = "", unsynced_cap: Text = "",
                overdraft_tolerance: Text = "", max_offline_s: Text = "", staff_idle_logout_s: Text = "",
                wallet_token_ttl_s: Text = "", authorize_timeout_ms: Text = "", pull_interval_s: Text = "",
-               push_debounce_ms: Text = "") -> Response:
+               push_debounce_ms: Text = "", opening_hours: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Save the settings: all fields read, or nothing changes (422 with one line per refused field)."""
     if not admin.grants.allows(MANAGE, EVENT):
         raise Refused(MANAGE.value)
