@@ -46,7 +46,7 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
         if isinstance(change, int) and change > 0:
             detail = (detail + "\n" if detail else "") + f"{screen.tr('topup.change')}: {backend.money(change)}"
         headline = screen.tr(ok_key, amount=backend.money(decision.amount))
-        amount = backend.money(decision.amount) if ok_key in ("result.approved", "result.deposit_back") else ""
+        amount = backend.money(decision.amount) if ok_key == "result.approved" else ""
         backend.sounds.play("approve")
         receipt = ""
         server = backend.terminal.server_url
