@@ -197,7 +197,11 @@ def deposit_return(ctx: Context, staff: StaffRow, stall_id: int, lines: Lines, w
     booked it, and the push books it once either way (a return beyond what is held is then
     booked and flagged there).  Surely not sent: declined, nothing recorded.
     """
-    back = [(p, -q, u) for p, q, u in lines if p is not None]
+    merged: dict[int, tuple[int, int]] = {}  # one line per product (a cart may name a product twice)
+    for p, q, u in lines:
+        if p is not None:
+            merged[p] = (merged.get(p, (0, u))[0] - q, u)
+    back = [(p, q, u) for p, (q, u) in merged.items()]
     if sum(q for _, q, _u in back) > MAX_RETURN_ITEMS or len(back) > 20:
         return _decline(DeclineReason.INVALID_CART, "deposit_return")
     amount = sum(q * u for _, q, u in back)

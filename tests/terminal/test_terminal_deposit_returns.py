@@ -165,3 +165,20 @@ def test_a_terminal_from_before_deposit_returns_keeps_its_ledger_and_takes_them(
                            "VALUES ('x', 'giveaway', 'offline', 1, 1, 7, '{}', 's')")
     assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     store.close()
+
+
+def test_a_cart_naming_a_cup_twice_is_one_line_and_too_many_cups_are_refused(live: Live, tmp_path: Path) -> None:
+    cup = live.seed.product(live.stall, "Cup deposit", 100, kind="deposit")
+    buyer, friend = live.seed.wallet(50_000), live.seed.wallet(0)
+    bar = live.terminal(tmp_path / "bar")
+    for _ in range(2):
+        assert bar.sell(Cart.of([(cup, 99)]), format_short_id(buyer)).approved
+    twice = bar.sell(Cart.of([(cup, -2), (cup, -3)]), format_short_id(friend))
+    assert twice.approved and twice.amount == 500, twice
+    record = bar.store.record(str(twice.record_id))
+    assert record is not None and json.loads(record.body)["lines"] == [{"product_id": cup, "qty": 5,
+                                                                         "unit_price": 100}]
+    tray = bar.sell(Cart.of([(cup, -99), (cup, -2)]), format_short_id(friend))  # 101 cups: more than a basket
+    assert not tray.approved and tray.reason == R.INVALID_CART
+    assert bar.store.deposits_held_here(live.stall) == 198 * 100 - 500
+    bar.close()
