@@ -47,6 +47,7 @@ from sync.permissions import Permission, Scope
 from sync.schemas import (
     CashOutRecord,
     CheckInRecord,
+    DepositReturnRecord,
     DrawerRecord,
     EventSettings,
     OfflineFallback,
@@ -59,9 +60,11 @@ from sync.schemas import (
 
 __all__ = ["CLOCK_SLACK_MS", "FLOOD_CAP", "LOGIN_PERMISSIONS", "RULES", "Breach", "Catalog", "OfflineSaleCheck",
            "Rule", "Split", "TerminalClock", "Verdict", "cashout_doubts", "fold_flood", "judge", "line_doubts",
-           "load_catalog", "may_work_at", "split_sale", "terminal_clock", "terminal_scope"]
+           "load_catalog", "may_work_at", "return_doubts", "split_sale", "terminal_clock",
+           "terminal_scope"]
 
-Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
+Body = (SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
+        | DepositReturnRecord)
 CLOCK_SLACK_MS = 5 * 60_000  # a terminal's clock may be this far off beyond the skew it reported
 FLOOD_CAP = 50  # open security anomalies of one kind one terminal may raise per hour, each its own row
 FLOOD_WINDOW_MS = 3_600_000
@@ -109,6 +112,11 @@ RULES: dict[str, Rule] = {
     # a desk's drawer counted at close-out, by someone who may close a shift there (books counted − expected)
     "drawer": Rule("drawer", frozenset({TOPUP}), Permission.SHIFT_CLOSE, _event, fact=False, online=False),
     "checkin": Rule("checkin", frozenset({GATE}), Permission.GATE, _gate, fact=True, online=False),
+    # cups brought back without a purchase: the stall's deposit account pays the wallet, by a cashier of that
+    # stall.  Money leaves a stall's account for a wallet, as with a refund, so a record that breaks the rule
+    # is refused (a terminal's key alone must not mint money onto wallets); only a return beyond what the
+    # stall holds, decided offline on the terminal's own ledger, is booked + ``deposit_not_held``
+    "deposit_return": Rule("deposit_return", frozenset({STALL}), Permission.SELL, _stall, fact=False, online=True),
 }
 
 
@@ -312,8 +320,29 @@ def line_doubts(sale: SaleRecord, catalog: Catalog) -> list[Breach]:
     return out
 
 
-def load_catalog(conn: Connection, sales: Iterable[SaleRecord]) -> Catalog:
-    """Read the products and stalls named by ``sales``."""
+def return_doubts(ret: DepositReturnRecord, catalog: Catalog) -> list[Breach]:
+    """Why no honest terminal could have made ``ret`` (empty: it could).
+
+    Every line is a deposit product of the record's own stall at the catalogue's price.
+    """
+    out: list[Breach] = []
+    for line in ret.lines:
+        known = catalog.products.get(line.product_id)
+        if known is None:
+            out.append(Breach("unknown_product", {"product_id": line.product_id}))
+        elif known[0] != ret.stall_id:
+            out.append(Breach("foreign_product", {"product_id": line.product_id, "product_stall": known[0],
+                                                  "record_stall": ret.stall_id}))
+        elif known[3] != "deposit":
+            out.append(Breach("not_a_deposit", {"product_id": line.product_id, "kind": known[3]}))
+        elif line.unit_price != known[1]:
+            out.append(Breach("line_price_mismatch", {"product_id": line.product_id,
+                                                      "unit_price": line.unit_price, "price": known[1]}))
+    return out
+
+
+def load_catalog(conn: Connection, sales: Iterable[SaleRecord | DepositReturnRecord]) -> Catalog:
+    """Read the products and stalls named by ``sales`` (and returns-only baskets)."""
     product_ids = sorted({ln.product_id for s in sales for ln in s.lines if ln.product_id is not None})
     stall_ids = sorted({s.stall_id for s in sales})
     p, st = t.products, t.stalls

@@ -5,6 +5,11 @@ Money leaves the wallets only through ledger transactions, like everything else:
     payout     wallet −balance, system "payouts" +balance     a bank transfer the customer asked for on My page
     donation   wallet −balance, system "donations" +balance   given to the school (chosen, or the closing rule)
 
+and the deposits nobody came back for leave the stalls' deposit accounts the same way:
+
+    deposit_closeout  stall_deposit −held, stall_revenue +held   the cups that never came back are the stall's
+                                                                 (it bought them): paid out with its settlement
+
 A paid-out wallet is then blocked (revocation reason ``paid_out``), so a terminal
 that pulls refuses its old tokens, and a terminal that sells offline on an old
 token raises the usual overdraft anomaly.  A payout always takes the wallet's
@@ -58,6 +63,7 @@ __all__ = [
     "apply_unclaimed_rule",
     "balances_held",
     "cancel_request",
+    "close_out_deposits",
     "close_settings",
     "make_payout_run",
     "payout_runs",
@@ -72,6 +78,7 @@ __all__ = [
 SYSTEM_PAYOUTS = 3  # the other side of bank transfers paid out to customers
 SYSTEM_DONATIONS = 4  # the other side of balances given to the school
 DONATION_KINDS = ("payout", "donation")
+DEPOSIT_CLOSEOUT = "deposit_closeout"  # deposits never returned, moved to the stall's revenue at the close
 MAX_FEE_BP = 10_000
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -352,6 +359,42 @@ def apply_unclaimed_rule(conn: Connection, *, lock: bool, now_ms: int) -> tuple[
         count += amount > 0
         total += amount
     return count, total
+
+
+def deposits_held(conn: Connection) -> list[dict[str, Any]]:
+    """Every stall whose deposit account is not empty: stall id, name, the deposits it still holds (by id)."""
+    a, st = t.accounts, t.stalls
+    return [{"stall_id": int(r.ref), "name": r.name, "held": int(r.balance)} for r in conn.execute(
+        select(a.c.ref, a.c.balance, st.c.name).join(st, st.c.id == a.c.ref)
+        .where(a.c.kind == "stall_deposit", a.c.balance != 0).order_by(a.c.ref))]
+
+
+def close_out_deposits(conn: Connection, *, lock: bool, now_ms: int) -> dict[str, Any]:
+    """Move every stall's deposits still held (cups never returned) to its own revenue; raises CloseError (none).
+
+    One ``deposit_closeout`` transaction per stall, of the balance read after both accounts are
+    locked (a cup brought back at this very moment is paid first or declined after, never
+    both).  A deposit account below zero (more cups paid back offline than taken, flagged
+    ``deposit_not_held``) is brought to zero from the stall's revenue the same way.  Once
+    done, a cup brought back later is declined online (``deposit_not_held``); the step can be
+    repeated for what an offline till books afterwards.  Returns {stalls, total, moved: {stall: amount}}.
+    """
+    stalls = [int(r["stall_id"]) for r in deposits_held(conn)]
+    if not stalls:
+        raise CloseError("no_deposits", "no stall holds deposits")
+    batch = LedgerBatch(conn, lock=lock, now_ms=now_ms)
+    batch.load([(kind, stall) for stall in stalls for kind in ("stall_revenue", "stall_deposit")])
+    moved: dict[str, int] = {}
+    for stall in stalls:
+        deposit, revenue = batch.account("stall_deposit", stall), batch.account("stall_revenue", stall)
+        if deposit is None or revenue is None or deposit.balance == 0:  # returned meanwhile
+            continue
+        held = deposit.balance
+        batch.post(DEPOSIT_CLOSEOUT, [(deposit, -held), (revenue, held)], amount=held,
+                   note=f"deposits not returned at the close of the event: {held} to the stall's revenue")
+        moved[str(stall)] = held
+    batch.flush()
+    return {"stalls": len(moved), "total": sum(moved.values()), "moved": moved}
 
 
 def payout_run_rows(conn: Connection, run_id: int) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from server.db import tables as t
 
 __all__ = ["ReconcileReport", "reconcile"]
 
-_MONEY_KINDS = ("sale", "refund", "void", "topup", "cashout")
+_MONEY_KINDS = ("sale", "refund", "void", "topup", "cashout", "deposit_return")
 
 
 @dataclass(slots=True)
@@ -134,7 +134,7 @@ def _line_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> No
                   .where(a.c.kind == "wallet").subquery())
     for row in conn.execute(select(x.c.id, x.c.kind, x.c.amount, wallet_leg.c.amount.label("leg"))
                             .join(wallet_leg, wallet_leg.c.txn_id == x.c.id)
-                            .where(x.c.kind.in_(("sale", "refund", "void")),
+                            .where(x.c.kind.in_(("sale", "refund", "void", "deposit_return")),
                                    func.abs(wallet_leg.c.amount) != x.c.amount).limit(limit)):
         report.breaks.append(f"{row.kind} transaction {row.id} of {row.amount} moved {row.leg} in its wallet")
     held = {str(k): int(v) for k, v in conn.execute(

@@ -41,6 +41,7 @@ from sync.records import REVERSAL_REASON, body_hash, canonical_json, verify_reco
 from sync.schemas import (
     CashOutRecord,
     CheckInRecord,
+    DepositReturnRecord,
     DrawerRecord,
     EventSettings,
     ItemStatus,
@@ -65,7 +66,8 @@ _TICKET_LOCKS = 1 << 48  # advisory lock keys of tickets (ids are below 2**40)
 # Volatile functions in the select list run after ORDER BY: the locks are taken in key order.
 _LOCK_TICKETS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) "
                      "WITH ORDINALITY AS u(k, n) ORDER BY n")
-Body = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
+Body = (SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
+        | DepositReturnRecord)
 SYSTEM_CASHOUTS = 5  # the other side of cash paid out of wallets at the desks (terminal cash-out records)
 STALL_KINDS = ("stall_revenue", "stall_deposit", "stall_discount")  # the accounts a sale pays into, per stall
 
@@ -319,6 +321,8 @@ class RecordApplier:
                     refs.add(str(b.ref_id))
                     if b.supervisor_id is not None:
                         staff.add(b.supervisor_id)
+            elif isinstance(b, DepositReturnRecord):
+                keys |= {("wallet", b.wallet_id), ("stall_deposit", b.stall_id)}
             elif isinstance(b, TopUpRecord):
                 keys |= {("wallet", b.wallet_id), ("cash_drawer", self.terminal.id)}
             elif isinstance(b, CashOutRecord):
@@ -331,7 +335,7 @@ class RecordApplier:
                 keys |= {("cash_drawer", self.terminal.id), ("system", drawers.SYSTEM_IMBALANCE)}
             else:
                 tickets.add(b.ticket_id)
-        sales = [c.body for c in good if isinstance(c.body, SaleRecord)]
+        sales = [c.body for c in good if isinstance(c.body, SaleRecord | DepositReturnRecord)]
         self._catalog = authority.load_catalog(self.conn, sales)
         for stall_id in sorted(self._catalog.free_amount):  # the sales' known stalls: made with the stall
             ensure_account(self.conn, "stall_deposit", stall_id, now_ms=self.now_ms, name="deposits")
@@ -490,6 +494,8 @@ class RecordApplier:
             if online:
                 return Outcome(c.id, None, 422, "authorize takes sale and topup records")
             return self._refund(c, b, now_s=now_s)
+        if isinstance(b, DepositReturnRecord):
+            return self._deposit_return(c, b, online=online)
         if isinstance(b, TopUpRecord):
             return self._topup(c, b, online=online, now_s=now_s)
         if isinstance(b, CashOutRecord):
@@ -724,6 +730,49 @@ class RecordApplier:
             mark_resolved(self.conn, anomaly_id, staff_id=None, now_ms=self.now_ms)
             audit(self.conn, actor="server", action="anomaly.resolve", now_ms=self.now_ms, anomaly_id=anomaly_id,
                   resolution="explained", note=f"record {c.id} is the automatic reversal of sale {sale_id}")
+
+    def _deposit_return(self, c: Checked, b: DepositReturnRecord, *, online: bool) -> Outcome:
+        """Cups back without a purchase: the stall's deposit account −amount, the wallet +amount.
+
+        Online (authorize) it is declined when the wallet is blocked, a line is not one of the
+        stall's deposit products at its price (``line_refused``), or the stall's deposit account
+        holds less than the amount (``deposit_not_held``), read under the account's lock, so
+        parallel returns pay out exactly what is held.  Pushed (decided offline on the
+        terminal's own ledger: the cups were taken back), a line no honest terminal could make
+        is refused, and a return beyond what the stall holds is booked and raised as
+        ``deposit_not_held`` (the account goes below zero), as in a sale's basket.
+        """
+        wallet = self.batch.account("wallet", b.wallet_id)
+        deposit = self.batch.account("stall_deposit", b.stall_id)
+        if wallet is None:
+            return self._reject(c, "unknown_wallet", online=online, anomaly="unknown_wallet")
+        if deposit is None:
+            return self._reject(c, "unknown_stall", online=online, anomaly="unknown_stall")
+        doubts = authority.return_doubts(b, self._catalog)
+        if online:
+            if wallet.blocked:
+                return Outcome(c.id, None, 200, "wallet_blocked")
+            if doubts:
+                return Outcome(c.id, None, 200, "line_refused", wallet.ref, wallet.balance, wallet.seq)
+            if deposit.balance < b.amount:
+                return Outcome(c.id, None, 200, "deposit_not_held", wallet.ref, wallet.balance, wallet.seq)
+        else:
+            if doubts:  # no honest terminal makes it: refused, like a breach of the rule
+                reason = "forbidden: " + ", ".join(d.code for d in doubts)
+                self.batch.anomaly("record_refused", severity="security", terminal_id=self.terminal.id,
+                                   record_id=c.id, wallet_id=wallet.ref,
+                                   detail={"reason": reason, "terminal": self.terminal.name,
+                                           "breaches": [d.code for d in doubts], "body": c.signed.body})
+                return Outcome(c.id, ItemStatus.REJECTED, 422, reason)
+            if deposit.balance < b.amount:  # handed back already: booked, the deposit account goes below zero
+                self.batch.anomaly("deposit_not_held", terminal_id=self.terminal.id, record_id=c.id,
+                                   wallet_id=wallet.ref, detail={"stall_id": b.stall_id, "held": deposit.balance,
+                                                                 "returned": b.amount})
+            self._security(c, c.breaches, wallet_id=wallet.ref)  # refused above unless only the clock is off
+        index = self.batch.post("deposit_return", [(deposit, -b.amount), (wallet, b.amount)], record_id=c.id,
+                                terminal_id=self.terminal.id, staff_id=b.staff_id, amount=b.amount)
+        self._overdraft(wallet, c)  # a credit: may cover an earlier overdraft
+        return self._store(c, txn_index=index, online=online, wallet=wallet, stall_id=b.stall_id, amount=b.amount)
 
     def _topup(self, c: Checked, b: TopUpRecord, *, online: bool, now_s: int) -> Outcome:
         wallet = self.batch.account("wallet", b.wallet_id)

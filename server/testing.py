@@ -310,6 +310,15 @@ class TestTerminal:
             "supervisor_id": None, "reason": ""}
         return self.sign(body)
 
+    def deposit_return(self, *, wallet_id: int, staff_id: int, lines: list[tuple[int, int, int]],
+                       stall_id: int | None = None, record_id: str | None = None) -> dict[str, Any]:
+        """A signed returns-only basket: ``lines`` of (deposit product, items back, unit price)."""
+        body = self._base("deposit_return", staff_id, record_id) | {
+            "stall_id": stall_id or self.stall_id, "wallet_id": wallet_id,
+            "amount": sum(q * u for _p, q, u in lines),
+            "lines": [{"product_id": p, "qty": q, "unit_price": u} for p, q, u in lines]}
+        return self.sign(body)
+
     def topup(self, *, wallet_id: int, amount: int, staff_id: int, record_id: str | None = None) -> dict[str, Any]:
         """A signed top-up."""
         body = self._base("topup", staff_id, record_id) | {

@@ -25,11 +25,13 @@ from sync.permissions import Permission, ScopeKind
 
 __all__ = [
     "MAX_PUSH_BATCH",
+    "MAX_RETURN_ITEMS",
     "AuthorizeRequest",
     "AuthorizeResponse",
     "CashOutRecord",
     "CheckInRecord",
     "CheckInRow",
+    "DepositReturnRecord",
     "DrawerRecord",
     "EnrollRequest",
     "EnrollResponse",
@@ -48,6 +50,7 @@ __all__ = [
     "PushResponse",
     "RecordBody",
     "RefundRecord",
+    "ReturnLine",
     "RevocationKind",
     "RevocationRow",
     "RoleRow",
@@ -274,6 +277,42 @@ class VoidRecord(_RecordBase):
     reason: str = Field("", max_length=200)
 
 
+MAX_RETURN_ITEMS = 100  # deposit items (cups) one returns-only basket may give back
+
+
+class ReturnLine(_Model):
+    """One deposit product of a returns-only basket: how many came back, at the deposit's price."""
+
+    product_id: SmallId
+    qty: Annotated[int, Field(ge=1, le=MAX_RETURN_ITEMS, strict=True)]
+    unit_price: PositiveAmount
+
+
+class DepositReturnRecord(_RecordBase):
+    """Deposits paid back onto a wallet for items (cups) brought back without a purchase.
+
+    The stall's deposit account pays the wallet ``amount`` (the sum of the lines); the server
+    holds it against what that account holds (``server.records``).  A return inside a
+    basket that also buys something stays a negative line of the ``SaleRecord``.
+    """
+
+    kind: Literal["deposit_return"] = "deposit_return"
+    stall_id: SmallId
+    wallet_id: ShortId
+    amount: PositiveAmount
+    lines: list[ReturnLine] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _lines_sum(self) -> DepositReturnRecord:
+        if sum(line.qty * line.unit_price for line in self.lines) != self.amount:
+            raise ValueError("amount must equal the sum of the lines")
+        if sum(line.qty for line in self.lines) > MAX_RETURN_ITEMS:
+            raise ValueError(f"at most {MAX_RETURN_ITEMS} items come back in one basket")
+        if len({line.product_id for line in self.lines}) != len(self.lines):
+            raise ValueError("one line per product")
+        return self
+
+
 class TopUpRecord(_RecordBase):
     """Cash taken at a desk and loaded onto a wallet."""
 
@@ -318,7 +357,8 @@ class CheckInRecord(_RecordBase):
 
 
 RecordBody = Annotated[
-    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord,
+    SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
+    | DepositReturnRecord,
     Field(discriminator="kind"),
 ]
 

@@ -12,6 +12,7 @@ from sync.records import sign_record
 from sync.schemas import (
     CashOutRecord,
     CheckInRecord,
+    DepositReturnRecord,
     DrawerRecord,
     EventSettings,
     RefundRecord,
@@ -28,7 +29,8 @@ from terminal.store import LedgerRow, Store
 
 __all__ = ["Context", "RecordModel"]
 
-RecordModel = SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
+RecordModel = (SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
+               | DepositReturnRecord)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,8 +43,9 @@ class DeclineReason(StrEnum):
     CLOSED = "closed"  # outside the event's opening hours (params: opens_at, the next opening, or none)
     INVALID_CART = "invalid_cart"  # unknown product, another stall's, sold out, bad quantity
     FREE_AMOUNT_NOT_ALLOWED = "free_amount_not_allowed"
-    INVALID_AMOUNT = "invalid_amount"  # also a basket that would pay out (returns only): a sale is never negative
+    INVALID_AMOUNT = "invalid_amount"  # also a mixed basket that would pay out: a sale is never negative
     DISCOUNT_TOO_LARGE = "discount_too_large"  # the discounts pass the goods they are taken off
+    DEPOSIT_NOT_HELD = "deposit_not_held"  # cups back: the stall holds less in deposits than the return
     REF_NOT_FOUND = "ref_not_found"  # refund/void of a sale this terminal did not make
     ABOVE_ORIGINAL = "above_original"  # a refund or void beyond what is left of the sale
     ALREADY_VOIDED = "already_voided"

@@ -306,6 +306,59 @@ def m0007_gate_tickets(db: Database) -> None:
         db.execute(statement)
 
 
+def _renamed(sql: str, name: str, new: str) -> str:
+    """A table's CREATE statement under another name (a table renamed before is stored with its name quoted)."""
+    for head in (f'CREATE TABLE "{name}"', f"CREATE TABLE {name}"):
+        if sql.startswith(head):
+            return f"CREATE TABLE {new}" + sql[len(head):]
+    raise sqlite3.DatabaseError(f"unexpected schema of {name}: cannot rebuild it")
+
+
+@MIGRATIONS(name="0009_deposit_returns", transactional=False)
+def m0009_deposit_returns(db: Database) -> None:
+    """Returns-only baskets (cups back, no purchase): the ledger's and the pending notes' kind CHECKs gain
+    'deposit_return' (the table rebuild of 0005, in one transaction of its own; a rerun finds the new CHECK)."""
+    conn = db.conn
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").fetchone()
+    if row is None or "'deposit_return'" in row[0]:
+        return
+    old = "'drawer', 'checkin'"
+    if old not in row[0]:
+        raise sqlite3.DatabaseError("unexpected ledger schema: cannot add the deposit_return kind")
+    new_sql = _renamed(row[0].replace(old, "'drawer', 'checkin', 'deposit_return'"), "ledger", "ledger_new")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(new_sql)
+            conn.execute("INSERT INTO ledger_new SELECT * FROM ledger")
+            conn.execute("DROP TABLE ledger")
+            conn.execute("ALTER TABLE ledger_new RENAME TO ledger")
+            conn.execute("CREATE INDEX ledger_wallet ON ledger (wallet_id, kind)")
+            conn.execute("CREATE INDEX ledger_ref ON ledger (ref_id)")
+            conn.execute("CREATE INDEX ledger_created ON ledger (created_at)")
+            pending = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                                   "AND name = 'pending_authorizations'").fetchone()[0]
+            kinds = "('sale', 'topup', 'cashout')"
+            if kinds not in pending:
+                raise sqlite3.DatabaseError("unexpected pending_authorizations schema: cannot add deposit_return")
+            conn.execute(_renamed(pending.replace(kinds, kinds[:-1] + ", 'deposit_return')"),
+                                  "pending_authorizations", "pending_new"))
+            conn.execute("INSERT INTO pending_new SELECT * FROM pending_authorizations")
+            conn.execute("DROP TABLE pending_authorizations")
+            conn.execute("ALTER TABLE pending_new RENAME TO pending_authorizations")
+            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise sqlite3.IntegrityError(f"foreign keys broken by the ledger rebuild: {broken[:5]}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys=ON")
+
+
 _PRODUCT_LOOK = """
 ALTER TABLE products ADD COLUMN category TEXT NOT NULL DEFAULT '' CHECK (length(category) <= 40);
 ALTER TABLE products ADD COLUMN colour TEXT CHECK (colour IS NULL OR colour IN

@@ -34,6 +34,8 @@ class ShiftReport:
     refunds_amount: int = 0
     voids_count: int = 0
     voids_amount: int = 0
+    deposit_returns_count: int = 0  # returns-only baskets: cups back, deposits paid onto wallets
+    deposit_returns_amount: int = 0
     topups_count: int = 0  # booked (or sent and waiting), without the ones held in doubt or refused
     topups_amount: int = 0
     cash_received: int = 0  # tendered for those top-ups (the change given is the difference)
@@ -56,8 +58,8 @@ class ShiftReport:
 
     @property
     def net_sales(self) -> int:
-        """Sales minus refunds and voids."""
-        return self.sales_amount - self.refunds_amount - self.voids_amount
+        """Sales minus refunds, voids and deposits given back for cups alone (what the till took, net)."""
+        return self.sales_amount - self.refunds_amount - self.voids_amount - self.deposit_returns_amount
 
     @property
     def change_given(self) -> int:
@@ -144,6 +146,7 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
         sales_count=total("sale")[0], sales_amount=total("sale")[1],
         refunds_count=total("refund")[0], refunds_amount=total("refund")[1],
         voids_count=total("void")[0], voids_amount=total("void")[1],
+        deposit_returns_count=total("deposit_return")[0], deposit_returns_amount=total("deposit_return")[1],
         topups_count=total("topup")[0], topups_amount=total("topup")[1],
         cashouts_count=total("cashout")[0], cashouts_amount=total("cashout")[1],
         cash_received=cash, checkins_count=total("checkin")[0],

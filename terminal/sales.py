@@ -16,10 +16,13 @@ from sync.permissions import Permission, Scope
 from sync.records import REVERSAL_REASON
 from sync.schemas import (
     MAX_CARRIED,
+    MAX_RETURN_ITEMS,
+    DepositReturnRecord,
     ItemStatus,
     OfflineFallback,
     PushItemResult,
     RefundRecord,
+    ReturnLine,
     SaleLine,
     SaleRecord,
     StaffRow,
@@ -40,7 +43,8 @@ from terminal.decisions import Cart, Decision, DeclineReason, Mode
 from terminal.sessions import staff_allowed
 from terminal.store import LedgerRow
 
-__all__ = ["TOPUP_RETRIES", "hold_in_doubt", "recover", "refund", "reverse", "sell", "topup", "void"]
+__all__ = ["TOPUP_RETRIES", "deposit_return", "hold_in_doubt", "recover", "refund", "reverse", "sell", "topup",
+           "void"]
 
 Lines = list[tuple[int | None, int, int]]
 TOPUP_RETRIES = 2  # a top-up whose answer was lost is asked again this many times before it is held in doubt
@@ -82,9 +86,15 @@ def _price(ctx: Context, stall_id: int, cart: Cart) -> Lines | DeclineReason:
             discounts -= line.qty * product.price
     if discounts > goods:
         return DeclineReason.DISCOUNT_TOO_LARGE
-    if sum(q * u for _, q, u in lines) <= 0:  # a sale is never negative: a cup back alone is refused
-        return DeclineReason.INVALID_AMOUNT
+    if sum(q * u for _, q, u in lines) <= 0 and not returns_only(ctx, stall_id, lines):
+        return DeclineReason.INVALID_AMOUNT  # a sale is never negative; cups back alone are a deposit return
     return lines
+
+
+def returns_only(ctx: Context, stall_id: int, lines: Lines) -> bool:
+    """True for a basket of deposit returns only (cups back, nothing bought): a ``deposit_return``."""
+    kinds = {p.id: p.kind for p in ctx.store.products(stall_id)}
+    return bool(lines) and all(p is not None and q < 0 and kinds.get(p) == "deposit" for p, q, _u in lines)
 
 
 def _stall_scope(ctx: Context, staff: StaffRow, permission: Permission, kind: str) -> Decision | int:
@@ -128,6 +138,8 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
     priced = _price(ctx, stall_id, cart)
     if isinstance(priced, DeclineReason):
         return _decline(priced)
+    if returns_only(ctx, stall_id, priced):
+        return deposit_return(ctx, staff, stall_id, priced, wallet_text)
     amount = sum(q * u for _, q, u in priced)
     view = _read(ctx, wallet_text, "sale")
     if isinstance(view, Decision):
@@ -178,6 +190,63 @@ def sell(ctx: Context, staff: StaffRow, cart: Cart, wallet_text: str) -> Decisio
                     balance_after=available - amount, mode="offline", params=params)
 
 
+def deposit_return(ctx: Context, staff: StaffRow, stall_id: int, lines: Lines, wallet_text: str) -> Decision:
+    """Pay the deposits of cups brought back (no purchase) onto the wallet shown: a ``deposit_return`` record.
+
+    ``lines``: the stall's deposit products with negative quantities (as in a basket).  Within
+    what this terminal's own ledger took in deposits less what it gave back
+    (``store.deposits_held_here``) it is decided here, with no network call; beyond that the
+    server decides on the stall's deposit account (``deposit_not_held`` when it holds too
+    little).  An answer lost after sending keeps the record (approved): the server may have
+    booked it, and the push books it once either way (a return beyond what is held is then
+    booked and flagged there).  Surely not sent: declined, nothing recorded.
+    """
+    merged: dict[int, tuple[int, int]] = {}  # one line per product (a cart may name a product twice)
+    for p, q, u in lines:
+        if p is not None:
+            merged[p] = (merged.get(p, (0, u))[0] - q, u)
+    back = [(p, q, u) for p, (q, u) in merged.items()]
+    if sum(q for _, q, _u in back) > MAX_RETURN_ITEMS or len(back) > 20:
+        return _decline(DeclineReason.INVALID_CART, "deposit_return")
+    amount = sum(q * u for _, q, u in back)
+    view = _read(ctx, wallet_text, "deposit_return")
+    if isinstance(view, Decision):
+        return view
+    wallet_id = view.wallet_id
+    statement = ctx.store.statement(wallet_id)
+    if ctx.store.is_revoked("wallet", wallet_id) or (statement is not None and statement.blocked):
+        return Decision(False, DeclineReason.WALLET_REVOKED, kind="deposit_return", wallet_id=wallet_id,
+                        amount=amount)
+    best = best_statement(view.token, statement)
+    balance = None if best is None else best.balance + ctx.store.wallet_pending(wallet_id, best.seq).net
+    record = DepositReturnRecord(
+        id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=staff.staff_id,
+        created_at=ctx.clock.now_ms(), stall_id=stall_id, wallet_id=wallet_id, amount=amount,
+        lines=[ReturnLine(product_id=p, qty=q, unit_price=u) for p, q, u in back])
+    held = ctx.store.deposits_held_here(stall_id)
+    params: dict[str, object] = {"held_here": held, "items": sum(q for _, q, _u in back)}
+    row = ctx.sign(record, mode="offline")
+    if amount <= held:
+        _commit(ctx, row, lines=lines)
+        return Decision(True, None, kind="deposit_return", record_id=row.id, amount=amount, wallet_id=wallet_id,
+                        balance_after=None if balance is None else balance + amount, mode="offline", params=params)
+    online_row = ctx.sign(record, mode="online")
+    decided = _online(ctx, online_row, lines, wallet_id=wallet_id, params=params)
+    if decided is not None:
+        if not decided.approved and decided.params.get("server_reason") == "deposit_not_held":
+            return Decision(False, DeclineReason.DEPOSIT_NOT_HELD, kind="deposit_return", wallet_id=wallet_id,
+                            amount=amount, params=decided.params)
+        return decided
+    if ctx.store.has_pending_authorization(online_row.id):  # sent, no answer: it may be booked, keep it
+        _commit(ctx, online_row, lines=lines)
+        params["in_doubt"] = True
+        return Decision(True, None, kind="deposit_return", record_id=online_row.id, amount=amount,
+                        wallet_id=wallet_id, balance_after=None if balance is None else balance + amount,
+                        mode="offline", params=params)
+    return Decision(False, DeclineReason.DEPOSIT_NOT_HELD, kind="deposit_return", wallet_id=wallet_id,
+                    amount=amount, params={**params, "server_unreachable": True})
+
+
 def _definite(exc: ApiError) -> bool:
     """True when an error answer surely means "not booked" (a 4xx refusal, not a garbled or timed-out answer)."""
     return 400 <= exc.status < 500 and exc.status not in (408, 429)
@@ -219,7 +288,7 @@ def _online(ctx: Context, row: LedgerRow, lines: Lines, *, wallet_id: int,
         ctx.store.wipe_personal_data(now_ms=ctx.clock.now_ms(), why=f"authorize: {exc.message}")
         return _decline(DeclineReason.TERMINAL_REVOKED, kind)
     except ApiError as exc:
-        if kind in ("topup", "cashout") and not _definite(exc):  # it may be booked: the answer is unreadable
+        if kind in ("topup", "cashout", "deposit_return") and not _definite(exc):  # may be booked: unreadable answer
             params["error"] = str(exc)
             return None
         ctx.store.drop_authorization(row.id)
@@ -252,6 +321,15 @@ def reverse(ctx: Context, body: dict[str, object], sig: str, *, why: str) -> str
     id, or None for a top-up.
     """
     record_id = str(body["id"])
+    if body.get("kind") == "deposit_return":  # a credit with no reversal record: kept, the push books it once
+        kept = LedgerRow.from_signed(dict(body), sig, mode="online")
+        raw = body.get("lines")
+        back: Lines = [(ln["product_id"], -ln["qty"], ln["unit_price"]) for ln in raw] if isinstance(raw, list) else []
+        ctx.store.add_record(kept, lines=back)
+        ctx.store.log_security(now_ms=ctx.clock.now_ms(), event="deposit_return_in_doubt", reason=why,
+                               detail=kept.id)
+        ctx.on_record()
+        return None
     if body.get("kind") != "sale":
         hold_in_doubt(ctx, LedgerRow.from_signed(dict(body), sig, mode="online"), why=why)
         return None

@@ -457,7 +457,7 @@ class Store:
         row = self._one(
             "SELECT "
             " COALESCE(SUM(CASE WHEN kind IN ('sale', 'cashout') THEN -amount"
-            "                   WHEN kind IN ('refund', 'void') THEN amount"
+            "                   WHEN kind IN ('refund', 'void', 'deposit_return') THEN amount"
             "                   WHEN kind = 'topup' AND ack_status IS NOT NULL THEN amount ELSE 0 END), 0),"
             " COALESCE(SUM(CASE WHEN kind IN ('sale', 'cashout') AND mode = 'offline' THEN amount ELSE 0 END), 0) "
             "FROM ledger WHERE wallet_id = ? AND kind != 'checkin' "
@@ -465,6 +465,22 @@ class Store:
             (wallet_id, *_BOOKED, statement_seq))
         assert row is not None
         return WalletPending(net=int(row[0]), offline_spent=int(row[1]))
+
+    def deposits_held_here(self, stall_id: int) -> int:
+        """What this terminal's own ledger holds in deposits for ``stall_id``: taken minus given back.
+
+        Deposit lines of its sales that were not voided (negative lines: cups back in a basket),
+        less its returns-only baskets (``deposit_return``).  The bound of a return decided
+        offline: the stall's account on the server holds at least this much of this terminal's.
+        """
+        taken = self._scalar(
+            "SELECT COALESCE(SUM(sl.qty * sl.unit_price), 0) FROM sale_lines sl "
+            "JOIN ledger l ON l.id = sl.record_id JOIN products p ON p.id = sl.product_id "
+            "WHERE l.kind = 'sale' AND l.stall_id = ? AND p.kind = 'deposit' "
+            "AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.kind = 'void' AND v.ref_id = l.id)", (stall_id,))
+        returned = self._scalar("SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'deposit_return' "
+                                "AND stall_id = ?", (stall_id,))
+        return int(taken) - int(returned)
 
     def unsynced(self) -> tuple[int, int, int]:
         """Return (records in the outbox, their money total, offline sale total) not yet acknowledged."""

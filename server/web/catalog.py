@@ -191,6 +191,8 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("kind.sale", "Sale", "購入"),
     ("kind.refund", "Refund", "返金"),
     ("kind.void", "Void", "取消"),
+    ("kind.deposit_return", "Cups returned: deposit back", "容器返却（保証金の返金）"),
+    ("kind.deposit_closeout", "Unreturned deposits closed out", "未返却の保証金の精算"),
     ("kind.topup", "Top-up", "チャージ"),
     ("kind.adjustment", "Adjustment", "調整"),
     ("wallets.new", "New wallet", "ウォレットを作成"),

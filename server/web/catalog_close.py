@@ -14,6 +14,8 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("close.money_in", "Money in", "受け取った現金の合計"),
     ("close.in_wallets", "Still in wallets", "ウォレットの残高"),
     ("close.stall_revenue", "Stall revenue", "模擬店の売上"),
+    ("close.stall_discounts", "Stall discounts (taken off their revenue)", "模擬店の値引き（売上から差し引き）"),
+    ("close.deposits_in_accounts", "Deposits stalls still hold for cups", "模擬店が預かっている容器の保証金"),
     ("close.paid_out", "Paid out to customers", "利用者への払い戻し"),
     ("close.donated", "Donated to the school", "学校への寄付"),
     ("close.cash_outs", "Paid out in cash at the desks", "窓口での現金払い戻し"),
@@ -127,6 +129,27 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("settle.deposits_taken", "Deposits taken", "預かった保証金"),
     ("settle.deposits_returned", "Deposits returned", "返した保証金"),
     ("settle.deposits_held", "Deposits still held (owed to customers)", "預かり中の保証金（お客様への返金分）"),
+    ("settle.deposits_kept", "Deposits of cups never returned (the stall's, from the close of the event)",
+     "返却されなかった容器の保証金（終了処理で模擬店へ）"),
+    ("close.deposits", "Deposits never returned", "返却されなかった保証金"),
+    ("close.deposits_hint",
+     "Cups still out when the event ends will not come back. Closing out moves each stall's deposits still held "
+     "to that stall's revenue: the stall bought the cups, so the deposits pay for the ones it lost, and they are "
+     "added to what it is owed on its settlement sheet (the stall fee is not taken on them). Do it after the last "
+     "till has closed and synced; a cup brought back afterwards is declined.",
+     "終了時点で貸し出し中の容器は戻りません。精算すると、各模擬店が預かっている保証金をその模擬店の売上に移します。"
+     "容器は模擬店が用意したものなので、戻らなかった容器の代金に充て、精算書の支払額に加えます（手数料はかかりません）。"
+     "最後のレジを締めて同期してから行ってください。その後に返却された容器は返金できません。"),
+    ("close.deposits_none", "No stall holds deposits.", "保証金を預かっている模擬店はありません。"),
+    ("close.deposits_stall", "Stall", "模擬店"),
+    ("close.deposits_held", "Still held", "預かり中"),
+    ("close.deposits_apply", "Move the deposits to the stalls ({amount})", "保証金を模擬店へ移す（{amount}）"),
+    ("close.deposits_confirm", "Move {amount} of deposits never returned to the stalls' revenue?",
+     "返却されなかった保証金 {amount} を模擬店の売上に移しますか？"),
+    ("close.err.no_deposits", "No stall holds deposits: there is nothing to close out.",
+     "保証金を預かっている模擬店はありません。精算するものはありません。"),
+    ("done.deposits_closed", "The deposits never returned were moved to the stalls' revenue.",
+     "返却されなかった保証金を模擬店の売上に移しました。"),
     ("settle.sign_stall", "Stall lead", "模擬店責任者"),
     ("settle.sign_organiser", "Organiser", "実行委員"),
     ("my.payout", "Your remaining balance", "残高の払い戻し"),

@@ -65,26 +65,31 @@ def stall_lines(conn: Connection, stall_id: int) -> dict[str, int]:
 
     ``discounts``: what discount lines took off its sales (less what voids put back);
     ``deposits_taken`` / ``deposits_returned``: money into / out of its deposit account
-    (a void or refund that gives a deposit back counts as returned); ``deposits_held``:
-    the account's balance, the deposits still owed to customers (not the stall's money).
+    (a void or refund that gives a deposit back counts as returned, and so does a returns-only
+    basket, ``deposit_return``); ``deposits_kept``: what the close of the event moved to the
+    stall's revenue (``deposit_closeout``: cups never returned); ``deposits_held``: the
+    account's balance, the deposits still owed to customers (not the stall's money).
     Reversed authorizations are left out, as in ``stall_takings``.
     """
     x, p, a = t.transactions, t.postings, t.accounts
     ins = func.coalesce(func.sum(case((p.c.amount > 0, p.c.amount), else_=0)), 0)
     outs = func.coalesce(func.sum(case((p.c.amount < 0, p.c.amount), else_=0)), 0)
-    rows = conn.execute(select(a.c.kind, ins, outs)
+    closeout = x.c.kind == "deposit_closeout"
+    rows = conn.execute(select(a.c.kind, closeout.label("closeout"), ins, outs)
                         .select_from(x.join(p, p.c.txn_id == x.c.id).join(a, a.c.id == p.c.account_id))
                         .where(a.c.ref == stall_id, a.c.kind.in_(("stall_deposit", "stall_discount")),
                                *_not_reversed(x))
-                        .group_by(a.c.kind))
-    out = {"discounts": 0, "deposits_taken": 0, "deposits_returned": 0}
-    for kind, taken, given in rows:
+                        .group_by(a.c.kind, closeout))
+    out = {"discounts": 0, "deposits_taken": 0, "deposits_returned": 0, "deposits_kept": 0}
+    for kind, is_closeout, taken, given in rows:
         if kind == "stall_discount":
             out["discounts"] -= int(taken) + int(given)
+        elif is_closeout:
+            out["deposits_kept"] -= int(taken) + int(given)
         else:
             out["deposits_taken"] += int(taken)
             out["deposits_returned"] -= int(given)
-    out["deposits_held"] = out["deposits_taken"] - out["deposits_returned"]
+    out["deposits_held"] = out["deposits_taken"] - out["deposits_returned"] - out["deposits_kept"]
     return out
 
 
@@ -109,12 +114,12 @@ def stall_takings(conn: Connection, *, since_ms: int, until_ms: int | None = Non
     negative ones; the bucket index counts ``bucket_ms`` from ``since_ms``.  With
     ``discounts`` a sale's discount lines (the stall's discount account) are taken off
     it, so sales are what the stall made; without, sales are gross.  Deposits are
-    never the stall's takings.
+    never the stall's takings (nor the deposits it keeps at the close: ``stall_lines``).
     """
     x, p, a = t.transactions, t.postings, t.accounts
     bucket = ((x.c.created_at - since_ms) // bucket_ms).label("bucket")
     kinds = ("stall_revenue", "stall_discount") if discounts else ("stall_revenue",)
-    where = [x.c.created_at >= since_ms, a.c.kind.in_(kinds), *_not_reversed(x)]
+    where = [x.c.created_at >= since_ms, a.c.kind.in_(kinds), x.c.kind != "deposit_closeout", *_not_reversed(x)]
     if until_ms is not None:
         where.append(x.c.created_at < until_ms)
     if txn_range is not None:

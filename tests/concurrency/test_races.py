@@ -469,3 +469,44 @@ def test_parallel_online_sales_of_the_last_units_sell_at_most_the_stock(served: 
     assert balances == [800] * 3 + [1000] * 7
     assert (stock.stock, bool(stock.sold_out)) == (0, True)
     _reconciles(served)
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_parallel_cup_returns_pay_out_exactly_the_deposits_held(served: Served, round_: int) -> None:
+    """A bar took 4 cups (deposit 200 each); 10 customers bring a cup back at two tills at once and ask the
+    server (``deposit_return``, online): exactly 4 get 200 back, 6 are declined 'deposit_not_held', and the
+    stall's deposit account ends at 0, never below."""
+    seed = served.seed()
+    try:
+        stall = seed.stall("Bar")
+        cashier = seed.staff("Cashier", roles=[("cashier", "stall", stall)])
+        tills = [seed.terminal("stall", stall_id=stall) for _ in range(2)]
+        cup = seed.product(stall, "Cup", 200, kind="deposit")
+        buyer = seed.wallet(5_000)
+        wallets = seed.wallets(10, balance=0)
+    finally:
+        seed.close()
+    taken = tills[0].sale(wallet_id=buyer, amount=800, staff_id=cashier,
+                          lines=[{"product_id": cup, "qty": 4, "unit_price": 200}])
+    assert httpx.post(f"{served.url}/api/v1/push", json={"records": [taken]}, headers=tills[0].headers,
+                      timeout=60).json()["results"][0]["status"] == "applied"
+
+    def give_back(till: Any, wallet: int) -> Callable[[], tuple[bool, str | None]]:
+        record = till.deposit_return(wallet_id=wallet, staff_id=cashier, lines=[(cup, 1, 200)])
+
+        def job() -> tuple[bool, str | None]:
+            answer = httpx.post(f"{served.url}/api/v1/authorize", json={"record": record}, headers=till.headers,
+                                timeout=60).json()
+            return bool(answer["approved"]), answer["reason"]
+        return job
+
+    answers = _at_once([give_back(tills[i % 2], w) for i, w in enumerate(wallets)])
+    assert sorted(answers) == [(False, "deposit_not_held")] * 6 + [(True, None)] * 4
+    a = t.accounts
+    with served.db.read() as conn:
+        balances = sorted(conn.execute(select(a.c.balance).where(a.c.kind == "wallet", a.c.ref.in_(wallets)))
+                          .scalars())
+        held = conn.execute(select(a.c.balance).where(a.c.kind == "stall_deposit", a.c.ref == stall)).scalar_one()
+    assert balances == [0] * 6 + [200] * 4
+    assert held == 0
+    _reconciles(served)

@@ -133,6 +133,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/admin/close/settings", ""): ADMIN_ONLY_POST,
     ("POST", "/admin/close/run", ""): ADMIN_FORM_422,  # nothing waiting: 422
     ("POST", "/admin/close/unclaimed", ""): ADMIN_FORM_422,  # the rule keeps balances: 422
+    ("POST", "/admin/close/deposits", ""): ADMIN_FORM_422,  # no stall holds deposits: 422
     ("GET", "/admin/close/runs/{run_id}.csv", ""): ADMIN_ONLY_GET,
     ("GET", "/admin/close/settlement.csv", ""): SUPERVISOR_GET,
     ("GET", "/admin/reports/{name}.csv", ""): SUPERVISOR_GET,

@@ -53,6 +53,10 @@ OUTCOMES: dict[tuple[str, str], str] = {
     ("checkin", "stall"): "anomaly anomaly anomaly anomaly",
     ("checkin", "gate"): "booked anomaly anomaly anomaly",
     ("checkin", "topup"): "anomaly anomaly anomaly anomaly",
+    # cups back without a purchase: money leaves a stall's deposits for a wallet, so a breach is refused
+    ("deposit_return", "stall"): "booked refused refused refused",
+    ("deposit_return", "gate"): "refused refused refused refused",
+    ("deposit_return", "topup"): "refused refused refused refused",
 }
 
 
@@ -77,6 +81,7 @@ class World:
     people: dict[str, tuple[int, int]]  # permission key -> (holder for place A/N, holder for place B/S)
     wallet: int
     ticket_type: int
+    cups: tuple[int, int] = (0, 0)  # each stall's cup deposit (100)
 
 
 def _world(event: Event) -> World:
@@ -102,8 +107,9 @@ def _world(event: Event) -> World:
              "topup": seed.terminal("topup")}
     return World((a, b), (n, s), terms, seed.terminal("stall", stall_id=b),
                  {"sale": sell, "refund": refund, "void": refund, "checkin": gate, "topup": topup,
-                  "cashout": cashout, "drawer": (cashout[0], sell[0])},
-                 seed.wallet(1_000_000), seed.ticket_type("Day", "unlimited"))
+                  "cashout": cashout, "drawer": (cashout[0], sell[0]), "deposit_return": sell},
+                 seed.wallet(1_000_000), seed.ticket_type("Day", "unlimited"),
+                 (seed.product(a, "Cup A", 100, kind="deposit"), seed.product(b, "Cup B", 100, kind="deposit")))
 
 
 def _push(client: TestClient, term: TestTerminal, *records: dict[str, Any]) -> list[dict[str, Any]]:
@@ -137,6 +143,13 @@ def _record(client: TestClient, w: World, kind: str, term: TestTerminal, place: 
         assert _push(client, maker, sale)[0]["status"] == "applied"
         return term.refund(wallet_id=w.wallet, amount=100 if kind == "void" else 40, staff_id=staff,
                            ref_id=sale["body"]["id"], void=kind == "void", stall_id=stall)
+    if kind == "deposit_return":  # a cup of that stall, taken honestly by its own terminal and cashier first
+        maker = w.terms["stall"] if place == 0 else w.stall_b
+        sale = maker.sale(wallet_id=w.wallet, amount=100, staff_id=w.people["sale"][place], stall_id=stall,
+                          lines=[{"product_id": w.cups[place], "qty": 1, "unit_price": 100}])
+        assert _push(client, maker, sale)[0]["status"] == "applied"
+        return term.deposit_return(wallet_id=w.wallet, staff_id=staff, lines=[(w.cups[place], 1, 100)],
+                                   stall_id=stall)
     if kind == "topup":
         return term.topup(wallet_id=w.wallet, amount=500, staff_id=staff)
     if kind == "cashout":

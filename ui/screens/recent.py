@@ -19,7 +19,7 @@ def describe_row(screen: Screen, row: Any) -> str:
     kind = screen.tr(f"kind.{row.kind}")
     synced = "☁✓" if row.ack_status in ("applied", "duplicate") else "…"
     amount = screen.backend.money(row.amount) if row.kind != "checkin" else ""
-    sign = "−" if row.kind in ("refund", "void") else ""
+    sign = "−" if row.kind in ("refund", "void", "deposit_return") else ""
     return f"{when}   {kind:<6}   {sign}{amount}   {synced}"
 
 

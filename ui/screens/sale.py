@@ -33,6 +33,8 @@ def show_decision(screen: Screen, decision: Decision, *, ok_key: str = "result.a
     """Fill the result overlay with a sale/refund/top-up decision and play its sound."""
     backend = screen.backend
     overlay = getattr(screen, "overlay", None)
+    if decision.kind == "deposit_return" and ok_key == "result.approved":  # cups back: money onto the wallet
+        ok_key = "result.deposit_back"
     if decision.approved:
         balance = decision.balance_after
         detail = ""
@@ -388,6 +390,13 @@ class SaleScreen(Screen):
             return Cart.amount(self.free_amount)
         return Cart.of([(pid, q) for pid, q in self.qty.items()])
 
+    def returns_only(self) -> bool:
+        """True when the cart holds only cups brought back (deposit returns): it pays the deposits out."""
+        if self.free_amount is not None or not self.qty:
+            return False
+        kinds = {p.id: _kind(p) for p in self.products}
+        return all(q < 0 and kinds.get(pid) == "deposit" for pid, q in self.qty.items())
+
     def total(self) -> int:
         """Return the cart's total in minor units."""
         if self.free_amount is not None:
@@ -447,9 +456,11 @@ class SaleScreen(Screen):
             row.show()
         self.cart_box.addStretch(1)
         total = self.total()
-        self.total_label.setText(self.backend.money(total))
+        self.total_label.setText(_signed(self.backend.money, total))
         if self.paying:
-            self.hint.setText(self.tr("sale.paying"))
+            self.hint.setText(self.tr("sale.returning" if self.returns_only() else "sale.paying"))
+        elif self.returns_only():
+            self.hint.setText(self.tr("sale.scan_to_return", total=self.backend.money(-total)))
         elif total > 0:
             self.hint.setText(self.tr("sale.scan_to_pay", total=self.backend.money(total)))
         elif self.qty:
@@ -463,7 +474,7 @@ class SaleScreen(Screen):
         overlay = getattr(self, "overlay", None)
         if self.paying or (overlay is not None and overlay.isVisible()):
             return
-        if self.total() <= 0 and self.free_amount is None:
+        if self.total() <= 0 and self.free_amount is None and not self.returns_only():
             self.hint.setText(self.tr("sale.not_negative" if self.qty else "sale.add_first"))
             return
         self.pay(text, captured_at=captured_at)

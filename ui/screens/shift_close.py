@@ -31,6 +31,8 @@ def format_report(screen: Screen, report: Any, *, staff: str) -> str:
         f"{tr('kind.sale'):<10} {report.sales_count:>5}   {money(report.sales_amount):>12}",
         f"{tr('kind.refund'):<10} {report.refunds_count:>5}   {money(-report.refunds_amount):>12}",
         f"{tr('kind.void'):<10} {report.voids_count:>5}   {money(-report.voids_amount):>12}",
+        *([f"{tr('kind.deposit_return'):<10} {report.deposit_returns_count:>5}   "
+            f"{money(-report.deposit_returns_amount):>12}"] if getattr(report, "deposit_returns_count", 0) else []),
         f"{tr('sale.total'):<10} {'':>5}   {money(report.net_sales):>12}",
         *([tr("shift.approved", n=report.approved_count)] if getattr(report, "approved_count", 0) else []),
         "",

@@ -1,4 +1,5 @@
-"""POST /api/v1/authorize: online approval of a sale above the floor limit, or a top-up.
+"""POST /api/v1/authorize: online approval of a sale above the floor limit, a top-up, a cash-out, or cups
+brought back beyond what the till's own ledger holds in deposits (``deposit_return``).
 
 The hot path of the server (a customer waits at the stall), so it does as little
 as it can: the handler runs on the event loop, and everything that touches the

@@ -54,10 +54,12 @@ def close_page(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on
         pending = closing.pending_requests(conn)
         runs = closing.payout_runs_list(conn)
         drawers = list_closeouts(conn, limit=100)
+        deposits = closing.deposits_held(conn)
     claim_until = "" if settings.claim_until is None else dt.datetime.fromtimestamp(
         settings.claim_until / 1000, ctx.tz).strftime("%Y-%m-%dT%H:%M")
     return page(request, "close.html", ctx, active="close", s=settings, fee_percent=_percent(settings.stall_fee_bp),
                 claim_until=claim_until, summary=summary, held=held, pending=pending, runs=runs, drawers=drawers,
+                deposits=deposits, deposits_total=sum(d["held"] for d in deposits),
                 pending_total=sum(max(0, int(p["balance"])) for p in pending))
 
 
@@ -142,6 +144,22 @@ def unclaimed(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on=
         return _refused(request, ctx, exc)
 
 
+@router.post("/admin/close/deposits")
+def deposits_closeout(request: Request, ctx: PageDep, admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
+    """Close out the deposits nobody came back for: each stall's still held deposits go to its own revenue."""
+    _event_wide(admin)
+    lock = _lock(request)
+
+    def run(conn: Any, now: int) -> dict[str, Any]:
+        return closing.close_out_deposits(conn, lock=lock, now_ms=now)
+
+    try:
+        return actions.perform(request, ctx, admin, "close.deposits", run, back="/admin/close",
+                               done="deposits_closed")
+    except closing.CloseError as exc:
+        return _refused(request, ctx, exc)
+
+
 @router.get("/admin/close/runs/{run_id}.csv")
 def run_file(request: Request, ctx: PageDep, run_id: int,
              admin: Admin = require(MANAGE, on=EVENT_OBJECT)) -> Response:
@@ -160,7 +178,9 @@ def stall_settlement(conn: Any, stall_id: int, fee_bp: int) -> dict[str, Any]:
 
     Deposits taken and returned are shown beside it and never in the net: the deposits a
     stall still holds (``deposits_held``) are owed to customers bringing cups back, not to
-    the stall, and stay the event's to settle with the stall's cup count.
+    the stall.  At the close the deposits nobody came back for are moved to the stall
+    (``closing.close_out_deposits``: ``deposits_kept``): they pay for its cups that never
+    came back, so they are added to what it is owed after the fee (the fee is on sales).
     """
     sales = refunds = 0
     count = 0
@@ -179,7 +199,8 @@ def stall_settlement(conn: Any, stall_id: int, fee_bp: int) -> dict[str, Any]:
     lines = queries.stall_lines(conn, stall_id)
     net = sales - lines["discounts"] - refunds
     fee = closing.stall_fee(net, fee_bp)
-    return {"sales": sales, "refunds": refunds, "net": net, "fee": fee, "owed": net - fee, "units": count,
+    return {"sales": sales, "refunds": refunds, "net": net, "fee": fee, "owed": net - fee + lines["deposits_kept"],
+            "units": count,
             "products": products, "fee_bp": fee_bp, **lines}
 
 
@@ -200,7 +221,8 @@ def stall_settlement_page(request: Request, ctx: PageDep, stall_id: int,
 
 @router.get("/admin/close/settlement.csv")
 def settlement_csv(request: Request, ctx: PageDep, admin: Admin = require(REPORTS, on=LISTED)) -> Response:
-    """Every visible stall's settlement: sales, discounts, refunds, net, units, fee, owed, and its deposits."""
+    """Every visible stall's settlement: sales, discounts, refunds, net, units, fee, owed, and its deposits
+    (taken, returned, kept by the stall at the close, still held)."""
     with database(request).read() as conn:
         names = queries.stall_names(conn)
         fee_bp = closing.close_settings(conn).stall_fee_bp
@@ -208,7 +230,8 @@ def settlement_csv(request: Request, ctx: PageDep, admin: Admin = require(REPORT
                 for sid in admin.grants.stall_ids(REPORTS, names)]
     return csv_response("ennichi-settlement.csv",
                         ["stall_id", "stall", "sales", "discounts", "refunds", "net", "units", "fee_bp", "fee", "owed",
-                         "deposits_taken", "deposits_returned", "deposits_held"],
+                         "deposits_taken", "deposits_returned", "deposits_kept", "deposits_held"],
                         ([sid, name, d["sales"], d["discounts"], d["refunds"], d["net"], d["units"], d["fee_bp"],
-                          d["fee"], d["owed"], d["deposits_taken"], d["deposits_returned"], d["deposits_held"]]
+                          d["fee"], d["owed"], d["deposits_taken"], d["deposits_returned"], d["deposits_kept"],
+                          d["deposits_held"]]
                          for sid, name, d in rows))
