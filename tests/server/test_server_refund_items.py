@@ -74,7 +74,7 @@ def test_a_refund_by_item_is_refused_beyond_what_is_left_of_the_line(event: Even
     last = term.refund(wallet_id=wallet, amount=500, staff_id=boss, ref_id=ref, lines=[_line(soba, 1, 500)])
     results = _push(client, term, first, again, last)
     assert [x["status"] for x in results] == ["applied", "rejected", "applied"]
-    assert results[1]["reason"] == "exceeds_item: product %d: 1 of 2 left to refund" % soba
+    assert results[1]["reason"] == f"exceeds_item: product {soba}: 1 of 2 left to refund"
     # a later push counts the refunds by item already booked (read from the stored records)
     late = term.refund(wallet_id=wallet, amount=500, staff_id=boss, ref_id=ref, lines=[_line(soba, 1, 500)])
     results = _push(client, term, late)
