@@ -23,6 +23,7 @@ after the ticket's revocation (``revoked_entry``).
 from __future__ import annotations
 
 import bisect
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -186,6 +187,7 @@ class _Sale:
     terminal_id: int | None = None
     staff_id: int | None = None
     split: authority.Split | None = None  # None: all the stall's revenue (a sale without deposits or discounts)
+    items: dict[tuple[int, int], int] = field(default_factory=dict)  # (product, unit price) -> qty sold (positive)
 
     def legs(self) -> authority.Split:
         return self.split if self.split is not None else authority.Split(self.amount, 0, 0)
@@ -201,6 +203,45 @@ def sale_legs(conn: Connection, txn_ids: list[int]) -> dict[int, dict[str, int]]
             select(p.c.txn_id, a.c.kind, p.c.amount).join(a, a.c.id == p.c.account_id)
             .where(p.c.txn_id.in_(sorted(set(txn_ids))), a.c.kind.in_(STALL_KINDS))):
         out.setdefault(int(txn_id), {})[str(kind)] = int(amount)
+    return out
+
+
+def sold_items(lines: Iterable[Any]) -> dict[tuple[int, int], int]:
+    """What a sale's body sold that a refund by item may give back: (product, unit price) -> qty.
+
+    Only product lines of positive quantity (goods, deposits taken); a discount, a cup
+    brought back and a free amount are refunded by amount.
+    """
+    out: dict[tuple[int, int], int] = {}
+    for line in lines:
+        product_id, qty, unit_price = _line(line)
+        if product_id is not None and qty > 0:
+            out[(product_id, unit_price)] = out.get((product_id, unit_price), 0) + qty
+    return out
+
+
+def _line(line: Any) -> tuple[int | None, int, int]:
+    if isinstance(line, dict):
+        product = line.get("product_id")
+        return (None if product is None else int(product)), int(line["qty"]), int(line["unit_price"])
+    return line.product_id, line.qty, line.unit_price
+
+
+def refunded_items(conn: Connection, sale_ids: Iterable[str]) -> dict[str, dict[tuple[int, int], int]]:
+    """What refunds by item already gave back of each sale: sale record id -> (product, unit price) -> qty.
+
+    Read from the refund records' signed bodies, under the same lock as ``refunded_of``.
+    """
+    ids = sorted(set(sale_ids))
+    out: dict[str, dict[tuple[int, int], int]] = {}
+    if not ids:
+        return out
+    r = t.records
+    for ref_id, body in conn.execute(select(r.c.ref_id, r.c.body).where(r.c.ref_id.in_(ids), r.c.kind == "refund")):
+        lines = json.loads(body).get("lines") or []
+        mine = out.setdefault(str(ref_id), {})
+        for key, qty in sold_items(lines).items():
+            mine[key] = mine.get(key, 0) + qty
     return out
 
 
@@ -241,6 +282,8 @@ class RecordApplier:
     batch: LedgerBatch = field(init=False)
     _sales: dict[str, _Sale] = field(default_factory=dict)
     _refunded: dict[str, int] = field(default_factory=dict)
+    _refunded_items: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)  # sale -> items given back
+    _product_stall: dict[int, int] = field(default_factory=dict)  # the refund lines' products -> their stall
     _access: dict[int, Access] = field(default_factory=dict)
     _policies: dict[int, str] = field(default_factory=dict)
     _timelines: dict[int, list[_Passage]] = field(default_factory=dict)  # ticket -> its check-ins, sorted
@@ -356,10 +399,11 @@ class RecordApplier:
         r = t.records
         if refs:
             for row in self.conn.execute(select(r.c.id, r.c.wallet_id, r.c.stall_id, r.c.amount, r.c.txn_id,
-                                                r.c.terminal_id, r.c.staff_id)
+                                                r.c.terminal_id, r.c.staff_id, r.c.body)
                                          .where(r.c.id.in_(sorted(refs)), r.c.kind == "sale")):
                 self._sales[row.id] = _Sale(int(row.wallet_id), int(row.stall_id), int(row.amount), row.txn_id,
-                                            terminal_id=row.terminal_id, staff_id=row.staff_id)
+                                            terminal_id=row.terminal_id, staff_id=row.staff_id,
+                                            items=sold_items(json.loads(row.body).get("lines") or []))
             for txn_id, legs in sale_legs(self.conn, [s.txn_id for s in self._sales.values()
                                                       if s.txn_id is not None]).items():
                 for sale in self._sales.values():
@@ -371,6 +415,12 @@ class RecordApplier:
             by_txn = {sale.txn_id: ref for ref, sale in self._sales.items() if sale.txn_id is not None}
             for ref_txn, total in refunded_of(self.conn, by_txn).items():
                 self._refunded[by_txn[ref_txn]] = total
+            self._refunded_items = refunded_items(self.conn, self._sales)
+        item_products = sorted({ln.product_id for c in good if isinstance(c.body, RefundRecord) for ln in c.body.lines})
+        if item_products:
+            p = t.products
+            self._product_stall = {int(i): int(s) for i, s in self.conn.execute(
+                select(p.c.id, p.c.stall_id).where(p.c.id.in_(item_products)))}
         if tickets:
             tt = t.ticket_types
             self._policies = {int(i): p for i, p in self.conn.execute(select(tt.c.id, tt.c.policy))}
@@ -581,7 +631,7 @@ class RecordApplier:
         index = self.batch.post("sale", [(acc, amount) for acc, amount in legs if amount], record_id=c.id,
                                 terminal_id=self.terminal.id, staff_id=b.staff_id, amount=b.amount)
         self._sales[c.id] = _Sale(b.wallet_id, b.stall_id, b.amount, txn_index=index, terminal_id=self.terminal.id,
-                                  staff_id=b.staff_id, split=split)
+                                  staff_id=b.staff_id, split=split, items=sold_items(b.lines))
         foreign = self._offline.catalog.products if self._offline is not None else None
         for line in b.lines:  # another stall's product (a breach above) keeps its stock
             if line.product_id is not None and (foreign is None or foreign.get(line.product_id, (b.stall_id,))[0]
@@ -688,6 +738,21 @@ class RecordApplier:
         if b.amount > remaining:
             return self._reject(c, f"exceeds_refundable: {remaining} left of {sale.amount}", online=False,
                                 anomaly="refund_exceeds_sale", ref_id=ref, amount=b.amount)
+        items: dict[tuple[int, int], int] = {}
+        if isinstance(b, RefundRecord) and b.lines:
+            items = sold_items(b.lines)
+            given = self._refunded_items.get(ref, {})
+            for (product_id, unit_price), qty in sorted(items.items()):
+                sold = sale.items.get((product_id, unit_price), 0)
+                if not sold:
+                    return self._reject(c, f"line_not_in_sale: product {product_id} at {unit_price} is not a "
+                                        "line of the sale", online=False, anomaly="refund_line_mismatch", ref_id=ref,
+                                        product_id=product_id, unit_price=unit_price)
+                left = sold - given.get((product_id, unit_price), 0)
+                if qty > left:
+                    return self._reject(c, f"exceeds_item: product {product_id}: {left} of {sold} left to refund",
+                                        online=False, anomaly="refund_line_mismatch", ref_id=ref,
+                                        product_id=product_id, qty=qty, left=left)
         wallet = self.batch.account("wallet", b.wallet_id)
         assert wallet is not None  # the sale booked against it
         self._security(c, c.breaches, wallet_id=wallet.ref)  # refused above unless only the clock is off
@@ -705,6 +770,12 @@ class RecordApplier:
         index = self.batch.post(b.kind, legs, record_id=c.id, ref_txn=sale.txn_id, ref_index=sale.txn_index,
                                 terminal_id=self.terminal.id, staff_id=b.staff_id, note=b.reason, amount=b.amount)
         self._refunded[ref] = done + b.amount
+        if items:
+            given = self._refunded_items.setdefault(ref, {})
+            for (product_id, unit_price), qty in items.items():
+                given[(product_id, unit_price)] = given.get((product_id, unit_price), 0) + qty
+                if self._product_stall.get(product_id) == b.stall_id:  # counted stock back (uncounted: no-op)
+                    self.batch.stock[product_id] = self.batch.stock.get(product_id, 0) - qty
         if (isinstance(b, VoidRecord) and b.reason.startswith(authority.REVERSAL_PREFIX)
                 and sale.terminal_id == self.terminal.id):
             self._explain_reversed(ref, c)

@@ -303,11 +303,14 @@ class TestTerminal:
         return self.sign(body)
 
     def refund(self, *, wallet_id: int, amount: int, staff_id: int, ref_id: str, void: bool = False,
-               stall_id: int | None = None, record_id: str | None = None) -> dict[str, Any]:
-        """A signed refund (or void) of sale ``ref_id``."""
+               stall_id: int | None = None, record_id: str | None = None,
+               lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """A signed refund (or void) of sale ``ref_id``; ``lines``: a refund by item."""
         body = self._base("void" if void else "refund", staff_id, record_id) | {
             "stall_id": stall_id or self.stall_id, "wallet_id": wallet_id, "amount": amount, "ref_id": ref_id,
             "supervisor_id": None, "reason": ""}
+        if lines:
+            body["lines"] = lines
         return self.sign(body)
 
     def deposit_return(self, *, wallet_id: int, staff_id: int, lines: list[tuple[int, int, int]],

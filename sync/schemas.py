@@ -49,6 +49,7 @@ __all__ = [
     "PushRequest",
     "PushResponse",
     "RecordBody",
+    "RefundLine",
     "RefundRecord",
     "ReturnLine",
     "RevocationKind",
@@ -253,8 +254,22 @@ class SaleRecord(_RecordBase):
         return self
 
 
+class RefundLine(_Model):
+    """One item given back by a refund by item: a product of the sale, how many, at the sale's unit price."""
+
+    product_id: SmallId
+    qty: Annotated[int, Field(ge=1, le=999, strict=True)]
+    unit_price: Amount
+
+
 class RefundRecord(_RecordBase):
-    """Money back to the wallet for (part of) an earlier sale."""
+    """Money back to the wallet for (part of) an earlier sale: by amount, or by item (``lines``).
+
+    With ``lines`` the amount is their sum; the server holds them against the sale's own
+    lines less what earlier refunds by item gave back, and puts counted stock back.  A
+    refund by amount leaves ``lines`` out of its signed body (``terminal.context.Context.sign``),
+    so its body is byte for byte what it was before refunds by item.
+    """
 
     kind: Literal["refund"] = "refund"
     stall_id: SmallId
@@ -263,6 +278,13 @@ class RefundRecord(_RecordBase):
     ref_id: UUID  # the sale
     supervisor_id: ShortId | None = None
     reason: str = Field("", max_length=200)
+    lines: list[RefundLine] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _lines_sum(self) -> RefundRecord:
+        if self.lines and sum(line.qty * line.unit_price for line in self.lines) != self.amount:
+            raise ValueError("amount must equal the sum of the lines")
+        return self
 
 
 class VoidRecord(_RecordBase):

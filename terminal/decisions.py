@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-__all__ = ["Cart", "CartLine", "Decision", "DeclineReason", "GateCounts", "GateDecision", "LoginResult", "Mode"]
+__all__ = ["Cart", "CartLine", "Decision", "DeclineReason", "GateCounts", "GateDecision", "LoginResult", "Mode",
+           "RefundableItem"]
 
 Mode = Literal["offline", "online"]
 
@@ -49,6 +50,8 @@ class DeclineReason(StrEnum):
     REF_NOT_FOUND = "ref_not_found"  # refund/void of a sale this terminal did not make
     ABOVE_ORIGINAL = "above_original"  # a refund or void beyond what is left of the sale
     ALREADY_VOIDED = "already_voided"
+    ITEM_ABOVE_LEFT = "item_above_left"  # a refund by item beyond what is left of a line (params: name, left)
+    ITEM_NOT_IN_SALE = "item_not_in_sale"  # a refund by item of a product the sale did not sell
     # who and where
     NOT_LOGGED_IN = "not_logged_in"  # also after an idle logout
     NOT_PERMITTED = "not_permitted"
@@ -63,6 +66,17 @@ class DeclineReason(StrEnum):
     ALREADY_USED = "already_used"  # single-entry ticket that already entered
     ALREADY_INSIDE = "already_inside"  # re-entry ticket entering twice without an exit
     UNKNOWN_TICKET = "unknown_ticket"  # a typed ticket id this gate has not pulled
+
+
+@dataclass(frozen=True, slots=True)
+class RefundableItem:
+    """One line of a sale as the refund screen offers it: how many were sold, how many may still come back."""
+
+    product_id: int
+    name: str
+    unit_price: int
+    sold: int
+    left: int
 
 
 @dataclass(frozen=True, slots=True)

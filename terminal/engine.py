@@ -17,7 +17,7 @@ import sqlite3
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -34,7 +34,15 @@ from terminal import cashouts, drawers, gates, sales
 from terminal.authorize import cap_warning
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
-from terminal.decisions import Cart, Decision, DeclineReason, GateCounts, GateDecision, LoginResult
+from terminal.decisions import (
+    Cart,
+    Decision,
+    DeclineReason,
+    GateCounts,
+    GateDecision,
+    LoginResult,
+    RefundableItem,
+)
 from terminal.errors import AlreadyEnrolled, EnrollmentFailed, NotEnrolled
 from terminal.reports import ShiftReport, shift_report
 from terminal.sessions import Sessions, works_here
@@ -261,9 +269,18 @@ class Terminal:
         """Sell a cart to the wallet shown (QR text or typed id); a failing disk is a decline (storage_failed)."""
         return self._act("sale", lambda ctx, staff: sales.sell(ctx, staff, cart, wallet_text))
 
-    def refund(self, ref_id: str, amount: int, *, reason: str = "") -> Decision:
-        """Refund part of a sale this terminal made (permission ``refund``)."""
-        return self._act("refund", lambda ctx, staff: sales.refund(ctx, staff, ref_id, amount, reason=reason))
+    def refund(self, ref_id: str, amount: int, *, reason: str = "", items: Mapping[int, int] | None = None
+               ) -> Decision:
+        """Refund part of a sale this terminal made (permission ``refund``); ``items``: by item (product -> qty)."""
+        return self._act("refund", lambda ctx, staff: sales.refund(ctx, staff, ref_id, amount, reason=reason,
+                                                                   items=items))
+
+    def refundable_items(self, ref_id: str) -> list[RefundableItem]:
+        """What of a sale may still be refunded by item, in the basket's order (empty: by amount only)."""
+        with self._lock:
+            names = {p.id: p.name for p in self.store.products()}
+            return [RefundableItem(p, names.get(p, f"#{p}"), u, sold, left)
+                    for p, u, sold, left in sales.refundable_items(self.store, ref_id)]
 
     def void(self, ref_id: str, *, reason: str = "") -> Decision:
         """Void a whole sale this terminal made (permission ``refund``)."""

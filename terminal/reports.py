@@ -159,14 +159,16 @@ def shift_report(store: Store, *, since_ms: int, until_ms: int, staff_id: int | 
         unsynced_count=int(unsynced_count), unsynced_amount=int(unsynced_amount), products=products)
 
 
-_UNSYNCED_SOLD = ("SELECT s.product_id, SUM(s.qty) FROM sale_lines s JOIN outbox o ON o.record_id = s.record_id "
-                  "JOIN ledger l ON l.id = s.record_id WHERE l.kind = 'sale' AND s.product_id IS NOT NULL "
+_UNSYNCED_SOLD = ("SELECT s.product_id, SUM(CASE WHEN l.kind = 'refund' THEN -s.qty ELSE s.qty END) FROM sale_lines s "
+                  "JOIN outbox o ON o.record_id = s.record_id JOIN ledger l ON l.id = s.record_id "
+                  "WHERE l.kind IN ('sale', 'refund') AND s.product_id IS NOT NULL "
                   "AND NOT EXISTS (SELECT 1 FROM ledger v WHERE v.ref_id = l.id AND v.kind = 'void') "
                   "GROUP BY s.product_id")
 
 
 def unsynced_sold(store: Store) -> dict[int, int]:
-    """Quantity per product this terminal sold that the server has not been sent yet (voided sales left out)."""
+    """Quantity per product this terminal sold that the server has not been sent yet (voided sales left out,
+    items refunded by item given back)."""
     return {int(pid): int(qty) for pid, qty in store.conn.execute(_UNSYNCED_SOLD)}
 
 

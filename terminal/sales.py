@@ -8,6 +8,7 @@ returns an approval, and the sync service is poked to push it soon.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from uuid import UUID
 
 from sync.errors import ApiError, SyncUnavailable, TokenError, Unauthorized
@@ -21,6 +22,7 @@ from sync.schemas import (
     ItemStatus,
     OfflineFallback,
     PushItemResult,
+    RefundLine,
     RefundRecord,
     ReturnLine,
     SaleLine,
@@ -41,10 +43,10 @@ from terminal.authorize import (
 from terminal.context import Context
 from terminal.decisions import Cart, Decision, DeclineReason, Mode
 from terminal.sessions import staff_allowed
-from terminal.store import LedgerRow
+from terminal.store import LedgerRow, Store
 
-__all__ = ["TOPUP_RETRIES", "deposit_return", "hold_in_doubt", "recover", "refund", "reverse", "sell", "topup",
-           "void"]
+__all__ = ["TOPUP_RETRIES", "deposit_return", "hold_in_doubt", "recover", "refund", "refundable_items", "reverse",
+           "sell", "topup", "void"]
 
 Lines = list[tuple[int | None, int, int]]
 TOPUP_RETRIES = 2  # a top-up whose answer was lost is asked again this many times before it is held in doubt
@@ -385,14 +387,62 @@ def _original(ctx: Context, ref: str, kind: str) -> LedgerRow | Decision:
     return sale
 
 
-def refund(ctx: Context, staff: StaffRow, ref: str, amount: int, *, reason: str = "") -> Decision:
-    """Refund part or all of a sale this terminal made; never above what is left of it."""
+def refundable_items(store: Store, sale_id: str) -> list[tuple[int, int, int, int]]:
+    """What of a sale may still be refunded by item: (product, unit price, sold, left), in the basket's order.
+
+    Only product lines of positive quantity (the server's ``server.records.sold_items``); what earlier
+    refunds by item of this terminal gave back is counted.
+    """
+    sold: dict[tuple[int, int], int] = {}
+    for product_id, qty, unit_price in store.lines_of(sale_id):
+        if product_id is not None and qty > 0:
+            sold[(product_id, unit_price)] = sold.get((product_id, unit_price), 0) + qty
+    given = store.refunded_items(sale_id)
+    return [(p, u, n, max(0, n - given.get((p, u), 0))) for (p, u), n in sold.items()]
+
+
+def _item_lines(ctx: Context, sale: LedgerRow, items: Mapping[int, int]) -> list[tuple[int, int, int]] | Decision:
+    """The refund lines (product, qty, the sale's unit price) for ``items`` (product -> qty), or why not."""
+    left = {p: (u, n) for p, u, _sold, n in refundable_items(ctx.store, sale.id)}
+    names = {p.id: p.name for p in ctx.store.products(sale.stall_id)}
+    lines: list[tuple[int, int, int]] = []
+    for product_id, qty in sorted(items.items()):
+        if isinstance(qty, bool) or not isinstance(qty, int) or not isinstance(product_id, int) or qty < 0:
+            return _decline(DeclineReason.INVALID_AMOUNT, "refund")
+        if qty == 0:
+            continue
+        if product_id not in left:
+            return _decline(DeclineReason.ITEM_NOT_IN_SALE, "refund", product_id=product_id)
+        unit_price, remaining = left[product_id]
+        if qty > remaining:
+            return _decline(DeclineReason.ITEM_ABOVE_LEFT, "refund", product_id=product_id, left=remaining,
+                            name=names.get(product_id, f"#{product_id}"))
+        lines.append((product_id, qty, unit_price))
+    if not lines:
+        return _decline(DeclineReason.INVALID_AMOUNT, "refund")
+    return lines
+
+
+def refund(ctx: Context, staff: StaffRow, ref: str, amount: int, *, reason: str = "",
+           items: Mapping[int, int] | None = None) -> Decision:
+    """Refund part or all of a sale this terminal made; never above what is left of it.
+
+    ``items`` (product -> qty): a refund by item; the amount is then the items' sum at the sale's
+    prices (``amount`` is ignored), and no line goes above what is left of it.
+    """
     scope = _stall_scope(ctx, staff, Permission.REFUND, "refund")
     if isinstance(scope, Decision):
         return scope
     sale = _original(ctx, ref, "refund")
     if isinstance(sale, Decision):
         return sale
+    lines: list[tuple[int, int, int]] = []
+    if items is not None:
+        picked = _item_lines(ctx, sale, items)
+        if isinstance(picked, Decision):
+            return picked
+        lines = picked
+        amount = sum(q * u for _p, q, u in lines)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         return _decline(DeclineReason.INVALID_AMOUNT, "refund")
     reversed_amount, voided = ctx.store.reversed_amount(sale.id)
@@ -403,11 +453,12 @@ def refund(ctx: Context, staff: StaffRow, ref: str, amount: int, *, reason: str 
     assert sale.wallet_id is not None
     record = RefundRecord(id=new_record_id(), terminal_id=ctx.terminal.terminal_id, staff_id=staff.staff_id,
                           created_at=ctx.clock.now_ms(), stall_id=scope, wallet_id=sale.wallet_id,
-                          amount=amount, ref_id=UUID(sale.id), reason=reason[:200])
+                          amount=amount, ref_id=UUID(sale.id), reason=reason[:200],
+                          lines=[RefundLine(product_id=p, qty=q, unit_price=u) for p, q, u in lines])
     row = ctx.sign(record, mode="offline")
-    _commit(ctx, row)
+    _commit(ctx, row, lines=list(lines))
     return Decision(True, None, kind="refund", record_id=row.id, amount=amount, wallet_id=sale.wallet_id,
-                    mode="offline", params={"ref": sale.id})
+                    mode="offline", params={"ref": sale.id, "items": len(lines)})
 
 
 def void(ctx: Context, staff: StaffRow, ref: str, *, reason: str = "") -> Decision:

@@ -615,6 +615,20 @@ class Store:
         assert row is not None
         return int(row[0]), bool(row[1])
 
+    def lines_of(self, record_id: str) -> list[tuple[int | None, int, int]]:
+        """Return a record's lines (product, qty, unit price) in order: a sale's basket, a refund's items."""
+        return [(None if p is None else int(p), int(q), int(u)) for p, q, u in self.conn.execute(
+            "SELECT product_id, qty, unit_price FROM sale_lines WHERE record_id = ? ORDER BY line", (record_id,))]
+
+    def refunded_items(self, sale_id: str) -> dict[tuple[int, int], int]:
+        """Return what refunds by item gave back of a sale: (product, unit price) -> qty (refused ones left out)."""
+        rows = self.conn.execute(
+            "SELECT s.product_id, s.unit_price, SUM(s.qty) FROM sale_lines s JOIN ledger l ON l.id = s.record_id "
+            "WHERE l.ref_id = ? AND l.kind = 'refund' AND s.product_id IS NOT NULL "
+            "AND (l.ack_status IS NULL OR l.ack_status IN (?, ?)) GROUP BY s.product_id, s.unit_price",
+            (sale_id, *_BOOKED))
+        return {(int(p), int(u)): int(q) for p, u, q in rows}
+
     def outbox_batch(self, limit: int) -> list[LedgerRow]:
         """Return the oldest unacknowledged records, at most ``limit``.
 

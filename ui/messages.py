@@ -74,6 +74,10 @@ _REASONS: dict[str, tuple[str, str, str, str]] = {
                       "Refund it on the terminal that sold it", "販売した端末で返金してください"),
     R.ABOVE_ORIGINAL: ("More than is left of the sale", "販売額の残りを超えています",
                        "Enter a smaller amount", "少ない金額を入力してください"),
+    R.ITEM_ABOVE_LEFT: ("More {name} than is left to refund: {left} left", "返金できる{name}は残り{left}個です",
+                        "Lower the quantity of this item", "この商品の数を減らしてください"),
+    R.ITEM_NOT_IN_SALE: ("This item is not in the sale", "この商品はこの販売に含まれていません",
+                         "Pick items of this sale, or refund by amount", "この販売の商品を選ぶか、金額で返金してください"),
     R.ALREADY_VOIDED: ("This sale was already voided", "この販売は取消済みです",
                        "Nothing more to do", "これ以上の操作は不要です"),
     R.NOT_LOGGED_IN: ("Nobody is logged in", "ログインしていません",
@@ -138,6 +142,10 @@ _SERVER: dict[str, tuple[str, str, str, str]] = {
                  "Call a supervisor; the refund is kept for review", "責任者を呼んでください（返金は確認待ちとして残ります）"),
     "void_mismatch": ("A void must cancel the whole sale", "取消は販売全額でのみできます",
                       "Use a refund for part of a sale", "一部の返金は「返金」を使ってください"),
+    "exceeds_item": ("More of an item than is left of it to refund", "返金できる残りの数を超える商品があります",
+                     "Call a supervisor; the refund is kept for review", "責任者を呼んでください（返金は確認待ちとして残ります）"),
+    "line_not_in_sale": ("The refund names an item the sale did not sell", "販売に含まれない商品の返金です",
+                         "Call a supervisor; the refund is kept for review", "責任者を呼んでください（返金は確認待ちとして残ります）"),
     "exceeds_refundable": ("More than is left of the sale to refund", "販売額の残りを超える返金です",
                            "Enter a smaller amount", "少ない金額を入力してください"),
     # the HTTP status when the server refused the request itself (its message is English, for the log)
@@ -202,6 +210,8 @@ def explain_reason(reason: str | None, params: dict[str, Any] | None = None, *,
     values["minutes"] = params.get("minutes", "—")
     values["direction"] = tr(f"clock.{params.get('direction')}") if params.get("direction") in ("slow", "fast") \
         else "—"
+    values["name"] = str(params.get("name", "—"))
+    values["left"] = params.get("left", "—")
     for name in ("available", "balance", "amount", "limit"):
         value = params.get(name)
         values[name] = currency.format(value) if isinstance(value, int) else "—"

@@ -261,6 +261,45 @@ def test_dashboard_and_terminal_refunds_of_one_sale(served: Served, round_: int)
     _reconciles(served)
 
 
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_parallel_refunds_by_item_of_the_last_item_give_it_back_once(served: Served, round_: int) -> None:
+    """8 refunds by item of the one yakisoba of a 1500 basket, from two tills of the stall at once: one wins,
+    the rest are refused 'exceeds_item', 500 given back and one unit back in stock."""
+    seed = served.seed()
+    try:
+        stall = seed.stall()
+        boss = seed.staff("Boss", roles=[("supervisor", "stall", stall)])
+        tills = [seed.terminal("stall", stall_id=stall) for _ in range(2)]
+        soba = seed.product(stall, "Yakisoba", 500, stock=4)
+        ramune = seed.product(stall, "Ramune", 200)
+        wallet = seed.wallet(5_000)
+    finally:
+        seed.close()
+    lines = [{"product_id": soba, "qty": 1, "unit_price": 500}, {"product_id": ramune, "qty": 5, "unit_price": 200}]
+    sale = tills[0].sale(wallet_id=wallet, amount=1500, staff_id=boss, lines=lines)
+    assert httpx.post(f"{served.url}/api/v1/push", json={"records": [sale]}, headers=tills[0].headers,
+                      timeout=60).status_code == 200
+
+    def refund(till: Any) -> Callable[[], str]:
+        record = till.refund(wallet_id=wallet, amount=500, staff_id=boss, ref_id=sale["body"]["id"],
+                             lines=[lines[0]])
+
+        def job() -> str:
+            answer = httpx.post(f"{served.url}/api/v1/push", json={"records": [record]}, headers=till.headers,
+                                timeout=60).json()["results"][0]
+            return f"{answer['status']} {answer['reason'] or ''}".strip()
+        return job
+
+    answers = _at_once([refund(tills[i % 2]) for i in range(8)])
+    assert sorted(answers) == ["applied"] + [f"rejected exceeds_item: product {soba}: 0 of 1 left to refund"] * 7
+    with served.db.read() as conn:
+        txn = conn.execute(select(t.records.c.txn_id).where(t.records.c.id == sale["body"]["id"])).scalar_one()
+        stock = conn.execute(select(t.products.c.stock).where(t.products.c.id == soba)).scalar_one()
+    assert _refunded(served, int(txn)) == (500, 1)
+    assert stock == 4  # 4 - 1 sold + 1 back
+    _reconciles(served)
+
+
 def _guest_event(served: Served, customers_: int, *, quota: int) -> tuple[list[int], int, Any, int]:
     """Students with a guest quota, a guest ticket type and a gate: (wallets, ticket type, gate till, keeper)."""
     seed = served.seed()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from terminal_helpers import CASHIER, SUPERVISOR, TOPUPPER, Env
 
@@ -117,3 +119,34 @@ def test_supervisor_approved_refund_and_void_are_in_the_cashiers_shift(env: Env,
     assert report.staff_id == CASHIER
     assert (report.refunds_count, report.refunds_amount, report.voids_count, report.voids_amount) == (1, 300, 1, 200)
     assert report.approved_count == 2 and report.net_sales == 1200 - 500
+
+
+def test_refund_by_item_follows_the_lines_and_counts_earlier_refunds(env: Env, term: Terminal) -> None:
+    sale = term.sell(Cart.of([(1, 2), (2, 3)]), env.wallet(W, 5000, 1))  # 2 yakisoba 500 + 3 ramune 200
+    assert sale.approved and sale.record_id and sale.amount == 1600
+    items = {i.product_id: (i.name, i.unit_price, i.sold, i.left) for i in term.refundable_items(sale.record_id)}
+    assert items == {1: ("Yakisoba", 500, 2, 2), 2: ("Ramune", 200, 3, 3)}
+    first = term.refund(sale.record_id, 0, items={1: 1, 2: 2})
+    assert first.approved and first.amount == 900
+    assert term.store.lines_of(first.record_id) == [(1, 1, 500), (2, 2, 200)]
+    body = json.loads(term.store.record(first.record_id).body)
+    assert body["lines"] == [{"product_id": 1, "qty": 1, "unit_price": 500},
+                             {"product_id": 2, "qty": 2, "unit_price": 200}] and body["amount"] == 900
+    over = term.refund(sale.record_id, 0, items={1: 2})
+    assert over.reason is R.ITEM_ABOVE_LEFT and over.params["left"] == 1 and over.params["name"] == "Yakisoba"
+    assert term.refund(sale.record_id, 0, items={4: 1}).reason is R.ITEM_NOT_IN_SALE
+    assert term.refund(sale.record_id, 0, items={1: 0}).reason is R.INVALID_AMOUNT
+    assert term.refund(sale.record_id, 0, items={1: -1}).reason is R.INVALID_AMOUNT
+    left = {i.product_id: i.left for i in term.refundable_items(sale.record_id)}
+    assert left == {1: 1, 2: 1}
+    by_amount = term.refund(sale.record_id, 500)  # by amount stays, capped by what is left of the sale
+    assert by_amount.approved and "lines" not in json.loads(term.store.record(by_amount.record_id).body)
+    assert term.refund(sale.record_id, 0, items={1: 1, 2: 1}).reason is R.ABOVE_ORIGINAL  # 700 > 200 left
+    assert term.refund(sale.record_id, 0, items={2: 1}).approved
+    assert term.refund(sale.record_id, 0, items={2: 1}).reason is R.ITEM_ABOVE_LEFT
+
+
+def test_a_free_amount_sale_has_nothing_to_refund_by_item(env: Env, term: Terminal) -> None:
+    sale = term.sell(Cart.amount(700), env.wallet(W, 5000, 1))
+    assert sale.record_id and term.refundable_items(sale.record_id) == []
+    assert term.refund(sale.record_id, 0, items={1: 1}).reason is R.ITEM_NOT_IN_SALE

@@ -1,14 +1,18 @@
-"""Refund part of a sale or void all of it; a supervisor's badge and PIN when the cashier may not."""
+"""Refund part of a sale (by amount or by item) or void all of it; a supervisor's badge and PIN if the cashier may not.
+
+By item: the sale's product lines with a − and + for each, never above what is left of the
+line (earlier refunds by item counted); the amount follows the items picked.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from sync.permissions import Permission
-from terminal.decisions import Decision, LoginResult
+from terminal.decisions import Decision, LoginResult, RefundableItem
 from ui.screens.base import Screen
 from ui.screens.login import BadgeAndPin
 from ui.screens.sale import show_decision
@@ -31,6 +35,12 @@ class RefundScreen(Screen):
         self.pending: tuple[str, int] | None = None  # ("refund"|"void", amount) waiting for a supervisor
         self.confirming: tuple[str, int] | None = None  # ("refund"|"void", amount) shown to the customer
         self.busy = False
+        self.items: list[RefundableItem] = []  # what of the sale may come back by item (empty: by amount only)
+        self.picked: dict[int, int] = {}  # product -> qty picked
+        self.by_item = False
+        self.pending_items: dict[int, int] | None = None  # the items of the refund being confirmed / approved
+        self.item_rows: dict[int, tuple[QLabel, BigButton, QLabel, BigButton, QLabel]] = {}
+        self.items_loaded_for: str | None = None  # the sale whose refundable items were read (tests wait on it)
         outer = QHBoxLayout(self)
         outer.setContentsMargins(24, 16, 24, 16)
         left = QVBoxLayout()
@@ -45,6 +55,28 @@ class RefundScreen(Screen):
         self.void_button = BigButton(role="danger")
         self.void_button.clicked.connect(lambda: self.request("void"))
         self.message = heading("", "error")
+        # By amount or by item: two toggles, shown when the sale has product lines.
+        self.mode_row = QWidget()
+        modes = QHBoxLayout(self.mode_row)
+        modes.setContentsMargins(0, 0, 0, 0)
+        self.by_amount_button = BigButton(role="toggle")
+        self.by_amount_button.setCheckable(True)
+        self.by_amount_button.clicked.connect(lambda: self.set_by_item(False))
+        self.by_item_button = BigButton(role="toggle")
+        self.by_item_button.setCheckable(True)
+        self.by_item_button.clicked.connect(lambda: self.set_by_item(True))
+        modes.addWidget(self.by_amount_button)
+        modes.addWidget(self.by_item_button)
+        self.mode_row.hide()
+        self.items_area = QScrollArea()
+        self.items_area.setWidgetResizable(True)
+        self.items_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.items_area.setMaximumHeight(300)
+        self.items_widget = QWidget()
+        self.items_grid = QGridLayout(self.items_widget)
+        self.items_grid.setContentsMargins(0, 0, 0, 0)
+        self.items_area.setWidget(self.items_widget)
+        self.items_area.hide()
         # The customer sees what will happen before anything is booked.
         self.confirm_box = QWidget()
         confirm = QVBoxLayout(self.confirm_box)
@@ -64,8 +96,10 @@ class RefundScreen(Screen):
         left.addWidget(self.sale_label)
         left.addWidget(self.amount_caption)
         left.addWidget(self.amount_label)
+        left.addWidget(self.mode_row)
         pad_row = QHBoxLayout()
         pad_row.addWidget(self.keypad, 1)
+        pad_row.addWidget(self.items_area, 1)
         buttons = QVBoxLayout()
         buttons.addWidget(self.refund_button)
         buttons.addWidget(self.void_button)
@@ -82,17 +116,109 @@ class RefundScreen(Screen):
         self.retranslate()
 
     def set_sale(self, sale: Any) -> None:
-        """Choose the sale (a LedgerRow) to refund or void; the amount starts at the whole sale."""
+        """Choose the sale (a LedgerRow) to refund or void; the amount starts at the whole sale.
+
+        What of it may come back by item is read on the worker; until then (and for a sale
+        without product lines) the screen refunds by amount.
+        """
         self.sale = sale
         self.pending = None
+        self.pending_items = None
+        self.items_loaded_for: str | None = None
+        self.by_item = False
         self.supervisor.hide()
+        self._set_items([])
         self._cancel_confirm()
         self.message.setText("")
         self.keypad.set_text(str(sale.amount))
         self.retranslate()
+        sale_id = str(sale.id)
+
+        def got(items: list[RefundableItem]) -> None:
+            if self.sale is not None and str(self.sale.id) == sale_id:
+                self._set_items(items)
+                self.items_loaded_for = sale_id
+
+        self.backend.run(lambda engine: engine.refundable_items(sale_id), on_done=got)
+
+    def _set_items(self, items: list[RefundableItem]) -> None:
+        """Lay out one row per refundable line: name and price, −, the qty picked, +, what is left."""
+        self.items = list(items)
+        self.picked = {}
+        while self.items_grid.count():
+            taken = self.items_grid.takeAt(0)
+            if taken is not None and taken.widget() is not None:
+                taken.widget().deleteLater()
+        self.item_rows = {}
+        for row, item in enumerate(self.items):
+            name = QLabel(item.name)
+            name.setWordWrap(True)
+            minus = BigButton("−")
+            minus.clicked.connect(lambda _c=False, p=item.product_id: self.change_item(p, -1))
+            qty = QLabel("0")
+            qty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            qty.setProperty("role", "total")
+            plus = BigButton("+")
+            plus.clicked.connect(lambda _c=False, p=item.product_id: self.change_item(p, 1))
+            left = QLabel("")
+            left.setWordWrap(True)
+            for column, widget in enumerate((name, minus, qty, plus, left)):
+                self.items_grid.addWidget(widget, row, column)
+            self.item_rows[item.product_id] = (name, minus, qty, plus, left)
+        for row in range(len(self.items) + 1):
+            self.items_grid.setRowStretch(row, 1 if row == len(self.items) else 0)
+        self.items_grid.setColumnStretch(0, 3)
+        self.items_grid.setColumnStretch(4, 2)
+        self.mode_row.setVisible(bool(self.items) and self.confirming is None)
+        self.set_by_item(self.by_item and bool(self.items))
+
+    def set_by_item(self, on: bool) -> None:
+        """Refund by item (the items pick the amount) or by amount (the keypad)."""
+        self.by_item = on and bool(self.items)
+        self.by_item_button.setChecked(self.by_item)
+        self.by_amount_button.setChecked(not self.by_item)
+        if self.confirming is None:
+            self.keypad.setVisible(not self.by_item)
+            self.items_area.setVisible(self.by_item)
+        self.message.setText("")
+        self._paint_items()
+        self.retranslate()
+
+    def change_item(self, product_id: int, step: int) -> None:
+        """One more (``step`` 1) or one fewer (−1) of a line, within 0 and what is left of it."""
+        item = next((i for i in self.items if i.product_id == product_id), None)
+        if item is None:
+            return
+        qty = self.picked.get(product_id, 0) + step
+        if qty > item.left:
+            self.message.setText(self.tr("refund.item_max", name=item.name, left=item.left))
+            return
+        self.message.setText("")
+        self.picked[product_id] = max(0, qty)
+        self._paint_items()
+        self._show_amount()
+
+    def _paint_items(self) -> None:
+        for item in self.items:
+            row = self.item_rows.get(item.product_id)
+            if row is None:
+                continue
+            name, minus, qty, plus, left = row
+            picked = self.picked.get(item.product_id, 0)
+            name.setText(f"{item.name}  {self.backend.money(item.unit_price)}")
+            qty.setText(str(picked))
+            minus.setEnabled(picked > 0)
+            plus.setEnabled(picked < item.left)
+            left.setText(self.tr("refund.item_left", left=item.left, sold=item.sold))
+
+    def items_amount(self) -> int:
+        """Return the amount of the items picked, at the sale's prices."""
+        return sum(i.unit_price * self.picked.get(i.product_id, 0) for i in self.items)
 
     def amount(self) -> int:
-        """Return the refund amount typed."""
+        """Return the refund amount: typed, or the items picked."""
+        if self.by_item:
+            return self.items_amount()
         return int(self.keypad.text or 0)
 
     def _show_amount(self) -> None:
@@ -109,13 +235,16 @@ class RefundScreen(Screen):
             return
         amount = self.amount() if kind == "refund" else self.sale.amount
         if amount <= 0:
-            self.message.setText(self.tr("refund.zero"))
+            self.message.setText(self.tr("refund.no_items" if kind == "refund" and self.by_item else "refund.zero"))
             return
+        self.pending_items = {p: q for p, q in self.picked.items() if q} if kind == "refund" and self.by_item \
+            else None
         self.confirming = (kind, amount)
         self.message.setText("")
         self._paint_confirm()
         self.confirm_box.show()
-        for widget in (self.keypad, self.refund_button, self.void_button):  # one step at a time
+        for widget in (self.keypad, self.items_area, self.mode_row, self.refund_button,
+                       self.void_button):  # one step at a time
             widget.hide()
 
     def _paint_confirm(self) -> None:
@@ -124,15 +253,23 @@ class RefundScreen(Screen):
         kind, amount = self.confirming
         money = self.backend.money(amount)
         void = kind == "void"
-        self.confirm_label.setText(self.tr("refund.confirm_void" if void else "refund.confirm", amount=money))
+        text = self.tr("refund.confirm_void" if void else "refund.confirm", amount=money)
+        if not void and self.pending_items:
+            names = {i.product_id: i.name for i in self.items}
+            picked = ", ".join(f"{names.get(p, p)} × {q}" for p, q in self.pending_items.items())
+            text = self.tr("refund.confirm_items", items=picked, amount=money)
+        self.confirm_label.setText(text)
         self.confirm_button.setText(self.tr("refund.confirm_yes_void" if void else "refund.confirm_yes", amount=money))
         self.back_button.setText(self.tr("common.back"))
 
     def _cancel_confirm(self) -> None:
         self.confirming = None
         self.confirm_box.hide()
-        for widget in (self.keypad, self.refund_button, self.void_button):
+        for widget in (self.refund_button, self.void_button):
             widget.show()
+        self.mode_row.setVisible(bool(self.items))
+        self.keypad.setVisible(not self.by_item)
+        self.items_area.setVisible(self.by_item)
 
     def _confirmed(self) -> None:
         """The customer agreed: book it, or ask for a supervisor when the cashier lacks the permission."""
@@ -161,10 +298,13 @@ class RefundScreen(Screen):
 
     def _run(self, kind: str, amount: int, supervisor: tuple[str, str] | None) -> None:
         sale_id = self.sale.id if self.sale is not None else ""
+        items = dict(self.pending_items) if kind == "refund" and self.pending_items else None
 
         def action(engine: Any) -> Decision:
             if kind == "void":
                 return engine.void(sale_id)  # type: ignore[no-any-return]
+            if items is not None:
+                return engine.refund(sale_id, amount, items=items)  # type: ignore[no-any-return]
             return engine.refund(sale_id, amount)  # type: ignore[no-any-return]
 
         def work(engine: Any) -> Decision | LoginResult:
@@ -198,9 +338,12 @@ class RefundScreen(Screen):
         if self.sale is not None:
             when = self.backend.time(self.sale.created_at)
             self.sale_label.setText(self.tr("refund.of", time=when, amount=self.backend.money(self.sale.amount)))
-        self.amount_caption.setText(self.tr("refund.amount"))
         self._show_amount()
-        self.refund_button.setText(self.tr("refund.do_refund"))
+        self.refund_button.setText(self.tr("refund.do_refund_items" if self.by_item else "refund.do_refund"))
+        self.amount_caption.setText(self.tr("refund.amount_items" if self.by_item else "refund.amount"))
+        self.by_amount_button.setText(self.tr("refund.by_amount"))
+        self.by_item_button.setText(self.tr("refund.by_item"))
+        self._paint_items()
         self.void_button.setText(self.tr("refund.do_void"))
         self._paint_confirm()
         self.supervisor.retranslate()
