@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from itertools import pairwise
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from pydantic import ValidationError
