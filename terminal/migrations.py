@@ -306,6 +306,23 @@ def m0007_gate_tickets(db: Database) -> None:
         db.execute(statement)
 
 
+_DESK_WALLETS = """
+CREATE TABLE desk_wallets (             -- top-up desks: new wallets asked of the server, by request id
+    request_id TEXT PRIMARY KEY,        -- UUIDv7, kept before it is sent: asked again until answered
+    staff_id INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    wallet_id INTEGER,                  -- NULL until the server answered
+    answered_at INTEGER
+) STRICT;
+"""
+
+
+@MIGRATIONS(name="0010_desk_wallets")
+def m0010_desk_wallets(db: Database) -> None:
+    """A desk's requests for new wallets: one whose answer was lost is asked again with its id (the same wallet)."""
+    for statement in _statements(_DESK_WALLETS):
+        db.execute(statement)
+
 def _statements(script: str) -> list[str]:
     """Split a script into complete SQL statements (comments may hold semicolons)."""
     out: list[str] = []

@@ -39,7 +39,7 @@ def test_migrations_run_once(tmp_path: Path) -> None:
     store = Store(tmp_path / "t.db")
     assert [m.name for m in MIGRATIONS.applied(store.db)] == [
         "0001_initial", "0002_security_reported", "0003_ack_epoch", "0004_topup_doubts", "0005_cashout",
-        "0006_lines", "0007_gate_tickets"]
+        "0006_lines", "0007_gate_tickets", "0010_desk_wallets"]
     assert MIGRATIONS.pending(store.db) == []
 
 
@@ -57,7 +57,7 @@ def test_a_terminal_from_before_sighting_reports_upgrades_and_reports_its_old_si
     store = Store(path)
     assert [m.name for m in MIGRATIONS.applied(store.db)] == [
         "0001_initial", "0002_security_reported", "0003_ack_epoch", "0004_topup_doubts", "0005_cashout",
-        "0006_lines", "0007_gate_tickets"]
+        "0006_lines", "0007_gate_tickets", "0010_desk_wallets"]
     assert store.security_count() == 2
     [sighting] = store.security_unreported(10)
     assert (sighting.at_ms, sighting.reason, sighting.fingerprint) == (5, "forged", "ab12")
