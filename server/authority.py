@@ -58,10 +58,10 @@ from sync.schemas import (
     VoidRecord,
 )
 
-__all__ = ["CLOCK_SLACK_MS", "FLOOD_CAP", "LOGIN_PERMISSIONS", "RULES", "Breach", "Catalog", "OfflineSaleCheck",
-           "Rule", "Split", "TerminalClock", "Verdict", "cashout_doubts", "fold_flood", "judge", "line_doubts",
-           "load_catalog", "may_work_at", "return_doubts", "split_sale", "terminal_clock",
-           "terminal_scope"]
+__all__ = ["ACTIONS", "CLOCK_SLACK_MS", "FLOOD_CAP", "LOGIN_PERMISSIONS", "RULES", "Breach", "Catalog",
+           "OfflineSaleCheck", "Rule", "Split", "TerminalClock", "Verdict", "cashout_doubts", "fold_flood", "judge",
+           "judge_action", "line_doubts", "load_catalog", "may_work_at", "return_doubts", "split_sale",
+           "terminal_clock", "terminal_scope"]
 
 Body = (SaleRecord | RefundRecord | VoidRecord | TopUpRecord | CashOutRecord | DrawerRecord | CheckInRecord
         | DepositReturnRecord)
@@ -119,6 +119,12 @@ RULES: dict[str, Rule] = {
     "deposit_return": Rule("deposit_return", frozenset({STALL}), Permission.SELL, _stall, fact=False, online=True),
 }
 
+
+# Terminal API calls that make no record (nothing is booked) but still act for a person at a terminal: the same
+# rule shape, judged by ``judge_action`` at the server's time.  A desk issues a new (empty) wallet for a visitor.
+ACTIONS: dict[str, Rule] = {
+    "wallet_issue": Rule("wallet_issue", frozenset({TOPUP}), Permission.TOPUP, _event, fact=False, online=True),
+}
 
 # Who a terminal's pull delivers (badge, PIN hash, roles): people who may work at it, by a
 # permission of its mode in its stall or gate.  Holding it only through the "admin" role does not
@@ -242,6 +248,29 @@ def judge(terminal: TerminalCaller, body: Body, access: Mapping[int, Access], *,
                                                     "latest": latest, "skew_ms": clock.skew_ms})
     return verdict
 
+
+def judge_action(terminal: TerminalCaller, kind: str, staff_id: int, access: Mapping[int, Access], *,
+                 received_ms: int) -> Verdict:
+    """Hold a terminal's call of ``ACTIONS[kind]`` for ``staff_id`` against its rule (never a fact: refused).
+
+    The terminal: not revoked, of a mode that may make the call; the person: known, active, holding
+    the rule's permission in its scope now (``received_ms``).
+    """
+    rule = ACTIONS[kind]
+    verdict = Verdict(rule)
+    if terminal.revoked:
+        verdict.breaches.append(Breach("terminal_revoked", {"terminal_id": terminal.id}))
+    if terminal.mode not in rule.modes:
+        verdict.breaches.append(Breach("wrong_mode", {"terminal_mode": terminal.mode.value, "kind": rule.kind,
+                                                      "modes": sorted(m.value for m in rule.modes)}))
+    scope = rule.scope(None)
+    person = access.get(staff_id)
+    if person is None or not person.allows(rule.permission, scope, now_s=received_ms // 1000):
+        verdict.breaches.append(Breach("permission", {
+            "staff_id": staff_id, "permission": rule.permission.value, "scope": scope.kind.value,
+            "scope_id": scope.id, "not_held_at": ["received"], "known": person is not None,
+            "active": person is not None and person.active}))
+    return verdict
 
 # ---------------------------------------------------------------- offline sales
 

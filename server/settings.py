@@ -38,6 +38,9 @@ class ServerSettings:
     enroll_code_ttl_s: int = 86400
     log_level: str = "info"
     metrics_token: str = ""  # /metrics from off-loopback or through a proxy needs Bearer <this>; empty: refused
+    # new wallets a top-up desk may issue (server.desk): per rolling hour, and in all; a stolen laptop mints no more
+    desk_wallets_per_hour: int = 120
+    desk_wallets_per_terminal: int = 1500
 
     @property
     def sqlite_path(self) -> Path:

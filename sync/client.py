@@ -29,6 +29,8 @@ from sync.schemas import (
     MAX_EPOCH_LEN,
     AuthorizeRequest,
     AuthorizeResponse,
+    DeskWalletRequest,
+    DeskWalletResponse,
     EnrollRequest,
     EnrollResponse,
     PullRequest,
@@ -109,6 +111,14 @@ class SyncClient:
         timeout = httpx.Timeout(timeout_s)
         return self._call("POST", "/authorize", AuthorizeResponse, json=request.model_dump(mode="json"),
                           timeout=timeout)
+
+    def issue_wallet(self, request: DeskWalletRequest, *, timeout_s: float) -> DeskWalletResponse:
+        """Ask for a new empty wallet at a top-up desk within ``timeout_s`` (idempotent on the request id).
+
+        Raises Forbidden (not this desk or person, or the desk's cap), Conflict, SyncUnavailable, ApiError.
+        """
+        return self._call("POST", "/desk/wallets", DeskWalletResponse, json=request.model_dump(mode="json"),
+                          timeout=httpx.Timeout(timeout_s))
 
     def health(self, *, timeout_s: float = 2.0) -> dict[str, Any]:
         """Return the server's health document; raises SyncUnavailable, ApiError."""

@@ -32,6 +32,8 @@ __all__ = [
     "CheckInRecord",
     "CheckInRow",
     "DepositReturnRecord",
+    "DeskWalletRequest",
+    "DeskWalletResponse",
     "DrawerRecord",
     "EnrollRequest",
     "EnrollResponse",
@@ -689,3 +691,28 @@ class WalletTokenResponse(_Model):
     balance: int
     seq: int
     expires_at: int
+
+
+# ---------------------------------------------------------------- wallets issued at a top-up desk
+
+
+class DeskWalletRequest(_Model):
+    """A top-up desk asks for a new empty wallet for a visitor (``POST /desk/wallets``).
+
+    ``request_id`` (UUIDv7, made and stored on the desk before the request is sent) is the
+    idempotency key: the same id asked again, after a lost answer, gives the same wallet.
+    ``staff_id``: the person logged in at the desk, who must hold ``topup`` for the event.
+    """
+
+    request_id: UUID
+    staff_id: ShortId
+
+
+class DeskWalletResponse(_Model):
+    """The wallet issued (balance 0), its signed token, and a one-time My page sign-in link for the phone."""
+
+    wallet_id: ShortId
+    display_id: str = Field(max_length=20)
+    token: WalletTokenResponse
+    signin_url: str | None = Field(default=None, max_length=400)  # None: its holder already chose a PIN
+    repeated: bool = False  # True: this request id was answered before (the same wallet, a fresh link)

@@ -39,6 +39,9 @@ class DeclineReason(StrEnum):
     CASHOUT_IN_DOUBT = "cashout_in_doubt"  # sent, answer lost even after retries: do not pay out yet
     DRAWER_DOUBTS_OPEN = "drawer_doubts_open"  # a top-up or cash-out is still in doubt: settle it first
     TOPUP_NOT_SENT = "topup_not_sent"  # the server surely never got it: nothing booked, hand the cash back
+    ISSUE_NEEDS_SERVER = "issue_needs_server"  # a new wallet at a desk: the server cannot be reached (no offline path)
+    ISSUE_NO_ANSWER = "issue_no_answer"  # asked, answer lost: the next "New wallet" asks again (the same wallet)
+    ISSUE_CAP = "issue_cap"  # this desk issued as many new wallets as the server allows (per hour, in all)
     CLOCK_SKEW = "clock_skew"  # the token is fine; this terminal's clock is off (params: minutes, direction)
     # the cart and the till
     CLOSED = "closed"  # outside the event's opening hours (params: opens_at, the next opening, or none)

@@ -30,7 +30,7 @@ from sync.keys import SigningKey, load_private_key, save_private_key
 from sync.loop import Backoff, SyncService, SyncStatus
 from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
 from sync.tls import PINNED_CERT_NAME, PinMismatch, TlsError, fetch_pinned_certificate, verify_for
-from terminal import cashouts, drawers, gates, sales
+from terminal import cashouts, desk, drawers, gates, sales
 from terminal.authorize import cap_warning
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
@@ -290,6 +290,14 @@ class Terminal:
         """Load cash onto a wallet, online (permission ``topup``)."""
         return self._act("topup", lambda ctx, staff: sales.topup(ctx, staff, wallet_text, amount,
                                                                   cash_received=cash_received))
+
+    def issue_wallet(self) -> Decision:
+        """Issue a new empty wallet from the server for a visitor (top-up desk, permission ``topup``, online only).
+
+        Approved: ``wallet_id`` and ``params`` ``token`` (top it up with ``topup(token, ...)``),
+        ``signin_url`` (the one-time My page link to show as a QR) and ``display_id``.
+        """
+        return self._act("issue", desk.issue_wallet)
 
     def cash_out(self, wallet_text: str, amount: int | None = None) -> Decision:
         """Pay out a wallet's whole balance (``amount`` None) or a part, in cash (permission ``cashout``)."""

@@ -15,6 +15,7 @@ Commands (``tag`` is echoed back when present)::
     {"cmd": "refund", "ref": "<sale id>", "amount": 100, "reason": "..."}
     {"cmd": "void", "ref": "<sale id>", "reason": "..."}
     {"cmd": "topup", "wallet": "...", "amount": 1000, "cash": 1000}
+    {"cmd": "new_wallet"} (a top-up desk: a new empty wallet from the server; params: token, signin_url)
     {"cmd": "cashout", "wallet": "..."} (the whole balance) or {"cmd": "cashout", "wallet": "...", "amount": 500}
     {"cmd": "doubts"} (top-ups and cash-outs in doubt, or settled and not yet confirmed)
     {"cmd": "checkin", "ticket": "ET1:...", "direction": "in"}
@@ -71,7 +72,7 @@ class Headless:
         self.handlers: dict[str, Handler] = {
             "enroll": self._enroll, "login": self._login, "logout": self._logout, "sell": self._sell,
             "refund": self._refund, "void": self._void, "topup": self._topup, "checkin": self._checkin,
-            "cashout": self._cashout,
+            "cashout": self._cashout, "new_wallet": lambda _cmd: self.terminal.issue_wallet().to_json(),
             "doubts": lambda _cmd: {"ok": True, "doubts": [d.to_json() for d in self.terminal.topup_doubts()]},
             "catalog": self._catalog, "recent": self._recent, "report": self._report, "status": self._status,
             "gate_counts": lambda _cmd: {"ok": True, "counts": self.terminal.gate_counts().to_json()},

@@ -359,6 +359,25 @@ def m0009_deposit_returns(db: Database) -> None:
         conn.execute("PRAGMA foreign_keys=ON")
 
 
+_DESK_WALLETS = """
+CREATE TABLE desk_wallets (             -- top-up desks: new wallets asked of the server, by request id
+    request_id TEXT PRIMARY KEY,        -- UUIDv7, kept before it is sent: asked again until answered
+    staff_id INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    wallet_id INTEGER,                  -- NULL until the server answered
+    answered_at INTEGER
+) STRICT;
+"""
+
+
+@MIGRATIONS(name="0010_desk_wallets")
+def m0010_desk_wallets(db: Database) -> None:
+    """A desk's requests for new wallets: one whose answer was lost is asked again with its id (the same wallet)."""
+    for statement in _statements(_DESK_WALLETS):
+        db.execute(statement)
+
+
+
 _PRODUCT_LOOK = """
 ALTER TABLE products ADD COLUMN category TEXT NOT NULL DEFAULT '' CHECK (length(category) <= 40);
 ALTER TABLE products ADD COLUMN colour TEXT CHECK (colour IS NULL OR colour IN

@@ -546,6 +546,38 @@ class Store:
         """True while an online authorization of this record has no settled outcome."""
         return self._one("SELECT 1 FROM pending_authorizations WHERE id = ?", (record_id,)) is not None
 
+    # ------------------------------------------------------------ new wallets at a desk
+
+    def desk_request(self, *, staff_id: int, now_ms: int, new_id: str) -> str:
+        """The request id of the next new wallet: an unanswered one still waiting (same person), else ``new_id``.
+
+        ``new_id`` is stored (committed) before it is sent, so an answer lost in any way is asked
+        again with the same id: the server gives the same wallet, never a second one.
+        """
+        with self.write() as conn:
+            row = conn.execute("SELECT request_id FROM desk_wallets WHERE wallet_id IS NULL AND staff_id = ? "
+                               "ORDER BY created_at DESC LIMIT 1", (staff_id,)).fetchone()
+            if row is not None:
+                return str(row[0])
+            conn.execute("INSERT INTO desk_wallets (request_id, staff_id, created_at) VALUES (?, ?, ?)",
+                         (new_id, staff_id, now_ms))
+            return new_id
+
+    def desk_answered(self, request_id: str, *, wallet_id: int, now_ms: int) -> None:
+        """The server issued ``wallet_id`` for ``request_id``."""
+        with self.write() as conn:
+            conn.execute("UPDATE desk_wallets SET wallet_id = ?, answered_at = ? WHERE request_id = ?",
+                         (wallet_id, now_ms, request_id))
+
+    def desk_refused(self, request_id: str) -> None:
+        """Forget a request the server surely refused (nothing was issued for it)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM desk_wallets WHERE request_id = ? AND wallet_id IS NULL", (request_id,))
+
+    def desk_waiting(self) -> int:
+        """How many new-wallet requests wait for an answer (sent, answer lost)."""
+        return int(self._scalar("SELECT COUNT(*) FROM desk_wallets WHERE wallet_id IS NULL"))
+
     def in_doubt_count(self) -> int:
         """Return how many top-ups are in doubt (held for the next push, or noted by an older version)."""
         return int(self._scalar("SELECT (SELECT COUNT(*) FROM topup_doubts WHERE state = 'in_doubt') + "

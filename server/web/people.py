@@ -40,6 +40,7 @@ __all__ = [
     "batch_people",
     "find_people",
     "issue_links",
+    "link_token",
     "make_cards",
     "parse_people_csv",
     "read_csv_bytes",
@@ -212,7 +213,8 @@ def make_cards(conn: Connection, count: int, *, now_ms: int, class_name: str = "
     return batch, ids
 
 
-def _link_token() -> tuple[str, str]:
+def link_token() -> tuple[str, str]:
+    """A new one-time sign-in link token and the SHA-256 that ``web_signin_links`` keeps."""
     token = secrets.token_urlsafe(32)
     return token, hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -251,7 +253,7 @@ def import_people(conn: Connection, rows: list[Row], *, now_ms: int) -> tuple[st
                                "password_hash": None, "active": True, "badge_not_before": 0, "created_at": now_ms,
                                "change_seq": next(seqs)})
             role_rows.append({"staff_id": staff_id, "role": "student", "scope_kind": "event", "scope_id": None})
-        token, digest = _link_token()
+        token, digest = link_token()
         people_rows.append({"wallet_id": wallet_id, "name": row.name, "class_name": row.class_name,
                             "email": row.email, "kind": row.kind, "batch": batch, "position": position,
                             "created_at": now_ms})
@@ -290,7 +292,7 @@ def issue_links(conn: Connection, wallet_ids: Iterable[int], *, now_ms: int) -> 
     rows = []
     for wallet_id in ids:
         if wallet_id in unset:
-            token, digest = _link_token()
+            token, digest = link_token()
             links[wallet_id] = token
             rows.append({"token_hash": digest, "wallet_id": wallet_id, "created_at": now_ms,
                          "expires_at": now_ms + LINK_TTL_MS, "used_at": None})

@@ -84,6 +84,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/api/v1/wallets", ""): "401 403 403 403 401 ok 403 403 403 403 401 403 403",
     ("POST", "/api/v1/wallets", "staff=topup"): "401 403 403 ok 401 ok 403 403 403 403 401 403 403",
     ("POST", "/api/v1/wallets/{wallet_id}/topup", ""): "401 403 403 403 401 ok 403 403 403 403 401 403 403",
+    # a new wallet at a desk: a top-up terminal only, naming a person who holds topup (server.authority.ACTIONS)
+    ("POST", "/api/v1/desk/wallets", ""): "401 403 403 ok 401 403 403 403 403 403 401 403 403",
     # dashboard.view or tickets.manage (a terminal must name such a person)
     ("GET", "/api/v1/gates/counts", ""): "401 403 403 403 401 ok ok 403 403 403 401 403 ok",
     # tickets.manage, staff API tokens only

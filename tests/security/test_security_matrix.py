@@ -252,6 +252,8 @@ def build(tg: Targets, key: tuple[str, str, str], role: str, where: str = "") ->
         kw["json"] = {"events": [{"n": 1, "at_ms": 0, "event": "forged_token", "reason": "bad_signature"}]}
     elif method == "POST" and path == "/api/v1/wallets":
         kw["json"] = {}
+    elif path == "/api/v1/desk/wallets":
+        kw["json"] = {"request_id": str(new_record_id()), "staff_id": ev.staff["topup"]}
     elif path == "/api/v1/tickets":
         kw["json"] = {"ticket_type": ev.ticket_type, "count": 1}
     elif path == "/api/v1/tickets/{ticket_id}/revoke":

@@ -18,7 +18,8 @@ from terminal.sales import reverse
 from terminal.store import Store
 
 ALL_MIGRATIONS = ["0001_initial", "0002_security_reported", "0003_ack_epoch", "0004_topup_doubts", "0005_cashout",
-                  "0006_lines", "0007_gate_tickets", "0009_deposit_returns", "0011_product_look"]
+                  "0006_lines", "0007_gate_tickets", "0009_deposit_returns", "0010_desk_wallets",
+                  "0011_product_look"]
 
 
 def test_every_table_is_declared_strict(tmp_path: Path) -> None:

@@ -1,5 +1,11 @@
 """Top-up mode: amount keys, cash received, the change, then the wallet scan (online only).
 
+A visitor with no wallet gets one here: "New wallet" asks the server for an empty wallet
+(``Terminal.issue_wallet``, online only), shows its one-time My page link as a QR for the
+visitor's phone with the wallet's code, and goes straight on to top it up with the amount
+and cash chosen (the same top-up as a scanned wallet, in-doubt handling included).
+Offline it says that a new wallet needs the server and suggests a pre-printed card.
+
 A top-up whose answer was lost is never shown as failed: the result is amber
 ("in doubt: do not hand back the cash yet"), and a panel on this screen keeps
 every top-up in doubt until the next push settles it, then says what to do
@@ -8,10 +14,13 @@ every top-up in doubt until the next push settles it, then says what to do
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
-from PySide6.QtCore import Signal
+import segno
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from sync.ids import format_short_id
@@ -32,6 +41,7 @@ class TopUpScreen(Screen):
     name = "topup"
     done_signal = Signal(object)  # Decision
     doubts_shown = Signal(object)  # the list of TopUpDoubt now on the panel
+    issued_signal = Signal(object)  # Decision of "New wallet" (approved: the wallet's QR is on screen)
 
     def __init__(self, backend: Any, parent: QWidget | None = None) -> None:
         """Build the screen with no amount chosen."""
@@ -75,6 +85,11 @@ class TopUpScreen(Screen):
         self.typed = CodeEntry(placeholder_key="topup.typed", button_key="topup.use_code", tr=self.tr)
         self.typed.entered.connect(lambda code: self.on_scan(code, time.monotonic()))
         left.addWidget(self.typed)
+        self.new_button = BigButton(role="primary")
+        self.new_button.clicked.connect(self.issue_wallet)
+        left.addWidget(self.new_button)
+        self.new_wallet: Decision | None = None  # the wallet issued here, shown until "Done"
+        self.new_loaded = 0  # what was loaded onto it so far
         self.doubts: list[Any] = []
         self._doubts_busy = False
         self.doubt_panel = QWidget()
@@ -93,8 +108,30 @@ class TopUpScreen(Screen):
         backend.sync_changed.connect(self._on_sync)
         left.addStretch(1)
         outer.addLayout(left, 3)
+        right = QVBoxLayout()
         self.preview = CameraPreview()
-        outer.addWidget(self.preview, 2)
+        right.addWidget(self.preview, 1)
+        self.new_panel = QWidget()
+        self.new_panel.setObjectName("new-wallet")
+        self.new_panel.setStyleSheet("#new-wallet { background: white; border-radius: 8px; } "
+                                     "#new-wallet QLabel { color: black; background: transparent; }")
+        panel = QVBoxLayout(self.new_panel)
+        self.new_title = heading("", "h1")
+        self.new_qr = QLabel()
+        self.new_qr.setObjectName("new-wallet-qr")
+        self.new_qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.new_caption = heading("", "hint")
+        self.new_status = heading("", "hint")
+        self.new_topup = BigButton(role="primary")
+        self.new_topup.clicked.connect(self.top_up_new)
+        self.new_done = BigButton()
+        self.new_done.clicked.connect(self.close_new_wallet)
+        for widget in (self.new_title, self.new_qr, self.new_caption, self.new_status, self.new_topup,
+                       self.new_done):
+            panel.addWidget(widget)
+        self.new_panel.hide()
+        right.addWidget(self.new_panel, 1)
+        outer.addLayout(right, 2)
         self.retranslate()
 
     def set_amount(self, amount: int) -> None:
@@ -128,6 +165,9 @@ class TopUpScreen(Screen):
             self.busy = False
             if decision.params.get("in_doubt"):
                 self.refresh_doubts()
+            new = self.new_wallet
+            if decision.approved and new is not None and decision.wallet_id == new.wallet_id:
+                self.new_loaded += decision.amount
             if decision.approved or decision.params.get("in_doubt"):  # in doubt: held on the panel, not redone
                 self.amount, self.cash = 0, 0
             show_decision(self, decision, ok_key="result.topup_ok")
@@ -141,6 +181,80 @@ class TopUpScreen(Screen):
         failed.handles_bugs = True  # type: ignore[attr-defined]
         self.backend.run(lambda engine: engine.topup(text, amount, cash_received=cash), on_done=done,
                          on_error=failed)
+
+    # ------------------------------------------------------------ a new wallet for a visitor
+
+    def issue_wallet(self) -> None:
+        """Ask the server for a new wallet on the worker; then show its QR and top it up."""
+        overlay = getattr(self, "overlay", None)
+        if self.busy or (overlay is not None and overlay.isVisible()):
+            return
+        self.busy = True
+        self.hint.setText(self.tr("topup.new_asking"))
+
+        def done(decision: Decision) -> None:
+            self.busy = False
+            self.issued_signal.emit(decision)
+            if not decision.approved:
+                show_decision(self, decision)
+                self.retranslate()
+                return
+            self.new_wallet = decision
+            self.new_loaded = 0
+            self.new_qr.clear()  # this wallet's link, not the previous visitor's
+            self._render_new_wallet()
+            if self.amount > 0 and self.cash_received() >= self.amount:
+                self.top_up_new()  # straight on: the amount and cash are chosen
+            else:
+                self.retranslate()
+
+        def failed(exc: BaseException) -> None:
+            self.busy = False
+            self.backend.tasks.report_bug(exc)
+
+        failed.handles_bugs = True  # type: ignore[attr-defined]
+        self.backend.run(lambda engine: engine.issue_wallet(), on_done=done, on_error=failed)
+
+    def top_up_new(self) -> None:
+        """Top up the wallet issued here with the amount and cash chosen (the same path as a scan)."""
+        wallet = self.new_wallet
+        if wallet is None:
+            return
+        if self.amount <= 0 or self.cash_received() < self.amount:
+            self.hint.setText(self.tr("topup.new_pick"))
+            return
+        self.on_scan(str(wallet.params.get("token", "")), time.monotonic())
+
+    def close_new_wallet(self) -> None:
+        """The visitor has their wallet: take its QR off the screen."""
+        self.new_wallet = None
+        self.new_loaded = 0
+        self.new_qr.clear()
+        self._render_new_wallet()
+        self.retranslate()
+
+    def _render_new_wallet(self) -> None:
+        wallet = self.new_wallet
+        self.new_panel.setVisible(wallet is not None)
+        self.preview.setVisible(wallet is None)
+        if wallet is None:
+            return
+        code = str(wallet.params.get("display_id", ""))
+        url = str(wallet.params.get("signin_url", ""))
+        self.new_title.setText(self.tr("topup.new_title", code=code))
+        if url and self.new_qr.pixmap().isNull():
+            png = io.BytesIO()
+            segno.make(url, error="m").save(png, kind="png", scale=5, border=4)  # dark on white, quiet zone
+            pixmap = QPixmap()
+            pixmap.loadFromData(png.getvalue(), "PNG")
+            self.new_qr.setPixmap(pixmap)
+        self.new_qr.setVisible(bool(url))
+        self.new_caption.setText(self.tr("topup.new_photo") if url else self.tr("topup.new_no_link"))
+        self.new_status.setText(self.tr("topup.new_loaded", amount=self.backend.money(self.new_loaded))
+                                if self.new_loaded else "")
+        self.new_status.setVisible(bool(self.new_loaded))
+        self.new_topup.setText(self.tr("topup.new_topup", code=code))
+        self.new_done.setText(self.tr("topup.new_done"))
 
     def activate(self) -> None:
         """Show the top-ups still in doubt (or settled and not yet confirmed)."""
@@ -207,6 +321,8 @@ class TopUpScreen(Screen):
     def retranslate(self) -> None:
         """Set the texts in the current language."""
         self._render_doubts()
+        self._render_new_wallet()
+        self.new_button.setText(self.tr("topup.new_wallet"))
         money = self.backend.money
         self.title.setText(self.tr("topup.title"))
         self.typed.retranslate()
@@ -227,4 +343,4 @@ class TopUpScreen(Screen):
             self.hint.setText("")
         else:
             self.change_label.setText(f"{self.tr('topup.change')}: {money(change)}")
-            self.hint.setText(self.tr("topup.scan"))
+            self.hint.setText(self.tr("topup.new_pick") if self.new_wallet is not None else self.tr("topup.scan"))

@@ -1,7 +1,7 @@
 """a product's category and button colour, shown on the terminal
 
 Revision ID: 0750_product_look
-Revises: 0710_gate_tickets
+Revises: 0740_desk_wallets
 Create Date: 2026-12-03
 
 A stall with twenty products groups them (``category``, "" for none) and colours their
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0750_product_look"
-down_revision = "0710_gate_tickets"
+down_revision = "0740_desk_wallets"
 branch_labels = None
 depends_on = None
 
