@@ -139,7 +139,10 @@ def test_new_wallet_shows_its_my_page_qr_then_tops_it_up_and_a_lost_answer_gives
         qtbot.mouseClick(screen.new_done, Qt.MouseButton.LeftButton)
         assert not screen.new_panel.isVisible() and screen.preview.isVisible()
 
-        # the answer is lost: the server made the wallet, the desk says so in words and keeps the request
+        # the answer is lost: the server made the wallet, the desk says so in words and keeps the request.
+        # The top-up's own push first (its answer lost would make the sync loop call the server unreachable,
+        # and the desk would rightly not ask at all): nothing unsynced, the loop online.
+        qtbot.wait_until(lambda: app.backend.sync.online and app.backend.sync.unsynced_count == 0, timeout=15_000)
         proxy.set_mode("lose_responses")
         with qtbot.wait_signal(screen.issued_signal, timeout=30_000) as lost:
             qtbot.mouseClick(screen.new_button, Qt.MouseButton.LeftButton)
