@@ -144,6 +144,10 @@ def _run(settings: ServerSettings, *, workers: int = 1) -> int:
     configure_logging(settings.log_level)  # JSON lines; uvicorn's own loggers propagate into it
     common: dict[str, object] = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
                                  "log_config": None, "access_log": False, "timeout_graceful_shutdown": 10}
+    if workers > 1:
+        # uvicorn's supervisor kills a worker that does not answer its ping in time, dropping every request
+        # in flight on it; during a burst of sign-ins (argon2 on every core) 5 s, the default, is too short
+        common["timeout_worker_healthcheck"] = 30
     if settings.tls:
         from server.tls import CERT_NAME, KEY_NAME
 

@@ -64,6 +64,9 @@ class Served:
         return Seeder(self.settings)
 
 
+_SERVER_LOG: list[Path] = []  # the log of the server the module's tests run against now (see _at_once)
+
+
 def _worker_pids(log: Path) -> set[int]:
     pids = set()
     for line in log.read_text(errors="replace").splitlines():
@@ -105,8 +108,11 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"server did not start ({proc.returncode}):\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
+        _SERVER_LOG.append(log)
         yield Served(engine, f"http://127.0.0.1:{port}", settings, db, random.Random(f"{SEED}-{engine}"))
     finally:
+        if log in _SERVER_LOG:
+            _SERVER_LOG.remove(log)
         proc.terminate()
         try:
             proc.wait(20)
@@ -154,15 +160,30 @@ def _customer(served: Served, wallet: int, *, address: str) -> tuple[httpx.Cooki
 
 
 def _at_once(jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Run every job in its own thread, released together."""
+    """Run every job in its own thread, released together.
+
+    A connection the server drops fails the test with what the server's log said meanwhile (a worker
+    the supervisor replaced, a traceback), so a failure in CI can be told from a race in the code.
+    """
     barrier = threading.Barrier(len(jobs))
+    log = _SERVER_LOG[-1] if _SERVER_LOG else None
+    start = log.stat().st_size if log is not None else 0
 
     def run(job: Callable[[], Any]) -> Any:
         barrier.wait(timeout=60)
         return job()
 
     with ThreadPoolExecutor(len(jobs)) as pool:
-        return list(pool.map(run, jobs))
+        try:
+            return list(pool.map(run, jobs))
+        except httpx.TransportError as exc:
+            said = ""
+            if log is not None:
+                with log.open("rb") as f:
+                    f.seek(start)
+                    said = "\n".join(line for line in f.read().decode(errors="replace").splitlines()
+                                      if '"level":"info"' not in line or "process" in line)[-4000:]
+            raise AssertionError(f"the server dropped a request ({exc!r}); its log meanwhile:\n{said}") from exc
 
 
 def _post(served: Served, path: str, data: dict[str, str], *, cookies: httpx.Cookies,
@@ -221,9 +242,6 @@ def test_a_double_clicked_refund_is_applied_once(served: Served, round_: int) ->
     cookies, csrf = _admin(served)
     form = _refund_form(txn, 400, csrf, secrets.token_urlsafe(16))
     codes = _at_once([_post(served, f"/admin/wallets/{wallet}/refund", form, cookies=cookies) for _ in range(12)])
-    if os.environ.get("ENNICHI_RACE_DEBUG"):
-        print(codes, served.settings.url, form)
-        subprocess.run([sys.executable, "/tmp/dbg17.py", served.settings.url], check=False)
     assert codes == [303] * 12  # every click lands on the page of the one refund
     assert _refunded(served, txn) == (400, 1)
     _reconciles(served)
