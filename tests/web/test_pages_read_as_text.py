@@ -90,7 +90,8 @@ def test_no_page_shows_a_message_key_or_raw_json(page, live: Live, event: dict, 
         assert "Floor limit (per payment) ¥1,000 → ¥1,200" in audit_text
 
 
-@pytest.mark.parametrize("path", ["/admin", "/admin/anomalies?show=all", "/admin/wallets", "/admin/terminals"])
+@pytest.mark.parametrize("path", ["/admin", "/admin/anomalies?show=all", "/admin/wallets", "/admin/terminals",
+                                  "/admin/stalls"])
 def test_phone_width_menu_folds_and_nothing_scrolls_sideways(browser, live: Live, event: dict, path: str) -> None:
     context = browser.new_context(base_url=live.url, viewport={"width": 390, "height": 844}, locale="ja-JP",
                                   device_scale_factor=2, is_mobile=True, has_touch=True)

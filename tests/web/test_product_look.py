@@ -48,6 +48,14 @@ def test_categories_and_colours_from_the_dashboard_reach_the_terminal(page, live
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/admin/stalls")
     shoot(page, "stalls-categories-ja", full_page=False)
+    # every heading stands over its column: the heading's cells start where the first row's fields start
+    starts = page.evaluate("""() => {
+      const xs = el => [...el.children].filter(c => c.type !== "hidden").map(c => Math.round(c.getBoundingClientRect().left));
+      return [xs(document.querySelector("table.products .product-head")),
+              xs(document.querySelector("tr[data-product=Cola] form.product-form"))];
+    }""")
+    assert len(starts[0]) == len(starts[1]) == 9, starts
+    assert all(abs(h - r) <= 2 for h, r in zip(*starts, strict=True)), starts
 
     # what a hand-edited page sends: a colour not in the palette, a category over 40 characters
     row = page.locator("tr[data-product=Cola] form.product-form")
