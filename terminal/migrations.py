@@ -8,6 +8,7 @@ has shipped.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -211,46 +212,42 @@ def m0004_topup_doubts(db: Database) -> None:
         db.execute(statement)
 
 
-@MIGRATIONS(name="0005_cashout", transactional=False)
-def m0005_cashout(db: Database) -> None:
-    """Cash-outs and drawer close-outs: the ledger's kind CHECK gains 'cashout' and 'drawer', the pending notes'
-    'cashout' (SQLite rebuilds a table to change a CHECK).
+def _rebuild_kinds(db: Database, *, ledger: tuple[str, str], pending: tuple[str, str], what: str,
+                   also: Callable[[sqlite3.Connection], None] | None = None) -> None:
+    """Widen the kind CHECKs of ``ledger`` and ``pending_authorizations``: each pair is (old text, new text).
 
-    Doubts get a kind too: a cash-out whose answer was lost is held like a top-up.
-
-    The documented table rebuild (foreign keys off, new table, copy, drop, rename,
-    indexes, foreign_key_check) in one transaction of its own; a rerun after a crash
-    between its commit and the migration's record finds the new CHECK and does nothing.
+    SQLite changes a CHECK by rebuilding the table, the documented way: foreign keys off, the new
+    table, copy, drop, rename, the indexes again, ``foreign_key_check``, in one transaction of its
+    own (``also`` runs inside it).  A ledger that holds the new text already is left alone, so a
+    rerun after a crash between this commit and the migration's record does nothing.
     """
     conn = db.conn
     row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").fetchone()
-    if row is None or "'cashout'" in row[0]:
+    if row is None or ledger[1] in row[0]:
         return
-    old = "'topup', 'checkin'"
-    if old not in row[0]:
-        raise sqlite3.DatabaseError("unexpected ledger schema: cannot add the cashout kind")
-    new_sql = row[0].replace(old, "'topup', 'cashout', 'drawer', 'checkin'").replace("CREATE TABLE ledger",
-                                                                           "CREATE TABLE ledger_new", 1)
+    if ledger[0] not in row[0]:
+        raise sqlite3.DatabaseError(f"unexpected ledger schema: cannot add {what}")
     conn.execute("PRAGMA foreign_keys=OFF")
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute(new_sql)
+            conn.execute(_renamed(row[0].replace(*ledger), "ledger", "ledger_new"))
             conn.execute("INSERT INTO ledger_new SELECT * FROM ledger")
             conn.execute("DROP TABLE ledger")
             conn.execute("ALTER TABLE ledger_new RENAME TO ledger")
             conn.execute("CREATE INDEX ledger_wallet ON ledger (wallet_id, kind)")
             conn.execute("CREATE INDEX ledger_ref ON ledger (ref_id)")
             conn.execute("CREATE INDEX ledger_created ON ledger (created_at)")
-            pending = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
-                                   "AND name = 'pending_authorizations'").fetchone()[0]
-            conn.execute(pending.replace("('sale', 'topup')", "('sale', 'topup', 'cashout')").replace(
-                "CREATE TABLE pending_authorizations", "CREATE TABLE pending_new", 1))
+            notes = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                                 "AND name = 'pending_authorizations'").fetchone()[0]
+            if pending[0] not in notes:
+                raise sqlite3.DatabaseError(f"unexpected pending_authorizations schema: cannot add {what}")
+            conn.execute(_renamed(notes.replace(*pending), "pending_authorizations", "pending_new"))
             conn.execute("INSERT INTO pending_new SELECT * FROM pending_authorizations")
             conn.execute("DROP TABLE pending_authorizations")
             conn.execute("ALTER TABLE pending_new RENAME TO pending_authorizations")
-            conn.execute("ALTER TABLE topup_doubts ADD COLUMN kind TEXT NOT NULL DEFAULT 'topup' "
-                         "CHECK (kind IN ('topup', 'cashout'))")  # a cash-out in doubt: do not pay it yet
+            if also is not None:
+                also(conn)
             broken = conn.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise sqlite3.IntegrityError(f"foreign keys broken by the ledger rebuild: {broken[:5]}")
@@ -261,6 +258,30 @@ def m0005_cashout(db: Database) -> None:
             raise
     finally:
         conn.execute("PRAGMA foreign_keys=ON")
+
+
+def _renamed(sql: str, name: str, new: str) -> str:
+    """A table's CREATE statement under another name (a table renamed before is stored with its name quoted)."""
+    for head in (f'CREATE TABLE "{name}"', f"CREATE TABLE {name}"):
+        if sql.startswith(head):
+            return f"CREATE TABLE {new}" + sql[len(head):]
+    raise sqlite3.DatabaseError(f"unexpected schema of {name}: cannot rebuild it")
+
+
+@MIGRATIONS(name="0005_cashout", transactional=False)
+def m0005_cashout(db: Database) -> None:
+    """Cash-outs and drawer close-outs: the ledger's kind CHECK gains 'cashout' and 'drawer', the pending notes'
+    'cashout' (SQLite rebuilds a table to change a CHECK: ``_rebuild_kinds``).
+
+    Doubts get a kind too: a cash-out whose answer was lost is held like a top-up.
+    """
+    def doubt_kinds(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE topup_doubts ADD COLUMN kind TEXT NOT NULL DEFAULT 'topup' "
+                     "CHECK (kind IN ('topup', 'cashout'))")  # a cash-out in doubt: do not pay it yet
+
+    _rebuild_kinds(db, ledger=("'topup', 'checkin'", "'topup', 'cashout', 'drawer', 'checkin'"),
+                   pending=("('sale', 'topup')", "('sale', 'topup', 'cashout')"), what="the cashout kind",
+                   also=doubt_kinds)
 
 
 _SALE_LINES = """
@@ -306,57 +327,13 @@ def m0007_gate_tickets(db: Database) -> None:
         db.execute(statement)
 
 
-def _renamed(sql: str, name: str, new: str) -> str:
-    """A table's CREATE statement under another name (a table renamed before is stored with its name quoted)."""
-    for head in (f'CREATE TABLE "{name}"', f"CREATE TABLE {name}"):
-        if sql.startswith(head):
-            return f"CREATE TABLE {new}" + sql[len(head):]
-    raise sqlite3.DatabaseError(f"unexpected schema of {name}: cannot rebuild it")
-
-
 @MIGRATIONS(name="0009_deposit_returns", transactional=False)
 def m0009_deposit_returns(db: Database) -> None:
     """Returns-only baskets (cups back, no purchase): the ledger's and the pending notes' kind CHECKs gain
-    'deposit_return' (the table rebuild of 0005, in one transaction of its own; a rerun finds the new CHECK)."""
-    conn = db.conn
-    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").fetchone()
-    if row is None or "'deposit_return'" in row[0]:
-        return
-    old = "'drawer', 'checkin'"
-    if old not in row[0]:
-        raise sqlite3.DatabaseError("unexpected ledger schema: cannot add the deposit_return kind")
-    new_sql = _renamed(row[0].replace(old, "'drawer', 'checkin', 'deposit_return'"), "ledger", "ledger_new")
-    conn.execute("PRAGMA foreign_keys=OFF")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(new_sql)
-            conn.execute("INSERT INTO ledger_new SELECT * FROM ledger")
-            conn.execute("DROP TABLE ledger")
-            conn.execute("ALTER TABLE ledger_new RENAME TO ledger")
-            conn.execute("CREATE INDEX ledger_wallet ON ledger (wallet_id, kind)")
-            conn.execute("CREATE INDEX ledger_ref ON ledger (ref_id)")
-            conn.execute("CREATE INDEX ledger_created ON ledger (created_at)")
-            pending = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
-                                   "AND name = 'pending_authorizations'").fetchone()[0]
-            kinds = "('sale', 'topup', 'cashout')"
-            if kinds not in pending:
-                raise sqlite3.DatabaseError("unexpected pending_authorizations schema: cannot add deposit_return")
-            conn.execute(_renamed(pending.replace(kinds, kinds[:-1] + ", 'deposit_return')"),
-                                  "pending_authorizations", "pending_new"))
-            conn.execute("INSERT INTO pending_new SELECT * FROM pending_authorizations")
-            conn.execute("DROP TABLE pending_authorizations")
-            conn.execute("ALTER TABLE pending_new RENAME TO pending_authorizations")
-            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                raise sqlite3.IntegrityError(f"foreign keys broken by the ledger rebuild: {broken[:5]}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-    finally:
-        conn.execute("PRAGMA foreign_keys=ON")
+    'deposit_return' (``_rebuild_kinds``, as 0005 did)."""
+    _rebuild_kinds(db, ledger=("'drawer', 'checkin'", "'drawer', 'checkin', 'deposit_return'"),
+                   pending=("('sale', 'topup', 'cashout')", "('sale', 'topup', 'cashout', 'deposit_return')"),
+                   what="the deposit_return kind")
 
 
 _DESK_WALLETS = """
