@@ -364,14 +364,25 @@ class ObservabilityMiddleware:
             route, method = self.templates(scope), str(scope.get("method", ""))
             self.metrics.requests.labels(route=route, method=method, status=str(status)).inc()
             self.metrics.latency.labels(route=route, method=method).observe(elapsed)
-            fields: dict[str, Any] = {"method": method, "path": scope.get("path", ""), "status": status,
+            path = logged_path(str(scope.get("path", "")))
+            fields: dict[str, Any] = {"method": method, "path": path, "status": status,
                                       "ms": round(elapsed * 1000, 2)}
             if info.terminal_id is not None:
                 fields["terminal_id"] = info.terminal_id
             level = logging.ERROR if failed else logging.INFO
-            access_log.log(level, "%s %s %s", method, scope.get("path", ""), status, extra=fields,
+            access_log.log(level, "%s %s %s", method, path, status, extra=fields,
                            exc_info=failed)
             _current.reset(token)
+
+
+# Paths that carry a credential: the one-time sign-in link printed on a student's letter.  Whoever reads
+# the server's log (a log file, a terminal scrollback, a shared screen) must not be able to use it.
+_SECRET_PATHS = re.compile(r"^(/my/link/)[^/]+")
+
+
+def logged_path(path: str) -> str:
+    """``path`` as the access log writes it: a credential in it replaced by ``…``."""
+    return _SECRET_PATHS.sub(r"\1…", path)
 
 
 def _loopback_peer(request: Request) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,3 +148,18 @@ def test_request_ids_and_json_access_lines(served: tuple[str, ServerSettings, Sh
     assert access[too_big.headers["x-request-id"]]["status"] == 413
     security = [r for r in records if r["logger"] == "ennichi.security"]
     assert [r["request_id"] for r in security] == [generated]  # logged from the handler thread, same id
+
+
+def test_a_sign_in_link_in_a_path_never_reaches_the_log(served: tuple[str, ServerSettings, Shop],
+                                                        json_lines: list[str]) -> None:
+    """The one-time link printed on a student's letter is a credential: the access line names the route only."""
+    base_url, _settings, _shop = served
+    secret = "Zq8" + "x" * 29
+    resp = httpx.get(f"{base_url}/my/link/{secret}", headers={"X-Request-ID": "letter-1"})
+    assert resp.status_code == 404  # no such link (a real one: tests/web)
+    deadline = time.monotonic() + 5  # the line is written once the response has gone
+    while not any('"letter-1"' in line for line in json_lines) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(secret in line for line in json_lines)
+    line = {r["request_id"]: r for r in map(json.loads, json_lines)}["letter-1"]
+    assert line["path"] == "/my/link/…" and line["msg"] == "GET /my/link/… 404"
