@@ -111,7 +111,7 @@ cmd_test() {
   log "ruff"
   "$bin/ruff" check terminal sync scanner ui server tests bench
   log "mypy"
-  "$bin/mypy" sync terminal scanner
+  "$bin/mypy" sync terminal scanner ui server  # strict (pyproject.toml), every package the product ships
   log "pytest"
   "$bin/pytest" -n 2 --dist loadfile "$@"
 }

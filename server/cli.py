@@ -8,6 +8,7 @@ import os
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from server.settings import ServerSettings
 
@@ -72,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, **extra: object) -> ServerSettings:
+def _settings(args: argparse.Namespace, **extra: Any) -> ServerSettings:
     return ServerSettings.load(data_dir=args.data_dir, database_url=args.database_url, **extra)
 
 

@@ -439,7 +439,7 @@ def balances_held(conn: Connection, *, limit: int = 200) -> dict[str, Any]:
     rows = conn.execute(select(a.c.ref, a.c.balance, kind.label("my"), student.label("student"))
                         .where(a.c.kind == "wallet", a.c.balance > 0)).all()
     per: dict[str, dict[str, int]] = {k: {"wallets": 0, "total": 0} for k in ("student", "visitor", "card")}
-    listed = []
+    listed: list[dict[str, Any]] = []
     for row in rows:
         name = "student" if row.student else "visitor" if row.my else "card"
         per[name]["wallets"] += 1

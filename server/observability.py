@@ -301,9 +301,9 @@ class _RouteTemplates:
             regex, _fmt, _conv = compile_path(template)
             table.append((regex, frozenset(m.upper() for m in operations), template))
         for route in self.app.router.routes:
-            regex, path = getattr(route, "path_regex", None), getattr(route, "path", None)
-            if regex is not None and path:
-                table.append((regex, frozenset(getattr(route, "methods", None) or ()), str(path)))
+            route_regex, path = getattr(route, "path_regex", None), getattr(route, "path", None)
+            if route_regex is not None and path:
+                table.append((route_regex, frozenset(getattr(route, "methods", None) or ()), str(path)))
         return table
 
     def __call__(self, scope: dict[str, Any]) -> str:

@@ -142,9 +142,9 @@ def _line_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> No
         .where(a.c.kind.in_(("stall_deposit", "stall_discount"))).group_by(a.c.kind))}
     report.summary["deposits_held"] = held.get("stall_deposit", 0)
     report.summary["discounts"] = -held.get("stall_discount", 0)
-    for row in conn.execute(select(a.c.ref, a.c.balance).where(a.c.kind == "stall_discount", a.c.balance > 0)
+    for acc in conn.execute(select(a.c.ref, a.c.balance).where(a.c.kind == "stall_discount", a.c.balance > 0)
                             .limit(limit)):
-        report.breaks.append(f"stall {row.ref}: its discount account is above zero ({row.balance})")
+        report.breaks.append(f"stall {acc.ref}: its discount account is above zero ({acc.balance})")
 
 
 def _close_checks(conn: Connection, report: ReconcileReport, *, limit: int) -> None:

@@ -428,11 +428,11 @@ class RecordApplier:
                 # in id order, so two pushes never wait for each other in a cycle
                 self.conn.execute(_LOCK_TICKETS, {"keys": [_TICKET_LOCKS + i for i in sorted(tickets)]}).all()
             ci = t.checkins
-            for row in self.conn.execute(
+            for seen in self.conn.execute(
                     select(ci.c.ticket_id, ci.c.terminal_id, ci.c.gate_id, ci.c.direction, ci.c.created_at,
                            ci.c.record_id).where(ci.c.ticket_id.in_(sorted(tickets)))):
-                self._timelines.setdefault(int(row.ticket_id), []).append(_Passage(
-                    int(row.created_at), row.record_id, row.direction, int(row.terminal_id), int(row.gate_id)))
+                self._timelines.setdefault(int(seen.ticket_id), []).append(_Passage(
+                    int(seen.created_at), seen.record_id, seen.direction, int(seen.terminal_id), int(seen.gate_id)))
             for line in self._timelines.values():
                 line.sort()
             rv = t.revocations

@@ -344,7 +344,7 @@ class I18n(QObject):
         """Switch between Japanese and English."""
         self.set_language("en" if self._language == "ja" else "ja")
 
-    def tr(self, key: str, **params: object) -> str:
+    def tr(self, key: str, **params: object) -> str:  # type: ignore[override]  # not Qt's tr: the catalog's
         """Return the text for ``key`` in the current language; a missing key shows as itself (a bug)."""
         pair = CATALOG.get(key)
         if pair is None:

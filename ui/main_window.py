@@ -106,8 +106,8 @@ class MainWindow(QMainWindow):
         self.gate = self._add(GateScreen(backend))
         self.settings = self._add(SettingsScreen(backend))
         self.overlay = ResultOverlay(central)
-        for screen in self.screens.values():
-            screen.overlay = self.overlay  # type: ignore[attr-defined]
+        for shown in self.screens.values():
+            shown.overlay = self.overlay  # type: ignore[attr-defined]
         self.overlay.tapped.connect(self.gate.forget_repeat)
 
         self.login.logged_in.connect(self._logged_in)

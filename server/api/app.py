@@ -37,7 +37,7 @@ def _invalid(request: Request, exc: Exception) -> JSONResponse:
         loc = [str(p) for p in err.get("loc", ())]
         errors.append({"loc": loc, "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))})
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-    where = ".".join(first["loc"])  # type: ignore[arg-type]
+    where = ".".join(first["loc"])
     detail = f"invalid request: {where}: {first['msg']}" if where else f"invalid request: {first['msg']}"
     return JSONResponse({"detail": detail, "errors": errors[:20]}, status_code=422)
 
@@ -73,8 +73,8 @@ def create_app(settings: ServerSettings, *, clock: Clock = system_clock, db: Dat
     admission = AdmissionControl(app.router, max_inflight=settings.max_inflight,
                                  wait_s=settings.admission_wait_ms / 1000, exempt=("/api/v1/health",))
     app.state.admission = admission
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
-    app.add_middleware(_Wrap, inner=admission)  # type: ignore[arg-type]  # outermost: shed before reading
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(_Wrap, inner=admission)  # outermost: shed before reading
     if web:
         from server.web import include_web
 

@@ -109,6 +109,8 @@ def acting_staff(services: Services, caller: TerminalCaller | StaffCaller, badge
             badge = decode_token(badge_text.strip(), keys, now=now_s, expect=StaffBadge)
         except TokenError as exc:
             raise ApiProblem(403, f"staff badge refused: {exc.reason.value}") from exc
+        if not isinstance(badge, StaffBadge):  # decode_token checked the kind; this tells the type checker
+            raise ApiProblem(403, "staff badge refused: not a staff badge")
         person = conn.execute(select(t.staff.c.active, t.staff.c.badge_not_before)
                               .where(t.staff.c.id == badge.staff_id)).first()
     if person is None or not person.active:

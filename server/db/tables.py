@@ -9,6 +9,8 @@ updated in the same database transaction as the postings.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     INTEGER,
     BigInteger,
@@ -45,7 +47,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
-STRICT = {"sqlite_strict": True}  # SQLite STRICT tables; ignored by PostgreSQL
+STRICT: dict[str, Any] = {"sqlite_strict": True}  # SQLite STRICT tables; ignored by PostgreSQL
 
 
 def _change_seq() -> Column[int]:

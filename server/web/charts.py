@@ -17,7 +17,7 @@ def _nice_max(value: int) -> int:
     magnitude = 10 ** (len(str(value)) - 1)
     for step in (1, 2, 5, 10):
         if value <= step * magnitude:
-            return step * magnitude
+            return int(step * magnitude)
     return value
 
 

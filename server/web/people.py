@@ -146,8 +146,8 @@ def parse_people_csv(text: str, *, t: Callable[..., str], default_kind: str = "s
     if not header:
         raise PeopleError([t("people.err.no_header")])
     columns: dict[str, int] = {}
-    for i, cell in enumerate(header):
-        key = _HEADERS.get(_clean(cell).lower())
+    for i, heading in enumerate(header):
+        key = _HEADERS.get(_clean(heading).lower())
         if key and key not in columns:
             columns[key] = i
     if "name" not in columns:

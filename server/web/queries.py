@@ -181,7 +181,7 @@ def watermarks(conn: Connection) -> tuple[int, int]:
 def checkins_before(conn: Connection, *, until_ms: int) -> int:
     """Entries minus exits before ``until_ms`` (people already inside when the chart starts)."""
     c = t.checkins
-    rows = dict(conn.execute(select(c.c.direction, func.count()).where(c.c.created_at < until_ms)
+    rows: dict[str, int] = dict(conn.execute(select(c.c.direction, func.count()).where(c.c.created_at < until_ms)
                              .group_by(c.c.direction)).all())
     return int(rows.get("in", 0)) - int(rows.get("out", 0))
 

@@ -50,7 +50,8 @@ def test_categories_and_colours_from_the_dashboard_reach_the_terminal(page, live
     shoot(page, "stalls-categories-ja", full_page=False)
     # every heading stands over its column: the heading's cells start where the first row's fields start
     starts = page.evaluate("""() => {
-      const xs = el => [...el.children].filter(c => c.type !== "hidden").map(c => Math.round(c.getBoundingClientRect().left));
+      const xs = el => [...el.children].filter(c => c.type !== "hidden")
+                                       .map(c => Math.round(c.getBoundingClientRect().left));
       return [xs(document.querySelector("table.products .product-head")),
               xs(document.querySelector("tr[data-product=Cola] form.product-form"))];
     }""")

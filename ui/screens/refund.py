@@ -124,7 +124,7 @@ class RefundScreen(Screen):
         self.sale = sale
         self.pending = None
         self.pending_items = None
-        self.items_loaded_for: str | None = None
+        self.items_loaded_for = None
         self.by_item = False
         self.supervisor.hide()
         self._set_items([])
@@ -147,8 +147,9 @@ class RefundScreen(Screen):
         self.picked = {}
         while self.items_grid.count():
             taken = self.items_grid.takeAt(0)
-            if taken is not None and taken.widget() is not None:
-                taken.widget().deleteLater()
+            widget = taken.widget() if taken is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.item_rows = {}
         for row, item in enumerate(self.items):
             name = QLabel(item.name)

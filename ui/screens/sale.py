@@ -303,12 +303,12 @@ class SaleScreen(Screen):
         index = 0
         for product in self.products:
             shown = self.category is None or _category(product) == self.category
-            for button in (self.product_buttons.get(product.id), self.return_buttons.get(product.id)):
-                if button is None:
+            for tile in (self.product_buttons.get(product.id), self.return_buttons.get(product.id)):
+                if tile is None:
                     continue
-                button.setVisible(shown)  # a visible parent: shown now, not on the next event loop turn
+                tile.setVisible(shown)  # a visible parent: shown now, not on the next event loop turn
                 if shown:
-                    self.grid.addWidget(button, index // 3, index % 3)
+                    self.grid.addWidget(tile, index // 3, index % 3)
                     index += 1
         self.grid.setRowStretch(index // 3 + 1, 1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy import Connection
 
 from server.api.deps import ApiProblem, ServicesDep
 from server.api.schemas import ErrorBody
@@ -20,7 +21,7 @@ def enroll(request: EnrollRequest, services: ServicesDep) -> EnrollResponse:
     """Enroll a terminal: 401 unknown code, 409 used or expired code, 422 bad public key."""
     now = services.clock()
 
-    def work(conn):  # type: ignore[no-untyped-def]
+    def work(conn: Connection) -> EnrollResponse:
         enrolled = enroll_terminal(conn, request, now_ms=now)
         return EnrollResponse(terminal=enrolled.terminal, api_token=enrolled.api_token,
                               issuer_keys=issuer_key_rows(conn), settings=get_event_settings(conn),

@@ -64,7 +64,7 @@ def overview_data(request: Request, ctx: PageContext, admin: Admin) -> dict[str,
                 hours[bucket] += amount
         else:
             row["refunds"] += -amount
-    stalls = sorted(
+    stalls: list[dict[str, Any]] = sorted(
         ({"id": sid, "name": names.get(sid, f"#{sid}"), "sales": v["sales"], "refunds": v["refunds"],
           "net": v["sales"] - v["refunds"]} for sid, v in per_stall.items()),
         key=lambda r: -r["sales"])

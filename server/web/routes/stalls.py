@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -49,7 +49,8 @@ def stall_update(request: Request, ctx: PageDep, stall_id: int, name: Annotated[
                  active: Annotated[str | None, Form()] = None, allow_free_amount: Annotated[str | None, Form()] = None,
                  admin: Admin = require(P, on=stall_in_path)) -> Response:
     """Rename or (de)activate a stall."""
-    values = {"name": name, "active": checkbox(active), "allow_free_amount": checkbox(allow_free_amount)}
+    values: dict[str, Any] = {"name": name, "active": checkbox(active),
+                              "allow_free_amount": checkbox(allow_free_amount)}
     return actions.perform(request, ctx, admin, "stall.update",
                            lambda conn, now: actions.update_stall(conn, stall_id, **(values | {
                                "name": required_name(ctx, name)})),
