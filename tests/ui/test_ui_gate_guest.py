@@ -4,8 +4,8 @@ A student invites a guest on My page (the live server's own pages, over HTTP); t
 the code printed under the guest's QR into the gate screen's code field with real key events
 (``qtbot.keyClick`` a key at a person's pace, then Enter; the wedge's clock is moved by hand so the keys
 are not taken for a scanner's burst).  The gate decides it from the tickets it pulled: green, and
-counted inside; typed again, already used; a typo in the check character is caught before anything
-is decided, in both languages.
+counted inside; typed again, already used; cancelled on My page, refused; a typo in the check
+character is caught before anything is decided.  Every refusal in both languages.
 """
 
 from __future__ import annotations
@@ -34,21 +34,27 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def _invite_on_my_page(event: Event, guest: str) -> str:
-    """A student signs in to My page and invites ``guest``; returns the ticket code the guest page shows."""
+def _invite_on_my_page(event: Event, guest: str, cancelled: str) -> tuple[str, str]:
+    """A student signs in to My page, invites two guests and cancels the second with the page's form;
+    returns the ticket codes the two guest pages show."""
     wallet = event.seeder.wallet()
     with event.seeder.db.write() as conn:
-        set_customer(conn, wallet, holder_name="Aoi", pin=STUDENT_PIN, student=True, guest_quota=1,
+        set_customer(conn, wallet, holder_name="Aoi", pin=STUDENT_PIN, student=True, guest_quota=2,
                      guest_ticket_type=event.ticket_types["single"], now_ms=int(time.time() * 1000))
+    codes: list[str] = []
     with httpx.Client(base_url=event.base_url, follow_redirects=True, timeout=30) as my:
         signin = my.get("/my/signin")
         assert my.post("/my/signin", data={"code": format_short_id(wallet), "pin": STUDENT_PIN,
                                            "csrf": _csrf(signin.text)}).url.path == "/my"
-        page = my.post("/my/guests", data={"guest_name": guest, "csrf": _csrf(my.get("/my").text)})
-        assert page.url.path.startswith("/my/guests/"), page.url
-    found = re.search(r'id="ticket-code">([^<]+)<', page.text)
-    assert found and 'id="guest-qr"' in page.text
-    return unescape(found.group(1))
+        for name in (guest, cancelled):
+            page = my.post("/my/guests", data={"guest_name": name, "csrf": _csrf(my.get("/my").text)})
+            assert page.url.path.startswith("/my/guests/"), page.url
+            found = re.search(r'id="ticket-code">([^<]+)<', page.text)
+            assert found and 'id="guest-qr"' in page.text
+            codes.append(unescape(found.group(1)))
+        done = my.post(f"{page.url.path}/cancel", data={"csrf": _csrf(my.get("/my").text)})
+        assert "done=cancelled" in str(done.url)
+    return codes[0], codes[1]
 
 
 def _check_typo(code: str) -> str:
@@ -63,7 +69,7 @@ def _check_typo(code: str) -> str:
 
 
 def test_a_guest_code_from_my_page_typed_at_the_gate(qtbot: Any, tmp_path: Path, event: Event) -> None:
-    code = _invite_on_my_page(event, "Grandma")
+    code, cancelled = _invite_on_my_page(event, "Grandma", "Uncle")
     ticket_id = parse_short_id(code)
     app = make_app(qtbot, tmp_path)
     clock = FakeClock()
@@ -105,6 +111,13 @@ def test_a_guest_code_from_my_page_typed_at_the_gate(qtbot: Any, tmp_path: Path,
         again = type_code(code.replace("-", "").lower())  # as people type it
         assert not again.approved and again.reason == DeclineReason.ALREADY_USED
         assert "already used" in overlay.detail.text()
+        # Cancelled on My page before the gate's pull: refused, in words, in both languages.
+        refused = type_code(cancelled)
+        assert not refused.approved and refused.reason == DeclineReason.TICKET_REVOKED
+        assert not overlay.approved and "This ticket was cancelled" in overlay.detail.text()
+        app.i18n.set_language("ja")
+        assert type_code(cancelled).reason == DeclineReason.TICKET_REVOKED
+        assert "このチケットは無効です" in overlay.detail.text()
         overlay.dismiss()
 
         # A typo in the check character: refused by the field in words, nothing decided, in both languages.
