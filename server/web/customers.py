@@ -174,8 +174,7 @@ def invite_guest(conn: Connection, wallet_id: int, *, guest_name: str, now_ms: i
     request = TicketRequest(person.guest_ticket_type, holder=name, flags=TicketFlags.GUEST,
                             valid_until=max(now_s, type_from or 0) + GUEST_TICKET_TTL_S)
     try:
-        [ticket] = issue_tickets(conn, [request], issuer=None, now_ms=now_ms,
-                                 source="guest")
+        [ticket] = issue_tickets(conn, [request], issuer=None, now_ms=now_ms, source="guest")
     except TicketError as exc:  # the type was switched off, or its window is over
         raise GuestError("my.guest_type_closed") from exc
     return int(conn.execute(insert(guest_invitations).values(

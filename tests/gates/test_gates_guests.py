@@ -39,6 +39,13 @@ class MyPage:
         assert resp.status_code == 200 and resp.url.path == "/my", resp.text[:300]
         self.wallet_id = wallet_id
 
+    def invite_refused(self, name: str) -> str:
+        """Invite a guest where it cannot be done; returns the error the page shows."""
+        resp = self.client.post("/my/guests", data={"guest_name": name, "csrf": _csrf(self.client.get("/my").text)})
+        error = re.search(r'id="guest-error">([^<]+)<', resp.text)
+        assert resp.url.path == "/my" and error, resp.url
+        return unescape(error.group(1))
+
     def invite(self, name: str) -> tuple[int, str, str]:
         """Invite a guest; returns (invitation id, the ticket code the page shows, the page's QR SVG)."""
         resp = self.client.post("/my/guests", data={"guest_name": name, "csrf": _csrf(self.client.get("/my").text)})
@@ -131,6 +138,11 @@ def test_a_cancelled_guest_is_refused_offline_after_the_next_pull(festival_any: 
         kept, kept_code, _ = my.invite("Uncle")
         assert north.sync()
         my.cancel(inv)
+        with fest.seed.db.write() as conn:  # the organisers switch the guest type off: no more guests
+            conn.execute(t.ticket_types.update().where(t.ticket_types.c.id == fest.reentry).values(active=False))
+        assert "ゲスト用チケットを発行できません" in my.invite_refused("Cousin")  # My page speaks Japanese first
+        with fest.seed.db.write() as conn:
+            conn.execute(t.ticket_types.update().where(t.ticket_types.c.id == fest.reentry).values(active=True))
     finally:
         my.close()
     token = _token_of(fest, my, inv)
