@@ -584,7 +584,7 @@ def _revoke_ticket(db: Any, settings: ServerSettings, args: argparse.Namespace) 
               ticket_id=tid, reason=args.reason)
     print("unrevoked" if args.unrevoke else "revoked")
     if not known:
-        print(f"note: ticket {tid} is not in the ticket registry (a guest ticket or another system's); "
+        print(f"note: ticket {tid} is not in the ticket registry (another system's ticket); "
               "the revocation still reaches every gate")
     return 0
 

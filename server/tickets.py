@@ -13,7 +13,9 @@ runs behind).  Revoking publishes a ``ticket`` revocation that every
 gate pulls; an entry a gate decided before it learned of it is still booked
 (it is a fact), and the dashboard sees it as a check-in of a revoked ticket.
 
-Guest tickets made on My page live in ``web_guest_invitations`` (server/web).
+Guest tickets made on My page (``server.web.customers``) are issued here too
+(source ``guest``, the GUEST flag); their invitation (``web_guest_invitations``)
+names the ticket and counts against the student's quota.
 """
 
 from __future__ import annotations
@@ -135,9 +137,12 @@ def _window(kind: _Type, req: TicketRequest, now_s: int) -> tuple[int, int]:
     return start, end
 
 
-def issue_tickets(conn: Connection, requests: Sequence[TicketRequest], *, issuer: IssuerKey, now_ms: int,
+def issue_tickets(conn: Connection, requests: Sequence[TicketRequest], *, issuer: IssuerKey | None, now_ms: int,
                   source: str = "admin", batch: str = "") -> list[IssuedTicket]:
-    """Issue tickets (all or none, in the caller's transaction); raises TicketError."""
+    """Issue tickets (all or none, in the caller's transaction); raises TicketError.
+
+    ``issuer`` None signs nothing now (``token`` is ''; ``ticket_text`` makes it from the row when needed).
+    """
     if not requests:
         raise TicketError("nothing to issue")
     if len(requests) > MAX_ISSUE:
@@ -161,7 +166,8 @@ def issue_tickets(conn: Connection, requests: Sequence[TicketRequest], *, issuer
         seen.add(ticket_id)
         token = TicketToken(ticket_id, kind.id, start, end, POLICIES[kind.policy], req.flags)
         holder = req.holder.strip()[:200]
-        issued.append(IssuedTicket(ticket_id, kind.id, kind.policy, start, end, holder, encode_token(token, issuer)))
+        issued.append(IssuedTicket(ticket_id, kind.id, kind.policy, start, end, holder,
+                                   "" if issuer is None else encode_token(token, issuer)))
         rows.append({"ticket_id": ticket_id, "ticket_type": kind.id, "policy": kind.policy,
                      "flags": int(req.flags), "valid_from": start, "valid_until": end, "holder": holder,
                      "source": source, "batch": batch, "created_at": now_ms})
@@ -280,8 +286,8 @@ def revoke_ticket(conn: Connection, ticket_id: int | str, *, now_ms: int, reason
                   revoked: bool = True) -> int:
     """Revoke (or lift the revocation of) a ticket at every gate; returns its id; raises TicketError.
 
-    Tickets the registry does not know (guest tickets, tickets of another
-    system) can be revoked too: the revocation is what gates pull.
+    Tickets the registry does not know (tickets of another system) can be
+    revoked too: the revocation is what gates pull.
     """
     tid = _ticket_id(ticket_id)
     if not 0 < tid < 1 << 40:

@@ -107,7 +107,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "refund.confirm_yes_void": ("Yes, void the sale ({amount})", "はい、取り消す（{amount}）"),
     "refund.approve": ("Approve this refund", "この返金を承認"),
     "refund.approve_void": ("Approve this void", "この取消を承認"),
-    "refund.zero": ("Enter an amount above ¥0 first.", "先に0円より大きい金額を入力してください。"),
+    "refund.zero": ("Enter an amount above {zero} first.", "先に{zero}より大きい金額を入力してください。"),
     "settings.unlock": ("Open the settings", "設定を開く"),
     "sale.left": ("{n} left", "残り {n}"),
     "sale.no_more": ("Only {n} of {name} left: no more can be sold", "{name} は残り {n} 個です。これ以上は販売できません"),

@@ -285,6 +285,8 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("my.guest_not_allowed", "You may not invite guests.", "ゲストを招待する権限がありません。"),
     ("my.guest_no_type", "No guest ticket type is set for you. Ask the organisers.",
      "ゲスト用チケットが未設定です。運営にお尋ねください。"),
+    ("my.guest_type_closed", "Guest tickets cannot be issued now (the ticket type is closed). Ask the organisers.",
+     "現在ゲスト用チケットを発行できません（チケット種別の受付外）。運営にお尋ねください。"),
     ("my.guest_quota_full", "Your guest quota is used up.", "招待枠を使い切りました。"),
     ("my.guest_used", "That guest has already entered: the invitation can no longer be cancelled.",
      "このゲストはすでに入場しました。招待は取り消せません。"),

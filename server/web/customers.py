@@ -4,9 +4,13 @@ Who may invite is decided by ``sync.permissions`` (permission
 ``guests.invite``, held through the linked person's roles, e.g. ``student``);
 how many by the quota: the event's default for the person's role (``student``,
 set on the dashboard's tickets page) unless the admin set a number for this
-customer (an exception).  A guest ticket is a signed ``ET1:`` token
-with the GUEST flag; cancelling publishes a ticket revocation that every
-gate pulls.
+customer (an exception).  A guest ticket is a ticket of the registry
+(``server.tickets``: a ``tickets`` row, source ``guest``, the GUEST flag,
+the guest's name as holder) whose signed ``ET1:`` token the page shows, so
+gates pull it like any issued ticket and decide its typed short id offline;
+its window is an issued ticket's (from a few minutes back, clipped to its
+type's window), for ``GUEST_TICKET_TTL_S`` at most.  Cancelling revokes it
+(``revoke_ticket``): the registry row and a revocation every gate pulls.
 """
 
 from __future__ import annotations
@@ -18,10 +22,9 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from server.db import tables as t
-from server.ledger import LedgerBatch
 from server.staff import create_staff, grant_role, hash_secret, load_access
+from server.tickets import TicketError, TicketRequest, issue_tickets, revoke_ticket, ticket_text
 from server.web.tables import customers, guest_invitations
-from sync.ids import new_short_id
 from sync.keys import IssuerKey
 from sync.permissions import EVENT, Permission
 from sync.tokens import EntryPolicy, TicketFlags, TicketToken, encode_token
@@ -164,9 +167,19 @@ def invite_guest(conn: Connection, wallet_id: int, *, guest_name: str, now_ms: i
     if live_invitations(conn, wallet_id) >= effective_quota(conn, person):
         raise GuestError("my.guest_quota_full")
     now_s = now_ms // 1000
+    tt = t.ticket_types
+    type_from = conn.execute(select(tt.c.valid_from).where(tt.c.id == person.guest_ticket_type)).scalar()
+    name = guest_name.strip()[:100]
+    # A real ticket, as the dashboard issues one: the gates pull it (its typed short id works offline).
+    request = TicketRequest(person.guest_ticket_type, holder=name, flags=TicketFlags.GUEST,
+                            valid_until=max(now_s, type_from or 0) + GUEST_TICKET_TTL_S)
+    try:
+        [ticket] = issue_tickets(conn, [request], issuer=None, now_ms=now_ms, source="guest")
+    except TicketError as exc:  # the type was switched off, or its window is over
+        raise GuestError("my.guest_type_closed") from exc
     return int(conn.execute(insert(guest_invitations).values(
-        wallet_id=wallet_id, ticket_id=new_short_id(), ticket_type=person.guest_ticket_type,
-        guest_name=guest_name.strip()[:100], valid_from=now_s, valid_until=now_s + GUEST_TICKET_TTL_S,
+        wallet_id=wallet_id, ticket_id=ticket.ticket_id, ticket_type=ticket.ticket_type, guest_name=name,
+        valid_from=ticket.valid_from, valid_until=ticket.valid_until,
         created_at=now_ms).returning(guest_invitations.c.id)).scalar_one())
 
 
@@ -182,15 +195,16 @@ def cancel_invitation(conn: Connection, wallet_id: int, invitation_id: int, *, n
     if conn.execute(select(ci.c.record_id).where(ci.c.ticket_id == row.ticket_id).limit(1)).first() is not None:
         raise GuestError("my.guest_used")  # the guest has entered: the place is spent
     conn.execute(update(g).where(g.c.id == invitation_id).values(cancelled_at=now_ms))
-    batch = LedgerBatch(conn, lock=False, now_ms=now_ms)  # the server's way to publish a revocation
-    batch.revocations[("ticket", int(row.ticket_id))] = {"kind": "ticket", "ref": int(row.ticket_id),
-                                                        "revoked": True, "reason": "guest invitation cancelled"}
-    batch.flush()
-    return int(row.ticket_id)
+    # the registry row (what a typed id is decided from) and the revocation every gate pulls
+    return revoke_ticket(conn, int(row.ticket_id), now_ms=now_ms, reason="guest invitation cancelled")
 
 
 def guest_ticket_text(conn: Connection, invitation: dict[str, Any], issuer: IssuerKey) -> str:
-    """The signed ``ET1:`` text of a guest ticket."""
+    """The signed ``ET1:`` text of a guest ticket (from its registry row, as every ticket's)."""
+    try:
+        return ticket_text(conn, int(invitation["ticket_id"]), issuer=issuer)
+    except TicketError:  # no registry row (not possible after migration 0770): from the invitation
+        pass
     tt = t.ticket_types
     policy = conn.execute(select(tt.c.policy).where(tt.c.id == invitation["ticket_type"])).scalar() or "single"
     token = TicketToken(int(invitation["ticket_id"]), int(invitation["ticket_type"]), int(invitation["valid_from"]),

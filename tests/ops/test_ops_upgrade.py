@@ -77,3 +77,42 @@ def test_gate_tickets_migration_numbers_the_tickets_issued_before(engine: str, n
         assert seqs == {5: 41, 7: 42, 9: 43} and top == 43
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_guest_tickets_migration_puts_earlier_invitations_in_the_registry(
+        engine: str, new_database: Callable[[str], str], tmp_path: Path) -> None:
+    """0770_guest_tickets: a guest invitation made before gets its ticket row (gates pull it), revoked if cancelled."""
+    url = new_database(engine)
+    data = tmp_path / "data"
+    data.mkdir()
+    db = Database(ServerSettings.load(data_dir=data, env={}, database_url=url or None).url)
+    try:
+        upgrade(db.engine, "0750_product_look")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO counters (name, value) VALUES ('changes', 40) "
+                              "ON CONFLICT (name) DO UPDATE SET value = 40"))
+            conn.execute(text("INSERT INTO ticket_types (id, name, policy, gate_ids, active, change_seq) "
+                              "VALUES (3, 'Guest', 'reentry', '[]', TRUE, 1)"))
+            conn.execute(text("INSERT INTO web_customers (wallet_id, holder_name, pin_hash, guest_quota, created_at) "
+                              "VALUES (11, 'Ren', 'x', 2, 0)"))
+            for tid, name, cancelled in ((70, "Grandma", None), (50, "Kenji", 900)):
+                conn.execute(text("INSERT INTO web_guest_invitations (wallet_id, ticket_id, ticket_type, guest_name, "
+                                  "valid_from, valid_until, created_at, cancelled_at) "
+                                  "VALUES (11, :tid, 3, :name, 100, 200, 500, :c)"),
+                             {"tid": tid, "name": name, "c": cancelled})
+        upgrade(db.engine, "0770_guest_tickets")
+        with db.engine.connect() as conn:
+            rows = {r.ticket_id: r for r in conn.execute(text(
+                "SELECT ticket_id, ticket_type, policy, flags, valid_from, valid_until, holder, source, revoked_at, "
+                "change_seq FROM tickets"))}
+            top = conn.execute(text("SELECT value FROM counters WHERE name = 'changes'")).scalar_one()
+        assert sorted(rows) == [50, 70] and top == 42
+        assert {tid: r.change_seq for tid, r in rows.items()} == {70: 41, 50: 42}  # in invitation order
+        grandma = rows[70]
+        assert (grandma.ticket_type, grandma.policy, grandma.flags, grandma.valid_from, grandma.valid_until,
+                grandma.holder, grandma.source, grandma.revoked_at) == (3, "reentry", 1, 100, 200, "Grandma",
+                                                                        "guest", None)
+        assert rows[50].revoked_at == 900
+    finally:
+        db.dispose()

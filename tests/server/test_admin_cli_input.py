@@ -79,7 +79,7 @@ BAD: dict[str, list[str]] = {
     "type": [UNKNOWN_ID, "0", "x"],
     "staff": [UNKNOWN_SHORT, "x", ""],
     "wallet": [UNKNOWN_SHORT, "x", ""],
-    "ticket": ["0", "x", ""],  # an id the registry lacks is a guest ticket: revocable (test below)
+    "ticket": ["0", "x", ""],  # an id the registry lacks (another system's ticket) is revocable (test below)
     "terminal": [UNKNOWN_ID, "0", "x"],
     "key_id": [UNKNOWN_ID, "0", "x"],
     "name": ["", "   ", "\t \n"],

@@ -123,3 +123,53 @@ def test_tickets_go_to_gates_only_paged(event: Event, client: TestClient) -> Non
         stall_cursor = stall_page["cursor"]
         if not stall_page["more"]:
             break
+
+
+def test_guest_tickets_from_my_page_go_to_gates_like_any_ticket(event: Event, client: TestClient) -> None:
+    """A guest invited on My page (its forms, in-process) is a ticket row in the gate's pull: GUEST flag,
+    no guest name; cancelling it on My page re-sends the row revoked, with a revocation; a stall gets none."""
+    import re
+
+    from server.web.customers import set_customer
+    from sync.ids import format_short_id, parse_short_id
+
+    def csrf(html: str) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', html)
+        assert found
+        return found.group(1)
+
+    gate = event.seed.gate()
+    ttype = event.seed.ticket_type("Guest pass", policy="reentry")
+    gate_term = event.seed.terminal("gate", gate_id=gate)
+    _stall, _cashier, _wallet, stall_term = event.stall_setup(100)
+    student = event.seed.wallet()
+    with event.seed.db.write() as conn:
+        set_customer(conn, student, holder_name="Ren", pin="482916", student=True, guest_quota=1,
+                     guest_ticket_type=ttype, now_ms=event.seed.clock())
+    first = _pull(client, gate_term)
+    signin = client.get("/my/signin")
+    assert client.post("/my/signin", data={"code": format_short_id(student), "pin": "482916",
+                                           "csrf": csrf(signin.text)}).url.path == "/my"
+    guest_page = client.post("/my/guests", data={"guest_name": "Grandma", "csrf": csrf(client.get("/my").text)})
+    code = re.search(r'id="ticket-code">([^<]+)<', guest_page.text)
+    assert guest_page.status_code == 200 and code
+    ticket_id = parse_short_id(code.group(1))
+    page = _pull(client, gate_term, first["cursor"])
+    [row] = page["tickets"]
+    assert row["ticket_id"] == ticket_id and row["ticket_type"] == ttype and row["policy"] == "reentry"
+    assert row["flags"] == 1 and not row["revoked"] and "holder" not in row  # GUEST; the name stays here
+    assert row["valid_from"] < event.seed.clock() // 1000 < row["valid_until"]  # from a few minutes back
+
+    invitation = guest_page.url.path.rsplit("/", 1)[1]
+    done = client.post(f"/my/guests/{invitation}/cancel", data={"csrf": csrf(client.get("/my").text)})
+    assert "done=cancelled" in str(done.url)
+    after = _pull(client, gate_term, page["cursor"])
+    assert [(k["ticket_id"], k["revoked"]) for k in after["tickets"]] == [(ticket_id, True)]
+    assert [(r["kind"], r["id"], r["revoked"]) for r in after["revocations"]] == [("ticket", ticket_id, True)]
+    stall_cursor = ""
+    while True:  # a stall terminal: no ticket, guest or not
+        stall_page = _pull(client, stall_term, stall_cursor)
+        assert stall_page["tickets"] == []
+        stall_cursor = stall_page["cursor"]
+        if not stall_page["more"]:
+            break

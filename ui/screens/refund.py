@@ -236,7 +236,10 @@ class RefundScreen(Screen):
             return
         amount = self.amount() if kind == "refund" else self.sale.amount
         if amount <= 0:
-            self.message.setText(self.tr("refund.no_items" if kind == "refund" and self.by_item else "refund.zero"))
+            if kind == "refund" and self.by_item:
+                self.message.setText(self.tr("refund.no_items"))
+            else:  # zero in the event's currency (¥0, $0.00), as every amount on this screen
+                self.message.setText(self.tr("refund.zero", zero=self.backend.money(0)))
             return
         self.pending_items = {p: q for p, q in self.picked.items() if q} if kind == "refund" and self.by_item \
             else None
