@@ -121,9 +121,12 @@ RULES: dict[str, Rule] = {
 
 
 # Terminal API calls that make no record (nothing is booked) but still act for a person at a terminal: the same
-# rule shape, judged by ``judge_action`` at the server's time.  A desk issues a new (empty) wallet for a visitor.
+# rule shape, judged by ``judge_action`` at the server's time.  A desk issues a new (empty) wallet for a visitor;
+# a stall's till marks one of its stall's products sold out or back on sale (the subject: the product).
 ACTIONS: dict[str, Rule] = {
     "wallet_issue": Rule("wallet_issue", frozenset({TOPUP}), Permission.TOPUP, _event, fact=False, online=True),
+    "product_sold_out": Rule("product_sold_out", frozenset({STALL}), Permission.PRODUCT_SOLD_OUT, _stall,
+                             fact=False, online=True),
 }
 
 # Who a terminal's pull delivers (badge, PIN hash, roles): people who may work at it, by a
@@ -250,11 +253,12 @@ def judge(terminal: TerminalCaller, body: Body, access: Mapping[int, Access], *,
 
 
 def judge_action(terminal: TerminalCaller, kind: str, staff_id: int, access: Mapping[int, Access], *,
-                 received_ms: int) -> Verdict:
+                 received_ms: int, subject: Any = None) -> Verdict:
     """Hold a terminal's call of ``ACTIONS[kind]`` for ``staff_id`` against its rule (never a fact: refused).
 
-    The terminal: not revoked, of a mode that may make the call; the person: known, active, holding
-    the rule's permission in its scope now (``received_ms``).
+    The terminal: not revoked, of a mode that may make the call, and (a stall rule) of the stall of
+    ``subject`` (what the call acts on: an object with ``stall_id``); the person: known, active,
+    holding the rule's permission in the subject's scope now (``received_ms``).
     """
     rule = ACTIONS[kind]
     verdict = Verdict(rule)
@@ -263,7 +267,10 @@ def judge_action(terminal: TerminalCaller, kind: str, staff_id: int, access: Map
     if terminal.mode not in rule.modes:
         verdict.breaches.append(Breach("wrong_mode", {"terminal_mode": terminal.mode.value, "kind": rule.kind,
                                                       "modes": sorted(m.value for m in rule.modes)}))
-    scope = rule.scope(None)
+    elif rule.scope is _stall and terminal.stall_id != subject.stall_id:
+        verdict.breaches.append(Breach("stall_mismatch", {"terminal_stall": terminal.stall_id,
+                                                          "record_stall": subject.stall_id}))
+    scope = rule.scope(subject)
     person = access.get(staff_id)
     if person is None or not person.allows(rule.permission, scope, now_s=received_ms // 1000):
         verdict.breaches.append(Breach("permission", {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -12,8 +12,8 @@ from server.db.engine import reserve_changes
 from server.ledger import ensure_account
 from sync.schemas import CATEGORY_MAX, PRODUCT_COLOURS, PRODUCT_KINDS
 
-__all__ = ["CatalogError", "clean_category", "clean_colour", "create_gate", "create_product", "create_stall",
-           "create_ticket_type", "set_stock"]
+__all__ = ["CatalogError", "NoStockLeft", "clean_category", "clean_colour", "create_gate", "create_product",
+           "create_stall", "create_ticket_type", "set_sold_out", "set_stock"]
 
 MAX_PRICE = 10**12  # sync.schemas.Amount: what a terminal's sale line accepts
 
@@ -126,3 +126,29 @@ def create_ticket_type(conn: Connection, *, name: str, policy: Literal["single",
         name=name, policy=policy, gate_ids=json.dumps(sorted(gate_ids or [])), active=True,
         valid_from=valid_from, valid_until=valid_until,
         change_seq=reserve_changes(conn, 1)).returning(t.ticket_types.c.id)).scalar_one())
+
+
+class NoStockLeft(CatalogError):
+    """A counted product with nothing left cannot go back on sale: its stock is set on the dashboard."""
+
+
+def set_sold_out(conn: Connection, product_id: int, *, sold_out: bool, lock: bool) -> tuple[Any, bool]:
+    """Mark a product sold out or back on sale; returns (the product's row as it was, whether it changed).
+
+    ``lock`` (PostgreSQL): the product's row is locked before it is read, so two tills (or a till
+    and the dashboard) decide one after the other.  Back on sale with a counted stock of 0 is
+    refused (``NoStockLeft``), as the dashboard keeps such a product sold out.  Raises CatalogError
+    for an unknown product.  Terminals pull the change (a new change number) only when it changed.
+    """
+    p = t.products
+    query = select(p).where(p.c.id == product_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise CatalogError(f"unknown product {product_id}")
+    if not sold_out and row.stock is not None and row.stock <= 0:
+        raise NoStockLeft(f"product {product_id} has no stock left: set its stock on the dashboard first")
+    if bool(row.sold_out) == sold_out:
+        return row, False
+    conn.execute(update(p).where(p.c.id == product_id).values(sold_out=sold_out,
+                                                              change_seq=reserve_changes(conn, 1)))
+    return row, True

@@ -61,7 +61,8 @@ def _stall(r: Any) -> StallRow:
     return StallRow(id=r.id, name=r.name, allow_free_amount=bool(r.allow_free_amount), active=bool(r.active))
 
 
-def _product(r: Any) -> ProductRow:
+def product_row(r: Any) -> ProductRow:
+    """A ``products`` row as terminals receive it (the pull, and a till's sold-out answer)."""
     return ProductRow(id=r.id, stall_id=r.stall_id, name=r.name, price=int(r.price),
                       stock=None if r.stock is None else int(r.stock), sold_out=bool(r.sold_out),
                       active=bool(r.active), sort=r.sort, kind=r.kind, category=r.category or "",
@@ -102,7 +103,7 @@ def pull(conn: Connection, terminal: TerminalCaller, request: PullRequest, *, no
     limit = request.limit
     sources: list[tuple[str, Table, Any, Callable[[Any], Any] | None]] = [
         ("stalls", t.stalls, None, _stall),
-        ("products", t.products, None, _product),
+        ("products", t.products, None, product_row),
         ("gates", t.gates, None, _gate),
         ("ticket_types", t.ticket_types, None, _ticket_type),
         ("staff", t.staff, None, None),

@@ -41,6 +41,8 @@ from sync.schemas import (
     SecurityReport,
     SecurityReportResponse,
     SignedRecord,
+    SoldOutRequest,
+    SoldOutResponse,
 )
 
 __all__ = ["DEFAULT_TIMEOUT", "SyncClient"]
@@ -119,6 +121,17 @@ class SyncClient:
         """
         return self._call("POST", "/desk/wallets", DeskWalletResponse, json=request.model_dump(mode="json"),
                           timeout=httpx.Timeout(timeout_s))
+
+    def set_sold_out(self, product_id: int, request: SoldOutRequest, *, timeout_s: float) -> SoldOutResponse:
+        """Mark a product of this till's stall sold out or back on sale within ``timeout_s`` (sets a value).
+
+        Raises Forbidden (not this till's stall or person), ApiError (404 unknown product, 409 no stock
+        left), SyncUnavailable.
+        """
+        if not 1 <= product_id < 1 << 31:
+            raise ValueError(f"not a product id: {product_id}")
+        return self._call("POST", f"/products/{product_id}/sold-out", SoldOutResponse,
+                          json=request.model_dump(mode="json"), timeout=httpx.Timeout(timeout_s))
 
     def health(self, *, timeout_s: float = 2.0) -> dict[str, Any]:
         """Return the server's health document; raises SyncUnavailable, ApiError."""

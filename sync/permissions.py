@@ -37,6 +37,7 @@ class Permission(StrEnum):
     GATE = "gate"  # scan tickets at a gate
     SHIFT_CLOSE = "shift.close"
     TERMINAL_SETTINGS = "terminal.settings"
+    PRODUCT_SOLD_OUT = "product.sold_out"  # mark a product of the stall sold out (or back on sale) from its till
     # on the dashboard
     DASHBOARD = "dashboard.view"
     STALLS_MANAGE = "stalls.manage"
@@ -143,6 +144,7 @@ P = Permission
 DEFAULT_ROLES: dict[str, frozenset[Permission]] = {
     "admin": ALL_PERMISSIONS - {P.GUESTS_INVITE},
     "supervisor": frozenset({P.SELL, P.REFUND, P.TOPUP, P.CASHOUT, P.GATE, P.SHIFT_CLOSE, P.TERMINAL_SETTINGS,
+                             P.PRODUCT_SOLD_OUT,
                              P.DASHBOARD, P.WALLETS_VIEW, P.REPORTS_VIEW}),
     "cashier": frozenset({P.SELL, P.SHIFT_CLOSE}),
     "topup": frozenset({P.TOPUP, P.SHIFT_CLOSE}),

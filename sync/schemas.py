@@ -19,7 +19,7 @@ from itertools import pairwise
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from sync.permissions import Permission, ScopeKind
 
@@ -63,6 +63,8 @@ __all__ = [
     "SecurityReport",
     "SecurityReportResponse",
     "SignedRecord",
+    "SoldOutRequest",
+    "SoldOutResponse",
     "StaffRow",
     "StallRow",
     "StatementRow",
@@ -691,6 +693,27 @@ class WalletTokenResponse(_Model):
     balance: int
     seq: int
     expires_at: int
+
+
+# ---------------------------------------------------------------- sold out, marked at a stall's till
+
+
+class SoldOutRequest(_Model):
+    """A stall terminal marks a product of its stall sold out, or back on sale (``POST /products/{id}/sold-out``).
+
+    ``staff_id``: the person logged in at the till, who must hold ``product.sold_out`` for the
+    stall.  It sets a value (it is not a toggle), so a retry after a lost answer is harmless.
+    """
+
+    staff_id: ShortId
+    sold_out: StrictBool
+
+
+class SoldOutResponse(_Model):
+    """The product as it is now (the till stores it at once; the stall's other tills pull it)."""
+
+    product: ProductRow
+    changed: bool  # False: it was so already
 
 
 # ---------------------------------------------------------------- wallets issued at a top-up desk

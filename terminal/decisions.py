@@ -42,6 +42,8 @@ class DeclineReason(StrEnum):
     ISSUE_NEEDS_SERVER = "issue_needs_server"  # a new wallet at a desk: the server cannot be reached (no offline path)
     ISSUE_NO_ANSWER = "issue_no_answer"  # asked, answer lost: the next "New wallet" asks again (the same wallet)
     ISSUE_CAP = "issue_cap"  # this desk issued as many new wallets as the server allows (per hour, in all)
+    SOLD_OUT_NEEDS_SERVER = "sold_out_needs_server"  # marking sold out (or back on sale) is the server's: offline
+    NO_STOCK_LEFT = "no_stock_left"  # back on sale refused: its counted stock is 0 (set it on the dashboard)
     CLOCK_SKEW = "clock_skew"  # the token is fine; this terminal's clock is off (params: minutes, direction)
     # the cart and the till
     CLOSED = "closed"  # outside the event's opening hours (params: opens_at, the next opening, or none)

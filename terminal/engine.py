@@ -30,7 +30,7 @@ from sync.keys import SigningKey, load_private_key, save_private_key
 from sync.loop import Backoff, SyncService, SyncStatus
 from sync.schemas import EnrollRequest, ProductRow, StaffRow, StallRow, TerminalRow
 from sync.tls import PINNED_CERT_NAME, PinMismatch, TlsError, fetch_pinned_certificate, verify_for
-from terminal import cashouts, desk, drawers, gates, sales
+from terminal import cashouts, desk, drawers, gates, sales, soldout
 from terminal.authorize import cap_warning
 from terminal.clock import Clock, SystemClock
 from terminal.context import Context
@@ -298,6 +298,10 @@ class Terminal:
         ``signin_url`` (the one-time My page link to show as a QR) and ``display_id``.
         """
         return self._act("issue", desk.issue_wallet)
+
+    def set_sold_out(self, product_id: int, sold_out: bool) -> Decision:
+        """Mark a product of this stall sold out or back on sale (permission ``product.sold_out``, online only)."""
+        return self._act("sold_out", lambda ctx, staff: soldout.set_sold_out(ctx, staff, product_id, sold_out))
 
     def cash_out(self, wallet_text: str, amount: int | None = None) -> Decision:
         """Pay out a wallet's whole balance (``amount`` None) or a part, in cash (permission ``cashout``)."""

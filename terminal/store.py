@@ -301,6 +301,11 @@ class Store:
         """True once a pull has reached the end at least once (the first pull finished)."""
         return bool(self._scalar("SELECT complete FROM sync_cursors WHERE name = ?", (PULL_CURSOR,)))
 
+    def put_product(self, product: ProductRow) -> None:
+        """Store one product as the server answered it (a sold-out change made at this till)."""
+        with self.write() as conn:
+            self._apply_catalog(conn, [], [product], [], [])
+
     def apply_pull(self, page: PullResponse, *, now_ms: int, mono_s: float | None = None) -> None:
         """Apply one pull page and its cursor in one transaction, so an interrupted pull resumes."""
         with self.write() as conn:

@@ -109,6 +109,7 @@ class TerminalApp(QObject):
         self.window.settings.camera_chosen.connect(self.choose_camera)
         self.window.login.logged_in.connect(lambda _s: self.refresh_catalog())
         self.window.sale.paid.connect(lambda _d: self.refresh_stock())
+        self.window.soldout.changed.connect(self.refresh_stock)
 
     def start(self) -> None:
         """Open the engine on the worker, then show enrollment or login."""

@@ -142,6 +142,21 @@ CATALOG: dict[str, tuple[str, str]] = {
     "nav.topup": ("Top-up", "チャージ"),
     "nav.gate": ("Gate", "入退場"),
     "nav.shift": ("Close shift", "締め"),
+    "nav.soldout": ("Sold out", "売り切れ"),
+    "soldout.title": ("Sold out: what this stall can still sell", "売り切れの設定"),
+    "soldout.hint": ("Tap a product's button to mark it sold out, or to sell it again. The server keeps it: "
+                     "the stall's other tills and the dashboard follow.",
+                     "商品のボタンを押すと売り切れにできます（もう一度押すと販売を再開）。サーバーに記録され、"
+                     "この模擬店のほかの端末と管理画面にも反映されます。"),
+    "soldout.mark": ("Mark sold out", "売り切れにする"),
+    "soldout.back_on_sale": ("Back on sale", "販売を再開する"),
+    "soldout.is_sold_out": ("Sold out", "売り切れ"),
+    "soldout.on_sale": ("On sale", "販売中"),
+    "soldout.on_sale_left": ("On sale: {left} left", "販売中（残り{left}）"),
+    "soldout.asking": ("Asking the server…", "サーバーに確認しています…"),
+    "soldout.done_sold_out": ("{name} is sold out now", "{name}を売り切れにしました"),
+    "soldout.done_on_sale": ("{name} is on sale again", "{name}の販売を再開しました"),
+    "soldout.none": ("This stall has no products to mark", "この模擬店には設定できる商品がありません"),
     "nav.settings": ("Settings", "設定"),
     "nav.logout": ("Log out", "ログアウト"),
     # sale

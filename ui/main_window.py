@@ -28,6 +28,7 @@ from ui.screens.result import ResultOverlay
 from ui.screens.sale import SaleScreen
 from ui.screens.settings import SettingsScreen
 from ui.screens.shift_close import ShiftCloseScreen
+from ui.screens.soldout import SoldOutScreen
 from ui.screens.topup import TopUpScreen
 from ui.status_bar import StatusBar
 from ui.widgets import STYLE, BigButton
@@ -43,6 +44,7 @@ NAV: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "nav.topup": ("topup", Permission.TOPUP, ("topup", "stall")),
     "nav.cashout": ("cashout", Permission.CASHOUT, ("topup",)),
     "nav.gate": ("gate", Permission.GATE, ("gate",)),
+    "nav.soldout": ("soldout", Permission.PRODUCT_SOLD_OUT, ("stall",)),
     "nav.shift": ("shift", Permission.SHIFT_CLOSE, ("stall", "topup", "gate")),
     "nav.settings": ("settings", None, ("stall", "topup", "gate")),
 }
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
         self.recent = self._add(RecentScreen(backend))
         self.refund = self._add(RefundScreen(backend))
         self.shift = self._add(ShiftCloseScreen(backend, reports_dir=reports_dir))
+        self.soldout = self._add(SoldOutScreen(backend))
         self.topup = self._add(TopUpScreen(backend))
         self.cashout = self._add(CashOutScreen(backend))
         self.gate = self._add(GateScreen(backend))

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from server.api.deps import ApiProblem, Services
 from server.api.middleware import AdmissionControl, BodyLimit
-from server.api.routes import authorize, desk, enroll, gates, health, sync, wallets
+from server.api.routes import authorize, desk, enroll, gates, health, products, sync, wallets
 from server.clock import Clock, system_clock
 from server.db.engine import Database
 from server.issuer import IssuerKeys
@@ -68,7 +68,7 @@ def create_app(settings: ServerSettings, *, clock: Clock = system_clock, db: Dat
     app.state.services = services
     app.add_exception_handler(ApiProblem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid)
-    for module in (health, enroll, sync, authorize, wallets, desk, gates):
+    for module in (health, enroll, sync, authorize, wallets, desk, products, gates):
         app.include_router(module.router, prefix="/api/v1")
     admission = AdmissionControl(app.router, max_inflight=settings.max_inflight,
                                  wait_s=settings.admission_wait_ms / 1000, exempt=("/api/v1/health",))

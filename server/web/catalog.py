@@ -342,6 +342,7 @@ ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("perm.gate", "Gate", "入場"),
     ("perm.shift.close", "Close shift", "締め"),
     ("perm.terminal.settings", "Terminal settings", "端末設定"),
+    ("perm.product.sold_out", "Mark sold out at the till", "端末で売り切れを設定"),
     ("perm.dashboard.view", "Overview", "概要"),
     ("perm.stalls.manage", "Stalls", "模擬店"),
     ("perm.staff.manage", "Staff", "スタッフ"),

@@ -116,3 +116,35 @@ def test_guest_tickets_migration_puts_earlier_invitations_in_the_registry(
         assert rows[50].revoked_at == 900
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sold_out_permission_migration_gives_it_to_the_roles_a_new_event_has_it_in(
+        engine: str, new_database: Callable[[str], str], tmp_path: Path) -> None:
+    """0780_sold_out_permission: admin and supervisor of an earlier event get product.sold_out; no other role."""
+    import json
+
+    from sync.permissions import DEFAULT_ROLES, Permission
+
+    url = new_database(engine)
+    data = tmp_path / "data"
+    data.mkdir()
+    db = Database(ServerSettings.load(data_dir=data, env={}, database_url=url or None).url)
+    try:
+        upgrade(db.engine, "0770_guest_tickets")
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM roles"))
+            for name, perms in (("admin", ["sell", "refund"]), ("supervisor", ["sell", "shift.close"]),
+                                ("cashier", ["sell"]), ("bar-lead", ["sell", "refund"])):
+                conn.execute(text("INSERT INTO roles (name, permissions) VALUES (:n, :p)"),
+                             {"n": name, "p": json.dumps(perms)})
+        upgrade(db.engine, "0780_sold_out_permission")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, permissions FROM roles")).all()
+        roles = {r.name: json.loads(r.permissions) for r in rows}
+        assert roles == {"admin": ["product.sold_out", "refund", "sell"],
+                         "supervisor": ["product.sold_out", "sell", "shift.close"],
+                         "cashier": ["sell"], "bar-lead": ["sell", "refund"]}  # a role the event made stays its own
+        assert {n for n, p in DEFAULT_ROLES.items() if Permission.PRODUCT_SOLD_OUT in p} == {"admin", "supervisor"}
+    finally:
+        db.dispose()

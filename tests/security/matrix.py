@@ -86,6 +86,13 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", "/api/v1/wallets/{wallet_id}/topup", ""): "401 403 403 403 401 ok 403 403 403 403 401 403 403",
     # a new wallet at a desk: a top-up terminal only, naming a person who holds topup (server.authority.ACTIONS)
     ("POST", "/api/v1/desk/wallets", ""): "401 403 403 ok 401 403 403 403 403 403 401 403 403",
+    # sold out from a till: a stall terminal of the product's own stall only, naming a person who holds
+    # product.sold_out there (the event's supervisor here; server.authority.ACTIONS["product_sold_out"])
+    ("POST", "/api/v1/products/{product_id}/sold-out", ""):
+        "401 ok 403 403 401 403 403 403 403 403 401 403 403 | 401 403 403 403 401 403 403 403 403 403 401 403 403",
+    # ... naming the stall's cashier, who sells but may not mark sold out
+    ("POST", "/api/v1/products/{product_id}/sold-out", "by=cashier"):
+        "401 403 403 403 401 403 403 403 403 403 401 403 403 | 401 403 403 403 401 403 403 403 403 403 401 403 403",
     # dashboard.view or tickets.manage (a terminal must name such a person)
     ("GET", "/api/v1/gates/counts", ""): "401 403 403 403 401 ok ok 403 403 403 401 403 ok",
     # tickets.manage, staff API tokens only

@@ -253,6 +253,8 @@ def build(tg: Targets, key: tuple[str, str, str], role: str, where: str = "") ->
         kw["json"] = {"events": [{"n": 1, "at_ms": 0, "event": "forged_token", "reason": "bad_signature"}]}
     elif method == "POST" and path == "/api/v1/wallets":
         kw["json"] = {}
+    elif path == "/api/v1/products/{product_id}/sold-out":
+        kw["json"] = {"staff_id": ev.staff[variant.removeprefix("by=") or "supervisor"], "sold_out": True}
     elif path == "/api/v1/desk/wallets":
         kw["json"] = {"request_id": str(new_record_id()), "staff_id": ev.staff["topup"]}
     elif path == "/api/v1/tickets":

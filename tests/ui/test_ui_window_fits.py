@@ -88,7 +88,7 @@ def test_every_screen_fits_laptop_screens(qtbot: Any, tmp_path: Path, event: Eve
         shot(app.window, "fit_login_1366x768_en")
         login(qtbot, app, event, "supervisor")
         qtbot.wait_until(lambda: app.window.current.name == "sale", timeout=10_000)
-        for name in ("sale", "recent", "topup", "shift", "settings"):
+        for name in ("sale", "recent", "topup", "soldout", "shift", "settings"):
             app.window.go(name)
             for size in SIZES:
                 check_fits(qtbot, app, size, f"{name} {size}")
@@ -116,7 +116,7 @@ def test_every_screen_fits_laptop_screens(qtbot: Any, tmp_path: Path, event: Eve
         shot(app.window, "fit_refund_items_1366x768_en")
         refund.set_sale(SimpleNamespace(id="x", amount=800, created_at=0))
         app.i18n.set_language("ja")
-        for name in ("sale", "shift"):
+        for name in ("sale", "soldout", "shift"):
             app.window.go(name)
             for size in SIZES:
                 check_fits(qtbot, app, size, f"{name} ja {size}")

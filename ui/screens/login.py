@@ -22,7 +22,7 @@ from ui.widgets import BigButton, CodeEntry, Keypad, heading
 __all__ = ["BadgeAndPin", "LoginScreen", "login_message", "staff_view"]
 
 TERMINAL_PERMISSIONS = (Permission.SELL, Permission.REFUND, Permission.TOPUP, Permission.CASHOUT, Permission.GATE,
-                        Permission.SHIFT_CLOSE, Permission.TERMINAL_SETTINGS)
+                        Permission.SHIFT_CLOSE, Permission.TERMINAL_SETTINGS, Permission.PRODUCT_SOLD_OUT)
 
 
 def staff_view(engine: Any) -> StaffView | None:
