@@ -87,6 +87,10 @@ def test_bad_input_refused_in_japanese_and_nothing_changes(page, live: Live) -> 
 
 
 def test_currency_locked_after_money_moves(page, live: Live, seed: Seeder) -> None:
+    from server.event import set_event_settings
+
+    with live.db.write() as conn:  # the currency chosen before money moved (alone, not after the test before)
+        set_event_settings(conn, get_event_settings(conn).model_copy(update={"currency": "GBP"}))
     seed.wallet(balance=500)  # a top-up: money has moved
     sign_in(page)
     page.context.add_cookies([{"name": "lang", "value": "en", "url": live.url}])
