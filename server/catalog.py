@@ -10,6 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 from server.db import tables as t
 from server.db.engine import reserve_changes
 from server.ledger import ensure_account
+from server.said import Said
 from sync.schemas import CATEGORY_MAX, PRODUCT_COLOURS, PRODUCT_KINDS
 
 __all__ = ["CatalogError", "NoStockLeft", "clean_category", "clean_colour", "create_gate", "create_product",
@@ -18,17 +19,23 @@ __all__ = ["CatalogError", "NoStockLeft", "clean_category", "clean_colour", "cre
 MAX_PRICE = 10**12  # sync.schemas.Amount: what a terminal's sale line accepts
 
 
-class CatalogError(ValueError):
+class CatalogError(Said):
     """A catalog change with bad input; the message is safe to show."""
+
+
+_JA_WHAT = {"stall": "模擬店", "product": "商品", "gate": "ゲート", "ticket type": "チケット種別"}  # for Said's ja
+_JA_KIND = {"deposit": "保証金", "discount": "値引き", "normal": "通常"}
 
 
 def _name(name: object, what: str) -> str:
     """A catalog name without its outer spaces; blank, only spaces or over 100 characters is refused."""
     text = name.strip() if isinstance(name, str) else ""
     if not text:
-        raise CatalogError(f"a {what} needs a name (blank or only spaces is not one)")
+        raise CatalogError(f"a {what} needs a name (blank or only spaces is not one)",
+                           ja=f"{_JA_WHAT.get(what, what)}の名前を入力してください（空白だけでは名前になりません）")
     if len(text) > 100:
-        raise CatalogError(f"a {what} name has at most 100 characters")
+        raise CatalogError(f"a {what} name has at most 100 characters",
+                           ja=f"{_JA_WHAT.get(what, what)}の名前は100文字以内にしてください")
     return text
 
 
@@ -36,7 +43,8 @@ def clean_category(text: object) -> str:
     """A product category without its outer spaces ("" for none); over CATEGORY_MAX characters is refused."""
     value = " ".join(text.split()) if isinstance(text, str) else ""
     if len(value) > CATEGORY_MAX:
-        raise CatalogError(f"a product category has at most {CATEGORY_MAX} characters")
+        raise CatalogError(f"a product category has at most {CATEGORY_MAX} characters",
+                           ja=f"商品の分類は{CATEGORY_MAX}文字以内にしてください")
     return value
 
 
@@ -45,7 +53,8 @@ def clean_colour(value: object) -> str | None:
     if value is None or value == "":
         return None
     if value not in PRODUCT_COLOURS:
-        raise CatalogError(f"a product colour is one of {', '.join(PRODUCT_COLOURS)}, not {str(value)[:20]!r}")
+        raise CatalogError(f"a product colour is one of {', '.join(PRODUCT_COLOURS)}, not {str(value)[:20]!r}",
+                           ja="ボタンの色は一覧から選んでください")
     return str(value)
 
 
@@ -53,7 +62,8 @@ def _stock(stock: object) -> int | None:
     if stock is None:
         return None
     if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= 10**9:
-        raise CatalogError("stock must be a whole number from 0 to 1,000,000,000 (or none: not counted)")
+        raise CatalogError("stock must be a whole number from 0 to 1,000,000,000 (or none: not counted)",
+                           ja="在庫は0から1,000,000,000までの整数で入力してください（空欄: 数えない）")
     return stock
 
 
@@ -81,17 +91,21 @@ def create_product(conn: Connection, *, stall_id: int, name: str, price: int, st
     """
     name = _name(name, "product")
     if isinstance(price, bool) or not isinstance(price, int) or not 0 <= price <= MAX_PRICE:
-        raise CatalogError("price must be a non-negative integer amount")
+        raise CatalogError("price must be a non-negative integer amount", ja="価格は0以上の金額で入力してください")
     if kind not in PRODUCT_KINDS:
-        raise CatalogError(f"a product is of kind {', '.join(PRODUCT_KINDS)}, not {kind!r}")
+        raise CatalogError(
+            f"a product is of kind {', '.join(PRODUCT_KINDS)}, not {kind!r}",
+            ja="商品の種類は一覧から選んでください")
     if kind != "normal" and price <= 0:
-        raise CatalogError(f"a {kind} product needs a price above zero")
+        raise CatalogError(f"a {kind} product needs a price above zero",
+                           ja=f"{_JA_KIND.get(kind, kind)}の商品は0より大きい価格が必要です")
     if kind != "normal" and stock is not None:
-        raise CatalogError(f"a {kind} product is not counted in stock")
+        raise CatalogError(f"a {kind} product is not counted in stock",
+                           ja=f"{_JA_KIND.get(kind, kind)}の商品には在庫数を設定できません")
     stock = _stock(stock)
     group, shade = clean_category(category), clean_colour(colour)
     if conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == stall_id)).first() is None:
-        raise CatalogError(f"unknown stall {stall_id}")
+        raise CatalogError(f"unknown stall {stall_id}", ja=f"模擬店 {stall_id} は見つかりません")
     return int(conn.execute(insert(t.products).values(
         stall_id=stall_id, name=name, price=price, stock=stock, sold_out=stock is not None and stock <= 0,
         active=True, sort=sort, kind=kind, category=group, colour=shade,
@@ -119,9 +133,11 @@ def create_ticket_type(conn: Connection, *, name: str, policy: Literal["single",
     """Create a ticket type (validity window in Unix s, None: open); raises CatalogError for a bad policy or window."""
     name = _name(name, "ticket type")
     if policy not in ("single", "reentry", "unlimited"):
-        raise CatalogError(f"unknown entry policy {policy!r}")
+        raise CatalogError(f"unknown entry policy {policy!r}", ja="入場ルールは一覧から選んでください")
     if valid_from is not None and valid_until is not None and valid_until <= valid_from:
-        raise CatalogError("the validity window must end after it starts")
+        raise CatalogError(
+            "the validity window must end after it starts",
+            ja="有効期間の終わりは始まりより後にしてください")
     return int(conn.execute(insert(t.ticket_types).values(
         name=name, policy=policy, gate_ids=json.dumps(sorted(gate_ids or [])), active=True,
         valid_from=valid_from, valid_until=valid_until,
@@ -144,9 +160,10 @@ def set_sold_out(conn: Connection, product_id: int, *, sold_out: bool, lock: boo
     query = select(p).where(p.c.id == product_id)
     row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
-        raise CatalogError(f"unknown product {product_id}")
+        raise CatalogError(f"unknown product {product_id}", ja=f"商品 {product_id} は見つかりません")
     if not sold_out and row.stock is not None and row.stock <= 0:
-        raise NoStockLeft(f"product {product_id} has no stock left: set its stock on the dashboard first")
+        raise NoStockLeft(f"product {product_id} has no stock left: set its stock on the dashboard first",
+                          ja=f"商品 {product_id} は在庫が0です。先に管理画面で在庫数を設定してください")
     if bool(row.sold_out) == sold_out:
         return row, False
     conn.execute(update(p).where(p.c.id == product_id).values(sold_out=sold_out,

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from server.db import tables as t
 from server.ledger import ensure_account
+from server.said import Said
 from server.staff import hash_token
 from sync.enrollment import EnrollmentCode
 from sync.keys import b64d, public_key_from_b64
@@ -68,11 +69,11 @@ def create_enrollment_code(conn: Connection, *, mode: TerminalMode, base_url: st
     mode = TerminalMode(mode)
     if mode is TerminalMode.STALL:
         if stall_id is None or conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == stall_id)).scalar() is None:
-            raise ValueError("a stall terminal needs an existing --stall")
+            raise Said("a stall terminal needs an existing --stall", ja="模擬店の端末には、ある模擬店を選んでください")
         gate_id = None
     elif mode is TerminalMode.GATE:
         if gate_id is None or conn.execute(select(t.gates.c.id).where(t.gates.c.id == gate_id)).scalar() is None:
-            raise ValueError("a gate terminal needs an existing --gate")
+            raise Said("a gate terminal needs an existing --gate", ja="ゲートの端末には、あるゲートを選んでください")
         stall_id = None
     else:
         stall_id = gate_id = None

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from server.db import tables as t
 from server.db.engine import reserve_changes
+from server.said import Said
 from sync.ids import new_short_id
 from sync.permissions import (
     DEFAULT_ROLES,
@@ -48,7 +49,7 @@ __all__ = [
 _hasher = PasswordHasher()
 
 
-class StaffError(ValueError):
+class StaffError(Said):
     """A staff operation with bad input (unknown role, unknown staff)."""
 
 
@@ -98,7 +99,7 @@ def create_staff(conn: Connection, *, name: str, pin: str, now_ms: int, staff_id
                  pin_hash: str | None = None) -> int:
     """Create a staff member and return their short id; raises StaffError on a bad PIN."""
     if not (pin_hash or (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12)):
-        raise StaffError("a PIN is 4 to 12 digits")
+        raise StaffError("a PIN is 4 to 12 digits", ja="PINは4〜12桁の数字です")
     staff_id = new_short_id() if staff_id is None else staff_id
     conn.execute(insert(t.staff).values(
         id=staff_id, name=name, pin_hash=pin_hash or hash_secret(pin), login=login,
@@ -111,9 +112,9 @@ def create_staff(conn: Connection, *, name: str, pin: str, now_ms: int, staff_id
 def grant_role(conn: Connection, staff_id: int, role: str, *, scope: Scope = Scope()) -> None:
     """Give ``role`` for ``scope``; raises StaffError for an unknown role or person."""
     if conn.execute(select(t.roles.c.name).where(t.roles.c.name == role)).scalar() is None:
-        raise StaffError(f"unknown role {role!r}")
+        raise StaffError(f"unknown role {role!r}", ja=f"役割「{role}」はありません")
     if conn.execute(select(t.staff.c.id).where(t.staff.c.id == staff_id)).scalar() is None:
-        raise StaffError(f"unknown staff {staff_id}")
+        raise StaffError(f"unknown staff {staff_id}", ja=f"スタッフ {staff_id} は見つかりません")
     conn.execute(insert(t.staff_roles).values(staff_id=staff_id, role=role, scope_kind=scope.kind.value,
                                               scope_id=scope.id))
     touch_staff(conn, [staff_id])

@@ -22,19 +22,29 @@ from server.catalog import CatalogError, clean_category, clean_colour
 from server.db import tables as t
 from server.db.engine import reserve_changes
 from server.ledger import LedgerBatch
+from server.said import Said
 from server.staff import StaffError
 from server.wallets import WalletError
 from server.web.access import Admin
 from server.web.deps import clock_ms, database
 from server.web.render import PageContext, page
 
-__all__ = ["FORM_KEY_PREFIX", "UserError", "back_to", "claim_form", "perform", "refund_sale", "update_product",
-           "update_stall"]
+__all__ = ["FORM_KEY_PREFIX", "UserError", "back_to", "claim_form", "perform", "refund_sale", "said",
+           "update_product", "update_stall"]
 
 FORM_KEY_PREFIX = "web.form:"  # counters rows named web.form:<area>:<key>: forms already applied
 
 # Errors whose message the server promises is safe to show to an admin.
 UserError: tuple[type[Exception], ...] = (CatalogError, StaffError, WalletError, ValueError)
+
+
+def said(exc: Exception, lang: str) -> str:
+    """What a refused input's error says in ``lang``: a ``Said`` in that language, else its own text.
+
+    A plain ValueError reaching a page carries a message the page translated already
+    (``ctx.t``); the domain's errors are ``Said`` (English and Japanese).
+    """
+    return exc.text(lang) if isinstance(exc, Said) else str(exc)
 
 
 def back_to(path: str, **params: object) -> Response:
@@ -77,24 +87,25 @@ def perform(request: Request, ctx: PageContext, admin: Admin, audit_action: str,
             audit(conn, actor=admin.actor, action=audit_action, now_ms=now_ms, **detail)
     except UserError as exc:
         return page(request, "error.html", ctx, status_code=422, status=422, heading=ctx.t("error.invalid"),
-                    message=str(exc), back=back)
+                    message=said(exc, ctx.lang), back=back)
     return back_to(back, done=done)
 
 
 # ------------------------------------------------- writes the server lacks (move to server.catalog)
 
+_JA_KIND = {"deposit": "保証金", "discount": "値引き", "normal": "通常"}  # product kinds, for Said's ja
 KEEP: Any = object()  # update_product: leave this field as it is
 
 
 def update_stall(conn: Connection, stall_id: int, *, name: str, active: bool, allow_free_amount: bool) -> None:
     """Rename, (de)activate a stall; terminals pull the change. Raises CatalogError."""
     if not name.strip():
-        raise CatalogError("a stall needs a name")
+        raise CatalogError("a stall needs a name", ja="模擬店の名前を入力してください")
     done = conn.execute(update(t.stalls).where(t.stalls.c.id == stall_id).values(
         name=name.strip(), active=active, allow_free_amount=allow_free_amount,
         change_seq=reserve_changes(conn, 1))).rowcount
     if not done:
-        raise CatalogError(f"unknown stall {stall_id}")
+        raise CatalogError(f"unknown stall {stall_id}", ja=f"模擬店 {stall_id} は見つかりません")
 
 
 def update_product(conn: Connection, product_id: int, *, name: str, price: int, stock: int | None,
@@ -105,14 +116,16 @@ def update_product(conn: Connection, product_id: int, *, name: str, price: int, 
     colour None or "" makes the button plain (``server.catalog.clean_category``/``clean_colour``).
     """
     if not name.strip():
-        raise CatalogError("a product needs a name")
+        raise CatalogError("a product needs a name", ja="商品の名前を入力してください")
     if not 0 <= price <= 10**12:  # sync.schemas.Amount: what a terminal's sale line accepts
-        raise CatalogError("price must be a non-negative integer amount")
+        raise CatalogError("price must be a non-negative integer amount", ja="価格は0以上の金額で入力してください")
     kind = conn.execute(select(t.products.c.kind).where(t.products.c.id == product_id)).scalar()
     if kind in ("deposit", "discount") and price <= 0:  # the same rules as server.catalog.create_product
-        raise CatalogError(f"a {kind} product needs a price above zero")
+        raise CatalogError(f"a {kind} product needs a price above zero",
+                           ja=f"{_JA_KIND.get(kind, kind)}の商品は0より大きい価格が必要です")
     if kind in ("deposit", "discount") and stock is not None:
-        raise CatalogError(f"a {kind} product is not counted in stock")
+        raise CatalogError(f"a {kind} product is not counted in stock",
+                           ja=f"{_JA_KIND.get(kind, kind)}の商品には在庫数を設定できません")
     look: dict[str, str | None] = {}
     if category is not KEEP:
         look["category"] = clean_category(category)
@@ -122,7 +135,7 @@ def update_product(conn: Connection, product_id: int, *, name: str, price: int, 
         name=name.strip(), price=price, stock=stock, sold_out=sold_out or (stock is not None and stock <= 0),
         active=active, change_seq=reserve_changes(conn, 1), **look)).rowcount
     if not done:
-        raise CatalogError(f"unknown product {product_id}")
+        raise CatalogError(f"unknown product {product_id}", ja=f"商品 {product_id} は見つかりません")
 
 
 def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, lock: bool, now_ms: int,
@@ -133,9 +146,9 @@ def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, l
     sale is not this wallet's, or the amount is more than is left to refund.
     """
     if amount <= 0:
-        raise WalletError("a refund amount must be positive")
+        raise WalletError("a refund amount must be positive", ja="返金額は0より大きくしてください")
     if not reason.strip():
-        raise WalletError("a refund needs a reason")
+        raise WalletError("a refund needs a reason", ja="返金には理由が必要です")
     from server.authority import Split
     from server.records import give_back, refunded_of
 
@@ -146,13 +159,15 @@ def refund_sale(conn: Connection, wallet_id: int, txn_id: int, amount: int, *, l
         .where(p.c.txn_id == txn_id, x.c.kind == "sale"))}
     stall = next((ref for kind, ref in legs if kind in ("stall_revenue", "stall_deposit", "stall_discount")), None)
     if ("wallet", wallet_id) not in legs or stall is None:
-        raise WalletError("that is not a sale of this wallet")
+        raise WalletError("that is not a sale of this wallet", ja="このウォレットの販売ではありません")
     batch = LedgerBatch(conn, lock=lock, now_ms=now_ms)
     batch.load([("wallet", wallet_id), ("stall_revenue", stall), ("stall_deposit", stall)])
     done = refunded_of(conn, [txn_id]).get(txn_id, 0)
     left = legs[("wallet", wallet_id)] - done
     if amount > left:
-        raise WalletError(f"only {left} is left to refund of this sale")
+        raise WalletError(
+            f"only {left} is left to refund of this sale",
+            ja=f"この販売で返金できる残りは {left} だけです")
     wallet = batch.account("wallet", wallet_id)
     assert wallet is not None
     split = Split(-legs.get(("stall_revenue", stall), 0), legs.get(("stall_discount", stall), 0),
@@ -173,9 +188,9 @@ def reset_pin(conn: Connection, staff_id: int, *, pin: str) -> None:
     from server.staff import hash_secret, touch_staff
 
     if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
-        raise StaffError("a PIN is 4 to 12 digits")
+        raise StaffError("a PIN is 4 to 12 digits", ja="PINは4〜12桁の数字です")
     if not conn.execute(update(t.staff).where(t.staff.c.id == staff_id).values(pin_hash=hash_secret(pin))).rowcount:
-        raise StaffError(f"unknown staff {staff_id}")
+        raise StaffError(f"unknown staff {staff_id}", ja=f"スタッフ {staff_id} は見つかりません")
     touch_staff(conn, [staff_id])
 
 
@@ -184,7 +199,7 @@ def set_staff_active(conn: Connection, staff_id: int, *, active: bool) -> None:
     from server.staff import touch_staff
 
     if not conn.execute(update(t.staff).where(t.staff.c.id == staff_id).values(active=active)).rowcount:
-        raise StaffError(f"unknown staff {staff_id}")
+        raise StaffError(f"unknown staff {staff_id}", ja=f"スタッフ {staff_id} は見つかりません")
     touch_staff(conn, [staff_id])
 
 
@@ -199,7 +214,9 @@ def set_role_permissions(conn: Connection, role: str, permissions: list[str]) ->
 
     role = role.strip().lower()
     if not role or len(role) > 40 or not all(c.isalnum() or c in "-_" for c in role):
-        raise StaffError("a role name is letters, digits, - and _")
+        raise StaffError(
+            "a role name is letters, digits, - and _",
+            ja="役割の名前には英字・数字・-・_ だけを使ってください")
     perms = sorted({Permission(p).value for p in permissions})
     encoded = json.dumps(perms)
     if not conn.execute(update(t.roles).where(t.roles.c.name == role).values(permissions=encoded)).rowcount:
@@ -216,7 +233,7 @@ def remove_assignment(conn: Connection, staff_id: int, assignment_id: int) -> No
 
     sr = t.staff_roles
     if not conn.execute(delete(sr).where(sr.c.id == assignment_id, sr.c.staff_id == staff_id)).rowcount:
-        raise StaffError("unknown role assignment")
+        raise StaffError("unknown role assignment", ja="その役割の割り当ては見つかりません")
     touch_staff(conn, [staff_id])
 
 
@@ -228,5 +245,5 @@ def remove_override(conn: Connection, staff_id: int, override_id: int) -> None:
 
     so = t.staff_overrides
     if not conn.execute(delete(so).where(so.c.id == override_id, so.c.staff_id == staff_id)).rowcount:
-        raise StaffError("unknown override")
+        raise StaffError("unknown override", ja="その個別の許可・禁止は見つかりません")
     touch_staff(conn, [staff_id])

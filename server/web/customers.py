@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from server.db import tables as t
+from server.said import Said
 from server.staff import create_staff, grant_role, hash_secret, load_access
 from server.tickets import TicketError, TicketRequest, issue_tickets, revoke_ticket, ticket_text
 from server.web.tables import customers, guest_invitations
@@ -77,9 +78,9 @@ def role_quota(conn: Connection, role: str) -> int:
 def set_role_quota(conn: Connection, role: str, quota: int) -> None:
     """Set the default guest quota of ``role`` (one of QUOTA_ROLES); raises ValueError."""
     if role not in QUOTA_ROLES:
-        raise ValueError(f"no default quota for role {role!r}")
+        raise Said(f"no default quota for role {role!r}", ja="ゲスト枠の対象は一覧から選んでください")
     if not 0 <= quota <= MAX_QUOTA:
-        raise ValueError(f"the guest quota is 0 to {MAX_QUOTA}")
+        raise Said(f"the guest quota is 0 to {MAX_QUOTA}", ja=f"ゲストの枠は0〜{MAX_QUOTA}人です")
     c = t.counters
     if not conn.execute(update(c).where(c.c.name == _QUOTA_KEY + role).values(value=quota)).rowcount:
         conn.execute(insert(c).values(name=_QUOTA_KEY + role, value=quota))
@@ -104,14 +105,14 @@ def set_customer(conn: Connection, wallet_id: int, *, holder_name: str, pin: str
     """
     if conn.execute(select(t.accounts.c.id).where(t.accounts.c.kind == "wallet", t.accounts.c.ref == wallet_id)
                     ).scalar() is None:
-        raise ValueError("unknown wallet")
+        raise Said("unknown wallet", ja="ウォレットが見つかりません")
     if pin and not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
-        raise ValueError("a PIN is 4 to 12 digits")
+        raise Said("a PIN is 4 to 12 digits", ja="PINは4〜12桁の数字です")
     if guest_quota is not None and not 0 <= guest_quota <= MAX_QUOTA:
-        raise ValueError(f"the guest quota is 0 to {MAX_QUOTA}")
+        raise Said(f"the guest quota is 0 to {MAX_QUOTA}", ja=f"ゲストの枠は0〜{MAX_QUOTA}人です")
     existing = customer(conn, wallet_id)
     if existing is None and not pin:
-        raise ValueError("set a PIN for the first sign-in")
+        raise Said("set a PIN for the first sign-in", ja="最初のサインイン用にPINを設定してください")
     staff_id = existing.staff_id if existing else None
     if student and staff_id is None:
         # The permission to invite comes from a role, the same rule set as everywhere.

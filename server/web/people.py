@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from server.db import tables as t
+from server.said import Said
 from server.wallets import create_wallet
 from server.web.tables import customers, people, signin_links
 
@@ -200,7 +201,7 @@ def _new_batch() -> str:
 def make_cards(conn: Connection, count: int, *, now_ms: int, class_name: str = "") -> tuple[str, list[int]]:
     """Create ``count`` empty wallets for printed cards (1..MAX_CARDS) as one batch; raises ValueError."""
     if not 1 <= count <= MAX_CARDS:
-        raise ValueError(f"1 to {MAX_CARDS} wallets at a time")
+        raise Said(f"1 to {MAX_CARDS} wallets at a time", ja=f"一度に作れるのは1〜{MAX_CARDS}枚です")
     batch = _new_batch()
     ids = []
     rows = []

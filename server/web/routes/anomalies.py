@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from server.anomalies import mark_resolved
+from server.said import Said
 from server.terminals import revoke_terminal
 from server.wallets import set_blocked
 from server.web import actions, queries
@@ -52,21 +53,21 @@ def anomaly_resolve(request: Request, ctx: PageDep, anomaly_id: int, action: Ann
     """Resolve with an action and a note; the action needs its own permission on its own object."""
     def run(conn: Connection, now: int) -> dict[str, Any]:
         if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}")
+            raise Said(f"unknown action {action!r}", ja="対応の種類は一覧から選んでください")
         if not note.strip():
-            raise ValueError("a resolution needs a note")
+            raise Said("a resolution needs a note", ja="対応にはメモが必要です")
         row = queries.anomaly(conn, anomaly_id)
         if row is None:
-            raise ValueError("unknown anomaly")
+            raise Said("unknown anomaly", ja="その異常は見つかりません")
         if action in ("block_wallet", "unblock_wallet"):
             if row.wallet_id is None:
-                raise ValueError("this anomaly names no wallet")
+                raise Said("this anomaly names no wallet", ja="この異常にはウォレットがありません")
             authorize_object(admin.grants, Permission.WALLETS_MANAGE, EVENT)
             set_blocked(conn, int(row.wallet_id), blocked=action == "block_wallet", reason=note.strip()[:200],
                         now_ms=now)
         elif action == "revoke_terminal":
             if row.terminal_id is None:
-                raise ValueError("this anomaly names no terminal")
+                raise Said("this anomaly names no terminal", ja="この異常には端末がありません")
             authorize_object(admin.grants, Permission.TERMINALS_MANAGE, terminal_scope(conn, int(row.terminal_id)))
             revoke_terminal(conn, int(row.terminal_id), now_ms=now, reason=note.strip()[:200])
         mark_resolved(conn, anomaly_id, staff_id=admin.staff_id, now_ms=now)

@@ -29,13 +29,15 @@ BADGE_TTL_S = 4 * 86400
 def parse_scope(text: str) -> Scope:
     """``event``, ``stall:3`` or ``gate:2``; raises StaffError."""
     if not text.strip():
-        raise StaffError("choose a scope: the whole event, a stall or a gate")
+        raise StaffError(
+            "choose a scope: the whole event, a stall or a gate",
+            ja="範囲を選んでください（イベント全体・模擬店・ゲート）")
     kind, _, ref = text.partition(":")
     try:
         scope_kind = ScopeKind(kind)
         return Scope() if scope_kind is ScopeKind.EVENT else Scope(scope_kind, int(ref))
     except ValueError as exc:
-        raise StaffError(f"unknown scope {text!r}") from exc
+        raise StaffError(f"unknown scope {text!r}", ja="範囲は一覧から選んでください") from exc
 
 
 def _expiry(ctx: PageContext, text: str) -> int | None:
@@ -45,7 +47,7 @@ def _expiry(ctx: PageContext, text: str) -> int | None:
     try:
         return int(parse_local_time(text, ctx.tz).timestamp())  # a time a DST change skips or repeats is refused
     except ValueError as exc:
-        raise StaffError("the expiry is not a date and time") from exc
+        raise StaffError("the expiry is not a date and time", ja="期限は日付と時刻で入力してください") from exc
 
 
 def _scopes(conn: Connection) -> list[tuple[str, str]]:
@@ -85,9 +87,11 @@ def staff_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_l
 
     def run(conn: Connection, now: int) -> dict[str, object]:
         if not name.strip():
-            raise StaffError("a person needs a name")
+            raise StaffError("a person needs a name", ja="名前を入力してください")
         if login and len(password) < 10:
-            raise StaffError("a dashboard password has at least 10 characters")
+            raise StaffError(
+                "a dashboard password has at least 10 characters",
+                ja="管理画面のパスワードは10文字以上にしてください")
         sid = create_staff(conn, name=name.strip(), pin=pin.strip(), now_ms=now,
                            login=login.strip().lower() or None, password=password or None)
         if role:
@@ -255,7 +259,7 @@ def person_override(request: Request, ctx: PageDep, staff_id: int, permission: A
         try:
             chosen = Permission(permission)
         except ValueError as exc:
-            raise StaffError(f"unknown permission {permission!r}") from exc
+            raise StaffError(f"unknown permission {permission!r}", ja="権限は一覧から選んでください") from exc
         if not permissions_within(admin, [chosen], where):
             raise Refused("grant above the actor's authority")
         add_override(conn, staff_id, chosen, allow=allow == "1", scope=where, expires_at=until)
@@ -305,7 +309,7 @@ def role_save(request: Request, ctx: PageDep, role: Annotated[str, Form(max_leng
         try:
             wanted = [Permission(p) for p in chosen]
         except ValueError as exc:
-            raise StaffError(f"unknown permission in {chosen!r}") from exc
+            raise StaffError(f"unknown permission in {chosen!r}", ja="権限は一覧から選んでください") from exc
         if not permissions_within(admin, [*before, *wanted], Scope()):
             raise Refused("role above the actor's authority")
         actions.set_role_permissions(conn, role, chosen)

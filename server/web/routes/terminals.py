@@ -60,7 +60,7 @@ def code_create(request: Request, ctx: PageDep, mode: Annotated[str, Form(max_le
                   stall_id=stall, gate_id=gate)
     except ValueError as exc:
         return page(request, "error.html", ctx, status_code=422, status=422, heading=ctx.t("error.invalid"),
-                    message=str(exc), back="/admin/terminals")
+                    message=actions.said(exc, ctx.lang), back="/admin/terminals")
     return page(request, "enroll_code.html", ctx, active="terminals", text=code.text(), qr=qr_svg(code.text()),
                 mode=terminal_mode.value, expires_ms=now + svc.settings.enroll_code_ttl_s * 1000)
 

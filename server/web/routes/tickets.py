@@ -21,6 +21,7 @@ from server import tickets as registry
 from server.catalog import create_gate, create_ticket_type
 from server.db import tables as t
 from server.gates import GateTotals, gate_counts
+from server.said import Said
 from server.web import actions, customers, queries
 from server.web.access import Admin
 from server.web.authz import EVENT_OBJECT, require
@@ -71,7 +72,7 @@ def gate_create(request: Request, ctx: PageDep, name: Annotated[str, Form(max_le
     """Add a gate."""
     def run(conn: Connection, now: int) -> dict[str, int]:
         if not name.strip():
-            raise ValueError("a gate needs a name")
+            raise Said("a gate needs a name", ja="ゲートの名前を入力してください")
         return {"gate_id": create_gate(conn, name=name.strip())}
 
     return actions.perform(request, ctx, admin, "gate.create", run, back="/admin/tickets", done="saved", name=name)
@@ -85,7 +86,7 @@ def ticket_type_create(request: Request, ctx: PageDep, name: Annotated[str, Form
     """Add a ticket type (entry policy, the gates it opens)."""
     def run(conn: Connection, now: int) -> dict[str, int]:
         if not name.strip():
-            raise ValueError("a ticket type needs a name")
+            raise Said("a ticket type needs a name", ja="チケット種別の名前を入力してください")
         return {"ticket_type": create_ticket_type(conn, name=name.strip(), policy=policy,  # type: ignore[arg-type]
                                                   gate_ids=gate_ids or [])}
 
