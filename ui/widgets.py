@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QSizePolicy,
@@ -23,8 +24,8 @@ from scanner.sources import CameraInfo, list_cameras
 from sync.ids import ShortIdError, format_short_id, parse_short_id
 from sync.schemas import PRODUCT_COLOUR_SHADES
 
-__all__ = ["LANGUAGES", "MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "fill_camera_choices", "heading",
-           "language_buttons"]
+__all__ = ["LANGUAGES", "MIN_TOUCH", "STYLE", "BigButton", "CameraPreview", "Keypad", "clear_layout",
+           "fill_camera_choices", "heading", "language_buttons"]
 
 MIN_TOUCH = 64  # px: nothing a finger must hit is smaller
 LANGUAGES = (("ja", "日本語"), ("en", "English"))  # each named in itself, so anyone finds their own
@@ -56,6 +57,15 @@ QListWidget::item { min-height: 56px; }
 QLineEdit { min-height: 44px; font-size: 24px; padding: 4px 10px; background: white; }
 QComboBox { min-height: 48px; font-size: 20px; }
 """
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Take every item out of ``layout`` and delete its widgets (later, on the event loop)."""
+    while layout.count():
+        taken = layout.takeAt(0)
+        widget = taken.widget() if taken is not None else None
+        if widget is not None:
+            widget.deleteLater()
 
 
 def heading(text: str = "", role: str = "h1") -> QLabel:

@@ -72,6 +72,7 @@ def test_a_supervisor_marks_a_product_sold_out_and_back_by_clicks(qtbot: Any, tm
         qtbot.wait_until(lambda: window.current.name == "soldout", timeout=5000)
         screen = window.soldout
         qtbot.wait_until(lambda: set(screen.rows) == {crepe, tea}, timeout=5000)  # the cup deposit is not listed
+        qtbot.wait_until(lambda: screen.rows[crepe][2].isVisible(), timeout=5000)
         button = screen.rows[crepe][2]
         assert button.text() == "Mark sold out" and screen.rows[crepe][1].text() == "✓ On sale"
         assert screen.rows[tea][1].text() == "✓ On sale: 20 left"

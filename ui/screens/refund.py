@@ -17,7 +17,7 @@ from ui.screens.base import Screen
 from ui.screens.login import BadgeAndPin
 from ui.screens.sale import show_decision
 from ui.screens.supervisor import as_supervisor
-from ui.widgets import BigButton, Keypad, heading
+from ui.widgets import BigButton, Keypad, clear_layout, heading
 
 __all__ = ["RefundScreen"]
 
@@ -145,11 +145,7 @@ class RefundScreen(Screen):
         """Lay out one row per refundable line: name and price, −, the qty picked, +, what is left."""
         self.items = list(items)
         self.picked = {}
-        while self.items_grid.count():
-            taken = self.items_grid.takeAt(0)
-            widget = taken.widget() if taken is not None else None
-            if widget is not None:
-                widget.deleteLater()
+        clear_layout(self.items_grid)
         self.item_rows = {}
         for row, item in enumerate(self.items):
             name = QLabel(item.name)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWi
 
 from ui.messages import explain_reason
 from ui.screens.base import Screen
-from ui.widgets import BigButton, heading
+from ui.widgets import BigButton, clear_layout, heading
 
 __all__ = ["SoldOutScreen"]
 
@@ -68,13 +68,13 @@ class SoldOutScreen(Screen):
         self.backend.run(_load, on_done=self.set_products)
 
     def set_products(self, products: list[Any]) -> None:
-        """Show one row per product."""
+        """Show one row per product (the same products again: the rows stay, their states follow)."""
+        same = [(p.id, p.name) for p in products] == [(p.id, p.name) for p in self.products]
         self.products = list(products)
-        while self.grid.count():
-            taken = self.grid.takeAt(0)
-            widget = taken.widget() if taken is not None else None
-            if widget is not None:
-                widget.deleteLater()
+        if same and self.rows:
+            self._fill()
+            return
+        clear_layout(self.grid)
         self.rows = {}
         for row, product in enumerate(self.products):
             name = QLabel(product.name)
@@ -89,6 +89,9 @@ class SoldOutScreen(Screen):
             self.grid.addWidget(name, row, 0)
             self.grid.addWidget(state, row, 1)
             self.grid.addWidget(button, row, 2)
+            if self.isVisible():  # a visible parent: shown now, not on the next event loop turn
+                for widget in (name, state, button):
+                    widget.show()
             self.rows[product.id] = (name, state, button)
         for row in range(self.grid.rowCount()):
             self.grid.setRowStretch(row, 0)
