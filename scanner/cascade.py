@@ -191,7 +191,7 @@ _K3 = np.ones((3, 3), np.uint8)
 
 
 def textured_regions(
-    gray: Image, *, limit: int = 1, rows: int = 96, spread: int = 10, density: float = 0.8
+    gray: Image, *, limit: int = 1, rows: int = 96, spread: int = 10, density: float = 0.8, min_side: float = 0.15
 ) -> list[Box]:
     """Return up to ``limit`` boxes of ``gray`` covered by dense fine texture, as a QR code's modules are.
 
@@ -200,7 +200,8 @@ def textured_regions(
     ``spread`` grey levels (low enough for a dim, blurred or low-contrast code) must cover at
     least ``density`` of a 9x9 window; the densest such patch is flood-filled into a box.
     A bare desk, wall or dark tent gives nothing; a very elongated patch (an edge, a stripe)
-    is rejected.
+    and a patch narrower than ``min_side`` of the frame height (desk clutter; measured, no
+    code the fallbacks recover is that small) are rejected.
     """
     height, width = gray.shape[:2]
     step = max(1, height // rows)
@@ -220,7 +221,7 @@ def textured_regions(
         _n, _img, _mask, (x, y, w, h) = cv2.floodFill(patch, mask, (px, py), 128, 0, 0, flags)
         dense[mask[1:-1, 1:-1] > 0] = 0  # the next peak is elsewhere
         x, y, w, h = x - 4, y - 4, w + 8, h + 8  # the 9x9 window shrank the patch by 4 samples on each side
-        if max(w, h) > 2.5 * min(w, h):
+        if max(w, h) > 2.5 * min(w, h) or min(w, h) * step < min_side * height:
             continue
         boxes.append((max(0, x * step), max(0, y * step), min(width, (x + w) * step), min(height, (y + h) * step)))
     return boxes
