@@ -122,7 +122,7 @@ def paths() -> dict[str, Callable[[], Decode]]:
         found["pyzbar plain"] = plain_pyzbar()
     except ImportError as exc:  # libzbar missing: say so, compare the rest
         print(f"(pyzbar not available: {exc})")
-    found["default + texture guesses"] = cascade_path(make_cascade(zxing, "texture"))
+    found["default without texture guesses"] = cascade_path(make_cascade(zxing, "located"))
     found["old centre-crop cascade"] = cascade_path(make_cascade(zxing, "centre"))
     return found
 
