@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scanner.cascade import FALLBACKS, Cascade, CascadeStream, make_cascade, textured_regions
+from scanner.cascade import FALLBACKS, Cascade, CascadeStream, _blur_direction, make_cascade, textured_regions
 from scanner.corpus import DISTORTIONS, ennichi_text, make_corpus, make_frame, make_negative_frame
 from scanner.decoders import Detection, QrDecoder, Reading, make_decoder
 
@@ -224,3 +224,96 @@ def test_default_reads_at_least_as_many_hard_frames_as_plain_and_no_wrong_text()
         plain_reads += theirs == [sample.text]
         default_reads += ours == [sample.text]
     assert default_reads >= plain_reads
+
+
+def test_an_idle_camera_runs_the_texture_gate_on_one_frame_in_eight(monkeypatch, rng):
+    """A stream's idle frames pay the plain call and an eighth of the gate; a single image always gets the gate."""
+    import scanner.cascade as cascade_module
+
+    looked: list[tuple[int, int]] = []
+    real = cascade_module.textured_regions
+
+    def spy(gray, **kwargs):
+        looked.append(gray.shape[:2])
+        return real(gray, **kwargs)
+
+    monkeypatch.setattr(cascade_module, "textured_regions", spy)
+    cascade = make_cascade(make_decoder("zxing-cpp"))
+    frames = [make_negative_frame(kind, rng=rng) for kind in ("scene", "dark") for _ in range(8)]
+    stream = cascade.stream()
+    assert all(stream.decode(frame).detections == () for frame in frames)
+    assert len(looked) == len(frames) // stream.look_every == 2
+    looked.clear()
+    assert all(cascade.decode(frame).detections == () for frame in frames[:3])
+    assert len(looked) == 3
+    with pytest.raises(ValueError):
+        cascade.stream(look_every=0)
+
+
+def test_a_stream_finds_a_code_zxing_cannot_locate_within_look_every_frames():
+    """A code only a fallback reads, held in front of an idle camera: read within the first eight frames."""
+    frame, _box = _code_at("centre")
+    shape = frame.shape[:2]
+    fake = CropOnlyDecoder(shape)
+    fake.found_on_whole_frame, fake.crops_read = False, True
+    stream = make_cascade(fake).stream()
+    stream.decode(np.full(shape, 120, dtype=np.uint8))  # an idle frame: the gate looked at this one
+    reads = [bool(stream.decode(frame).detections) for _ in range(stream.look_every)]
+    assert reads.index(True) == stream.look_every - 1  # the next frame the gate looks at
+    assert stream.decode(frame).detections  # and from then on where it was read, on every frame
+
+
+class LocatesOneFinderDecoder(QrDecoder):
+    """zxing-cpp as it often is on a hard frame: one finder pattern located, nothing read; crops recorded."""
+
+    name = "fake"
+
+    def __init__(self, frame_shape: tuple[int, int], finder) -> None:
+        self.frame_shape = frame_shape
+        self.finder = finder
+        self.crops: list[tuple[int, int]] = []
+
+    def decode(self, image):
+        return list(self.read(image).detections)
+
+    def read(self, image) -> Reading:
+        if image.shape[:2] == self.frame_shape:
+            return Reading((), suspects=(self.finder,))
+        self.crops.append(image.shape[:2])
+        return Reading(())
+
+
+def test_fallbacks_crop_the_whole_code_when_zxing_located_only_one_finder_pattern():
+    frame, (x0, y0, x1, y1) = _code_at("centre")
+    finder = (x0, y0, x0 + (x1 - x0) // 5, y0 + (y1 - y0) // 5)  # the top-left finder pattern only
+    fake = LocatesOneFinderDecoder(frame.shape[:2], finder)
+    make_cascade(fake).decode(frame)
+    assert fake.crops, "the fallbacks ran"
+    height, width = fake.crops[0]
+    assert height >= y1 - y0 and width >= x1 - x0  # the first crop holds the whole code, not the finder alone
+
+
+@pytest.mark.parametrize("seed", [7, 13])
+def test_a_motion_blurred_code_one_plain_call_misses_is_deblurred_and_read(seed):
+    rng = np.random.default_rng(seed)
+    text = ennichi_text(rng)
+    frame = make_frame(text, "motion_blur", rng=rng)
+    assert _texts(make_cascade(make_decoder("zxing-cpp"), "plain"), frame) == []
+    result = make_cascade(make_decoder("zxing-cpp")).decode(frame)
+    assert [d.text for d in result.detections] == [text]
+    assert result.step == "unblur"
+
+
+def test_unblur_declines_crops_that_are_not_blurred_one_way():
+    """Deblurring costs several plain calls: a sharp code, a checkerboard, a covered code, a moire screen: skipped."""
+    import cv2
+
+    rng = np.random.default_rng(1)
+    sharp, _box = _code_at("centre")
+    kinds = ("checker", "covered", "screen")
+    frames = [sharp] + [cv2.cvtColor(make_negative_frame(kind, rng=rng), cv2.COLOR_BGR2GRAY) for kind in kinds]
+    assert all(FALLBACKS["unblur"](frame) is None for frame in frames)
+    blurred = cv2.filter2D(sharp, -1, np.full((1, 9), 1 / 9, dtype=np.float32))  # 9 px sideways
+    out = FALLBACKS["unblur"](blurred)
+    assert out is not None and out.dtype == np.uint8 and max(out.shape) <= 360  # worked on a scaled-down crop
+    assert _blur_direction(out)[1] > 2 * _blur_direction(blurred)[1]  # the gradients along the blur came back
