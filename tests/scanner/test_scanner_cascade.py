@@ -293,11 +293,13 @@ def test_fallbacks_crop_the_whole_code_when_zxing_located_only_one_finder_patter
     assert height >= y1 - y0 and width >= x1 - x0  # the first crop holds the whole code, not the finder alone
 
 
-@pytest.mark.parametrize("seed", [7, 13])
-def test_a_motion_blurred_code_one_plain_call_misses_is_deblurred_and_read(seed):
+@pytest.mark.parametrize(
+    ("distortion", "seed"), [("motion_blur", 7), ("motion_blur", 13), ("defocus", 11), ("defocus", 24)]
+)
+def test_a_blurred_code_one_plain_call_misses_is_deblurred_and_read(distortion, seed):
     rng = np.random.default_rng(seed)
     text = ennichi_text(rng)
-    frame = make_frame(text, "motion_blur", rng=rng)
+    frame = make_frame(text, distortion, rng=rng)
     assert _texts(make_cascade(make_decoder("zxing-cpp"), "plain"), frame) == []
     result = make_cascade(make_decoder("zxing-cpp")).decode(frame)
     assert [d.text for d in result.detections] == [text]
@@ -313,6 +315,8 @@ def test_unblur_declines_crops_that_are_not_blurred_one_way():
     kinds = ("checker", "covered", "screen")
     frames = [sharp] + [cv2.cvtColor(make_negative_frame(kind, rng=rng), cv2.COLOR_BGR2GRAY) for kind in kinds]
     assert all(FALLBACKS["unblur"](frame) is None for frame in frames)
+    soft = cv2.GaussianBlur(sharp, (0, 0), 1.0)  # slightly soft, not out of focus: still declined
+    assert FALLBACKS["unblur"](soft) is None
     blurred = cv2.filter2D(sharp, -1, np.full((1, 9), 1 / 9, dtype=np.float32))  # 9 px sideways
     out = FALLBACKS["unblur"](blurred)
     assert out is not None and out.dtype == np.uint8 and max(out.shape) <= 360  # worked on a scaled-down crop
