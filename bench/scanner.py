@@ -196,12 +196,12 @@ def idle_streams(
     texture gate looks at one idle frame in eight); the mean, not the median, counts that.
     Each path runs the whole stream in its turn (taking turns frame by frame would hand each
     path the caches another path just filled: pyzbar before a path made it look 1.5x dearer),
-    the paths take turns ``repeats`` times, so the machine's drift hits them alike, and each
-    frame's time is the fastest of those runs.
+    the paths take turns at least 9 times (a pass is cheap: 80 idle frames), so the machine's
+    drift hits them alike, and each frame's time is the fastest of those runs.
     """
     frames = [s.image for s in negatives if s.bucket in IDLE] * 4
     best = {name: [float("inf")] * len(frames) for name in decoders}
-    for _ in range(repeats):
+    for _ in range(max(repeats, 9)):
         for name, fresh in decoders.items():
             warm = fresh()
             for frame in frames[:8]:  # untimed: the caches the previous path left are this path's again

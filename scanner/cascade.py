@@ -17,8 +17,9 @@ misses always gets it; a stream (a camera) runs it on one idle frame in eight,
 so an idle camera costs the plain call and about 1-2 % more.
 
 ``unblur`` runs first on every crop, but declines (about a tenth of a plain
-call) unless the crop's gradients run one way, as motion blur leaves them;
-then it estimates the blur's direction and length and deconvolves (Wiener).
+call) unless the crop's gradients run one way, as motion blur leaves them
+(then it estimates the blur's direction and length), or the whole crop is
+soft, as defocus leaves it (then a disk); either way it deconvolves (Wiener).
 The other fallbacks of one frame may decode at most ``budget`` (1.0 in the
 presets) times the frame's area in pixels.  ``Cascade.decode`` is stateless
 and starts with the fallback that recovered most on the corpus (for single

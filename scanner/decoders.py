@@ -90,29 +90,23 @@ class ZxingCppDecoder(QrDecoder):
         except ImportError as exc:
             raise MissingQrDecoderLib("zxing-cpp is not installed") from exc
         self._formats = self._lib.BarcodeFormat.QRCode
-        self._try_invert = try_invert
-        self._try_downscale = try_downscale
+        # Only what differs from zxing-cpp's defaults is passed, so the default path's first call is
+        # the plain reference call keyword for keyword (plus return_errors in ``read``).
+        self._options: dict[str, bool] = {}
+        if not try_invert:
+            self._options["try_invert"] = False
+        if not try_downscale:
+            self._options["try_downscale"] = False
 
     def decode(self, image: Image) -> list[Detection]:
         """Return the QR codes zxing-cpp reads in ``image``."""
-        found = self._lib.read_barcodes(
-            np.ascontiguousarray(image),
-            formats=self._formats,
-            try_rotate=True,
-            try_downscale=self._try_downscale,
-            try_invert=self._try_invert,
-        )
+        found = self._lib.read_barcodes(np.ascontiguousarray(image), formats=self._formats, **self._options)
         return [Detection(str(code.text), self.name) for code in found if code.valid]
 
     def read(self, image: Image) -> Reading:
         """Return the codes zxing-cpp reads in ``image``, where they are, and the symbols it saw but could not read."""
         found = self._lib.read_barcodes(
-            np.ascontiguousarray(image),
-            formats=self._formats,
-            try_rotate=True,
-            try_downscale=self._try_downscale,
-            try_invert=self._try_invert,
-            return_errors=True,
+            np.ascontiguousarray(image), formats=self._formats, return_errors=True, **self._options
         )
         valid = [code for code in found if code.valid]
         return Reading(
