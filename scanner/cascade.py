@@ -166,10 +166,28 @@ def _otsu(img: Image) -> Image:
 
 
 _MOST_SIDE = 360  # deblurring works on the crop scaled down to at most this many pixels a side
+
+
+def _fit(img: Image, side: int) -> Image:
+    """``img`` scaled down (INTER_AREA, never up) so that its longer side is at most ``side``."""
+    if max(img.shape[:2]) <= side:
+        return img
+    factor = side / max(img.shape[:2])
+    return np.asarray(cv2.resize(img, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 _ONE_WAY = 0.32  # below this ratio of the weaker to the stronger gradient direction the crop is motion-blurred
 
 
-def _blur_direction(img: Image) -> tuple[float, float]:
+Gradients = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
+
+
+def _gradients(img: Image) -> Gradients:
+    """The crop's x and y Sobel derivatives, shared by the motion and the defocus tests."""
+    gx = np.asarray(cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3), dtype=np.float32)
+    gy = np.asarray(cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3), dtype=np.float32)
+    return gx, gy
+
+
+def _blur_direction(img: Image, gradients: Gradients | None = None) -> tuple[float, float]:
     """Return the direction of motion blur in degrees and how one-way the crop's gradients are (0-1).
 
     The structure tensor of the whole crop: blur along a direction wipes out the gradients
@@ -177,8 +195,7 @@ def _blur_direction(img: Image) -> tuple[float, float]:
     0.15-0.29 for motion-blurred codes, 0.36 and above for every other frame, moire screens,
     checkerboards and covered codes included).
     """
-    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
+    gx, gy = gradients if gradients is not None else _gradients(img)
     xx = float(cv2.mean(cv2.multiply(gx, gx))[0])
     yy = float(cv2.mean(cv2.multiply(gy, gy))[0])
     xy = float(cv2.mean(cv2.multiply(gx, gy))[0])
@@ -241,15 +258,14 @@ def _wiener(img: Image, kernel: npt.NDArray[np.float32], noise: float = 0.02) ->
     return np.asarray(np.clip(out, 0, 255), dtype=np.uint8)
 
 
-def _sharpness(img: Image) -> float:
+def _sharpness(img: Image, gradients: Gradients) -> float:
     """Mean |Laplacian| over mean |gradient|: about 1/sigma of the blur, whatever the contrast.
 
     Measured on the corpus's crops: 0.24-0.36 for defocused codes, 0.51 and above for every
     other frame the plain call misses and every busy empty frame.
     """
     laplacian = cv2.Laplacian(img, cv2.CV_32F, ksize=3)
-    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
+    gx, gy = gradients
     return float(cv2.mean(np.abs(laplacian))[0]) / max(float(cv2.mean(cv2.magnitude(gx, gy))[0]), 1e-6)
 
 
@@ -272,13 +288,12 @@ def _unblur(img: Image) -> Image | None:
     plain call) unless the gradients clearly run one way (motion: the blur's direction and
     length are estimated) or the whole crop is soft (defocus: a disk of a fixed radius).
     """
-    if max(img.shape[:2]) > _MOST_SIDE:
-        factor = _MOST_SIDE / max(img.shape[:2])
-        img = np.asarray(cv2.resize(img, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    angle, one_way = _blur_direction(img)
+    img = _fit(img, _MOST_SIDE)
+    gradients = _gradients(img)
+    angle, one_way = _blur_direction(img, gradients)
     if one_way < _ONE_WAY:
         return _wiener(img, _line_kernel(_blur_length(img, angle, 16), angle))
-    if _sharpness(img) < _SOFT:
+    if _sharpness(img, gradients) < _SOFT:
         return _wiener(img, _disk_kernel(_DEFOCUS_RADIUS), noise=0.03)
     return None
 
@@ -301,7 +316,9 @@ FIRST = ("unblur",)  # tried first on every crop and every frame (it declines wh
 # A crop longer than this is scaled down first (a code that big has 7 px modules or more; measured at
 # 1280x720: two more frames read and p95 1.16x instead of 1.29-1.43x the plain call; at 640x480 one fewer).
 MOST_CROP_SIDE = 400
-UNBLUR_COST = 4  # its cost against the budget, in crop areas (two DFTs and a rotation)
+# What a fallback costs against the budget, in crop areas (the rest: 1): upscale decodes 4x the pixels,
+# unblur runs two DFTs and a rotation before its decode.
+COSTS = {"upscale": 4, "unblur": 4}
 
 
 @dataclass(frozen=True)
@@ -335,7 +352,7 @@ def textured_regions(
 ) -> list[Box]:
     """Return up to ``limit`` boxes of ``gray`` covered by dense fine texture, as a QR code's modules are.
 
-    Works on a ~``rows``-row nearest-neighbour thumbnail (about 50 us at 640x480, 100 us at
+    Works on a ~``rows``-row nearest-neighbour thumbnail (about 30 us at 640x480, 100 us at
     1280x720, a tenth of a plain zxing-cpp call): a 3x3 dilate-minus-erode gradient above
     ``spread`` grey levels (low enough for a dim, blurred or low-contrast code) must cover at
     least ``density`` of a 9x9 window; the densest such patch is flood-filled into a box.
@@ -471,14 +488,12 @@ class Cascade:
             if crop.shape[0] < 16 or crop.shape[1] < 16:
                 continue
             area = crop.size  # the budget counts the region's area in the frame, whatever the crop is scaled to
-            if max(crop.shape) > MOST_CROP_SIDE:
-                factor = MOST_CROP_SIDE / max(crop.shape)
-                crop = np.asarray(cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), np.uint8)
+            crop = _fit(crop, MOST_CROP_SIDE)
             order = first + [rest[(turn + k) % len(rest)] for k in range(len(rest))]
             tried = 0
             for i in order:
                 name = self.fallbacks[i]
-                cost = area * {"upscale": 4, "unblur": UNBLUR_COST}.get(name, 1)
+                cost = area * COSTS.get(name, 1)
                 if cost > allowance and tried:
                     break  # this frame's budget is spent; a stream tries the rest on the next frames
                 prepared = FALLBACKS[name](crop)
