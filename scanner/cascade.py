@@ -37,13 +37,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from scanner.decoders import Box, Detection, QrDecoder
+from scanner.decoders import NOTHING, Box, Detection, QrDecoder
 from scanner.errors import UnknownDecoder
 
 __all__ = [
@@ -174,6 +174,8 @@ def _fit(img: Image, side: int) -> Image:
         return img
     factor = side / max(img.shape[:2])
     return np.asarray(cv2.resize(img, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
 _ONE_WAY = 0.32  # below this ratio of the weaker to the stronger gradient direction the crop is motion-blurred
 
 
@@ -336,6 +338,9 @@ class CascadeResult:
     step: str = ""
 
 
+NO_READ = CascadeResult((), -1)  # nothing read, located or seen (shared: it is immutable)
+
+
 def _grow(box: Box, width: int, height: int, *, margin: float = 0.25) -> Box:
     """Return ``box`` grown by ``margin`` of its size on every side (and at least 16 px), clipped to the frame."""
     x0, y0, x1, y1 = box
@@ -368,7 +373,7 @@ def textured_regions(
     dense = cv2.blur(busy, (9, 9))
     cut = int(255 * density)
     boxes: list[Box] = []
-    for _ in range(limit):
+    for turn in range(limit):
         _low, peak, _where_low, (px, py) = cv2.minMaxLoc(dense)
         if peak < cut:
             break
@@ -376,7 +381,8 @@ def textured_regions(
         mask = np.zeros((dense.shape[0] + 2, dense.shape[1] + 2), np.uint8)
         flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
         _n, _img, _mask, (x, y, w, h) = cv2.floodFill(patch, mask, (px, py), 128, 0, 0, flags)
-        dense[mask[1:-1, 1:-1] > 0] = 0  # the next peak is elsewhere
+        if turn + 1 < limit:  # the next peak is elsewhere (the last turn needs no next peak)
+            dense[mask[1:-1, 1:-1] > 0] = 0
         x, y, w, h = x - 4, y - 4, w + 8, h + 8  # the 9x9 window shrank the patch by 4 samples on each side
         if max(w, h) > 2.5 * min(w, h) or min(w, h) * step < min_side * height:
             continue
@@ -447,6 +453,7 @@ class Cascade:
         self.max_regions = max_regions
         self.texture_gate = texture_gate
         self.budget = budget
+        self._plain_first = attempts[0] == Attempt()
 
     def decode(self, frame: Image, *, hints: tuple[Box, ...] = (), turn: int = 0, look: bool = True) -> CascadeResult:
         """Return the codes read from ``frame``.
@@ -461,24 +468,34 @@ class Cascade:
         seen: list[Box] = []
         gray: Image | None = None
         for index, attempt in enumerate(self.attempts):
-            image, (dx, dy, factor) = attempt.prepare_mapped(frame)
-            if attempt.gray and attempt.roi is None and attempt.max_height is None and not attempt.invert:
-                gray = image if not attempt.stretch else None
+            if index == 0 and self._plain_first:  # the plain call itself, without prepare_mapped's bookkeeping
+                image = frame if frame.ndim == 2 else cast(Image, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+                gray = image
+                dx = dy = 0
+                factor = 1.0
+            else:
+                image, (dx, dy, factor) = attempt.prepare_mapped(frame)
+                if attempt.gray and attempt.roi is None and attempt.max_height is None and not attempt.invert:
+                    gray = image if not attempt.stretch else None
             reading = self.decoder.read(image)
+            if reading is NOTHING:
+                continue  # no symbol at all: nothing to read, remember or map
             boxes = [_unmap(b, dx, dy, factor) for b in (*reading.found, *reading.suspects)]
             if reading.detections:
                 unique = tuple({d.text: d for d in reading.detections}.values())
                 return CascadeResult(unique, index, tuple(boxes), "whole frame")
             seen.extend(b for b in boxes if not any(_overlaps(b, s) for s in seen))
         if not self.fallbacks:
-            return CascadeResult((), -1, tuple(seen))
+            return CascadeResult((), -1, tuple(seen)) if seen else NO_READ
+        gate = self.texture_gate and (look or bool(seen) or bool(hints))
+        if not gate and not seen and not hints:
+            return NO_READ  # an idle camera's frame between two looks: it cost the plain call and no more
         if gray is None:
             gray = frame if frame.ndim == 2 else np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
         height, width = gray.shape[:2]
-        gate = self.texture_gate and (look or bool(seen) or bool(hints))
         regions = _regions(seen, hints, textured_regions(gray) if gate else [], width, height)
         if not regions:
-            return CascadeResult((), -1, ())
+            return NO_READ
         allowance = self.budget * width * height
         first = [i for i, name in enumerate(self.fallbacks) if name in FIRST]
         rest = [i for i, name in enumerate(self.fallbacks) if name not in FIRST]

@@ -64,6 +64,9 @@ class Reading:
     suspects: tuple[Box, ...] = ()  # symbols located but not decoded (checksum, format errors)
 
 
+NOTHING = Reading(())  # what a decoder saw in a frame with no symbol at all (shared: it is immutable)
+
+
 class QrDecoder(ABC):
     """Reads QR codes from a single image; has no Qt and no threads."""
 
@@ -108,6 +111,8 @@ class ZxingCppDecoder(QrDecoder):
         found = self._lib.read_barcodes(
             np.ascontiguousarray(image), formats=self._formats, return_errors=True, **self._options
         )
+        if not found:  # an idle camera's every frame: nothing to build
+            return NOTHING
         valid = [code for code in found if code.valid]
         return Reading(
             tuple(Detection(str(code.text), self.name) for code in valid),

@@ -26,7 +26,10 @@ def test_the_scanner_bench_prints_paths_buckets_timing_clips_and_the_summary():
         summary = re.search(rf"^{size}: default ([\d.]+) % vs plain ([\d.]+) % .*idle camera", out, re.M)
         assert summary, out[-3000:]
     header = next(line for line in out.splitlines() if line.startswith("| path | clean"))
-    assert "idle camera ms" in header and "motion blur" in header and "p95 ms" in header
+    assert "idle camera ms" in header and "idle camera vs plain" in header and "motion blur" in header
+    assert "p95 ms" in header
+    for size in ("640x480", "1280x720"):  # the idle camera's ratio to the plain call, with its spread
+        assert re.search(rf"^{size}: .*idle camera [\d.]+ vs [\d.]+ ms \([\d.]+x, quartiles [\d.]+-[\d.]+\)", out, re.M)
     rows = [line for line in out.splitlines() if line.startswith(("| default |", "| zxing-cpp plain |"))]
     assert len(rows) == 4 + 4  # two frame tables and two clip tables, each with both paths
     for row in rows:
