@@ -2,7 +2,7 @@
 
 A student invites a guest on My page (the live server's own pages, over HTTP); the gatekeeper types
 the code printed under the guest's QR into the gate screen's code field with real key events
-(``qtbot.keyClick`` a key at a person's pace, then Enter; the wedge's clock is moved by hand so the keys
+(a key at a person's pace, then Enter; the wedge's clock is moved by hand so the keys
 are not taken for a scanner's burst).  The gate decides it from the tickets it pulled: green, and
 counted inside; typed again, already used; cancelled on My page, refused; a typo in the check
 character is caught before anything is decided.  Every refusal in both languages.
@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from hid_keys import FakeClock
-from PySide6.QtCore import Qt
-from ui_helpers import Event, close_app, enroll, login, make_app
+from hid_keys import FakeClock, type_like_scanner
+from ui_helpers import Event, close_app, enroll, login, make_app, type_at_gate
 
 from server.web.customers import set_customer
 from sync.ids import ShortIdError, format_short_id, parse_short_id
@@ -87,20 +86,8 @@ def test_a_guest_code_from_my_page_typed_at_the_gate(qtbot: Any, tmp_path: Path,
         from_field: list[str] = []
         gate.typed.entered.connect(from_field.append)
 
-        def keys(text: str) -> None:
-            for char in text:
-                qtbot.keyClick(field, char)
-                clock.advance(0.3)  # a person: 0.3 s a key
-            qtbot.keyClick(field, Qt.Key.Key_Return)
-
         def type_code(text: str) -> Any:
-            if overlay.isVisible():
-                overlay.dismiss()
-            app.window.activateWindow()
-            field.setFocus()
-            with qtbot.wait_signal(gate.checked, timeout=15_000) as blocker:
-                keys(text)
-            return blocker.args[0]
+            return type_at_gate(qtbot, app, text, clock)
 
         entered = type_code(code)
         assert entered.approved and entered.ticket_id == ticket_id and entered.direction == "in", entered
@@ -127,7 +114,7 @@ def test_a_guest_code_from_my_page_typed_at_the_gate(qtbot: Any, tmp_path: Path,
             app.i18n.set_language(language)
             field.clear()
             field.setFocus()
-            keys(_check_typo(code))
+            type_like_scanner(field, _check_typo(code), clock, suffix="\r", gap=0.3)
             qtbot.wait_until(lambda w=words: w in gate.typed.error.text(), timeout=3000)
         qtbot.wait(200)
         assert decided == []

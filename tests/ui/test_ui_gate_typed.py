@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hid_keys import FakeClock, type_like_scanner
-from ui_helpers import Event, close_app, enroll, login, make_app, shot
+from ui_helpers import Event, close_app, enroll, login, make_app, shot, type_at_gate
 
 from server.catalog import create_ticket_type
 from server.tickets import TicketRequest, issue_tickets, revoke_ticket
@@ -55,13 +55,7 @@ def test_typed_ticket_codes_at_the_gate(qtbot: Any, tmp_path: Path, event: Event
         field = gate.typed.edit
 
         def type_code(text: str) -> Any:
-            if overlay.isVisible():
-                overlay.dismiss()
-            app.window.activateWindow()
-            field.setFocus()
-            with qtbot.wait_signal(gate.checked, timeout=15_000) as blocker:
-                type_like_scanner(field, text, clock, suffix="\r", gap=0.3)  # a person: 0.3 s a key, then Enter
-            return blocker.args[0]
+            return type_at_gate(qtbot, app, text, clock)
 
         first = type_code(format_short_id(single).lower().replace("-", ""))  # read as people type it
         assert first.approved and first.ticket_id == single and first.direction == "in", first

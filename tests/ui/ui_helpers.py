@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from hid_keys import type_like_scanner
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -161,6 +162,23 @@ def login(qtbot: Any, app: TerminalApp, event: Event, who: str = "cashier", pin:
     for digit in pin:
         app.window.login.form.keypad.buttons[digit].click()
     app.window.login.form.submit.click()
+
+
+def type_at_gate(qtbot: Any, app: TerminalApp, text: str, clock: Any) -> Any:
+    """Type ``text`` into the gate screen's code field at a person's pace (0.3 s a key), then Enter.
+
+    Real key events to the focused field; ``clock`` is the wedge's fake clock, moved by hand so the
+    keys read as a person's typing, not a scanner's burst.  Returns the gate's decision.
+    """
+    overlay = app.window.overlay
+    if overlay.isVisible():
+        overlay.dismiss()
+    app.window.activateWindow()
+    field = app.window.gate.typed.edit
+    field.setFocus()
+    with qtbot.wait_signal(app.window.gate.checked, timeout=15_000) as blocker:
+        type_like_scanner(field, text, clock, suffix="\r", gap=0.3)
+    return blocker.args[0]
 
 
 def open_stall(qtbot: Any, app: TerminalApp, event: Event, stall_id: int, who: str = "supervisor") -> Any:
