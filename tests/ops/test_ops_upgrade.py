@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from ops_helpers import admin_args
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from server import cli
 from server.db.engine import Database
@@ -48,6 +48,14 @@ def fresh(engine: str, new_database: Callable[[str], str], tmp_path: Path) -> It
         db.dispose()
 
 
+def _changes_at_40_and_a_ticket_type(conn: Connection, type_id: int, name: str, policy: str) -> None:
+    """The change counter at 40 and one ticket type, as an event that sold tickets before the migration has."""
+    conn.execute(text("INSERT INTO counters (name, value) VALUES ('changes', 40) "
+                      "ON CONFLICT (name) DO UPDATE SET value = 40"))
+    conn.execute(text("INSERT INTO ticket_types (id, name, policy, gate_ids, active, change_seq) "
+                      "VALUES (:id, :name, :policy, '[]', TRUE, 1)"), {"id": type_id, "name": name, "policy": policy})
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_upgrade_migrates_an_older_database_to_head_then_is_a_no_op(
         engine: str, fresh: Fresh, capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,10 +82,7 @@ def test_gate_tickets_migration_numbers_the_tickets_issued_before(engine: str, f
     db = fresh.db
     upgrade(db.engine, "0700_lines")
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO counters (name, value) VALUES ('changes', 40) "
-                          "ON CONFLICT (name) DO UPDATE SET value = 40"))
-        conn.execute(text("INSERT INTO ticket_types (id, name, policy, gate_ids, active, change_seq) "
-                          "VALUES (1, 'Day', 'single', '[]', TRUE, 1)"))
+        _changes_at_40_and_a_ticket_type(conn, 1, "Day", "single")
         for tid in (7, 5, 9):
             conn.execute(text("INSERT INTO tickets (ticket_id, ticket_type, policy, flags, valid_from, "
                               "valid_until, holder, source, batch, created_at) "
@@ -96,10 +101,7 @@ def test_guest_tickets_migration_puts_earlier_invitations_in_the_registry(
     db = fresh.db
     upgrade(db.engine, "0750_product_look")
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO counters (name, value) VALUES ('changes', 40) "
-                          "ON CONFLICT (name) DO UPDATE SET value = 40"))
-        conn.execute(text("INSERT INTO ticket_types (id, name, policy, gate_ids, active, change_seq) "
-                          "VALUES (3, 'Guest', 'reentry', '[]', TRUE, 1)"))
+        _changes_at_40_and_a_ticket_type(conn, 3, "Guest", "reentry")
         conn.execute(text("INSERT INTO web_customers (wallet_id, holder_name, pin_hash, guest_quota, created_at) "
                           "VALUES (11, 'Ren', 'x', 2, 0)"))
         for tid, name, cancelled in ((70, "Grandma", None), (50, "Kenji", 900)):

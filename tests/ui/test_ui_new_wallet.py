@@ -141,11 +141,22 @@ def test_new_wallet_shows_its_my_page_qr_then_tops_it_up_and_a_lost_answer_gives
 
         # the answer is lost: the server made the wallet, the desk says so in words and keeps the request.
         # The top-up's own push first (its answer lost would make the sync loop call the server unreachable,
-        # and the desk would rightly not ask at all): nothing unsynced, the loop online.
-        qtbot.wait_until(lambda: app.backend.sync.online and app.backend.sync.unsynced_count == 0, timeout=15_000)
-        proxy.set_mode("lose_responses")
-        with qtbot.wait_signal(screen.issued_signal, timeout=30_000) as lost:
-            qtbot.mouseClick(screen.new_button, Qt.MouseButton.LeftButton)
+        # and the desk would rightly not ask at all): nothing unsynced, the loop online.  The loop's own
+        # pull may still go out in the moment the answers start being lost; then the loop rightly calls
+        # the server unreachable and the desk says so without asking (nothing sent: no row).  That is not
+        # the case under test, so it is tried again from a quiet loop, at most three times.
+        for _attempt in range(3):
+            proxy.set_mode("pass")
+            qtbot.wait_until(lambda: app.backend.sync.online and app.backend.sync.unsynced_count == 0,
+                             timeout=15_000)
+            proxy.set_mode("lose_responses")
+            with qtbot.wait_signal(screen.issued_signal, timeout=30_000) as lost:
+                qtbot.mouseClick(screen.new_button, Qt.MouseButton.LeftButton)
+            if lost.args[0].reason is not DeclineReason.ISSUE_NEEDS_SERVER:
+                break
+            assert len(_desk_rows(ev)) == 1  # the desk did not ask: the server made nothing
+            if overlay.isVisible():
+                qtbot.mouseClick(overlay, Qt.MouseButton.LeftButton)
         assert lost.args[0].reason is DeclineReason.ISSUE_NO_ANSWER, lost.args[0]
         assert overlay.isVisible() and "No answer from the server" in overlay.detail.text()
         assert "the same wallet comes back" in overlay.next_step.text()
