@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from scanner.decoders import NOTHING, Box, Detection, QrDecoder
+from scanner.decoders import Box, Detection, QrDecoder
 from scanner.errors import UnknownDecoder
 
 __all__ = [
@@ -478,7 +478,7 @@ class Cascade:
                 if attempt.gray and attempt.roi is None and attempt.max_height is None and not attempt.invert:
                     gray = image if not attempt.stretch else None
             reading = self.decoder.read(image)
-            if reading is NOTHING:
+            if not (reading.detections or reading.found or reading.suspects):
                 continue  # no symbol at all: nothing to read, remember or map
             boxes = [_unmap(b, dx, dy, factor) for b in (*reading.found, *reading.suspects)]
             if reading.detections:

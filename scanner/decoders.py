@@ -78,7 +78,8 @@ class QrDecoder(ABC):
 
     def read(self, image: Image) -> Reading:
         """Return the codes read from ``image`` and, where the library tells, where symbols were seen."""
-        return Reading(tuple(self.decode(image)))
+        detections = self.decode(image)
+        return Reading(tuple(detections)) if detections else NOTHING
 
 
 class ZxingCppDecoder(QrDecoder):
