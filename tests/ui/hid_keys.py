@@ -89,3 +89,8 @@ def type_like_scanner(target: QWidget, text: str, clock: FakeClock, **kwargs: ob
     """A HID scanner types ``text`` into ``target`` (options as ``hid_sequence``)."""
     gap = float(kwargs.pop("gap", 0.004))  # type: ignore[arg-type]
     send_keys(target, hid_sequence(text, **kwargs), clock, gap=gap)  # type: ignore[arg-type]
+
+
+def type_like_person(target: QWidget, text: str, clock: FakeClock) -> None:
+    """A person types ``text`` into ``target`` at 0.3 s a key (never taken for a scanner's burst), then Enter."""
+    type_like_scanner(target, text, clock, suffix="\r", gap=0.3)

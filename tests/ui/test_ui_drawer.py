@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hid_keys import FakeClock, type_like_scanner
+from hid_keys import FakeClock, type_like_person
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 from ui_helpers import PIN, Event, close_app, enroll, make_app, shot
@@ -40,7 +40,7 @@ def desk_event(tmp_path: Path) -> Iterator[Event]:
 def _type(app: Any, edit: Any, text: str, clock: FakeClock) -> None:
     app.window.activateWindow()
     edit.setFocus()
-    type_like_scanner(edit, text, clock, suffix="\r", gap=0.3)  # a person's pace, then Enter
+    type_like_person(edit, text, clock)  # a person's pace, then Enter
 
 
 def _imbalance(ev: Event) -> int:

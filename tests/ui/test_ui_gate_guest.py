@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from hid_keys import FakeClock, type_like_scanner
+from hid_keys import FakeClock, type_like_person
 from ui_helpers import Event, close_app, enroll, login, make_app, type_at_gate
 
 from server.web.customers import set_customer
@@ -114,7 +114,7 @@ def test_a_guest_code_from_my_page_typed_at_the_gate(qtbot: Any, tmp_path: Path,
             app.i18n.set_language(language)
             field.clear()
             field.setFocus()
-            type_like_scanner(field, _check_typo(code), clock, suffix="\r", gap=0.3)
+            type_like_person(field, _check_typo(code), clock)
             qtbot.wait_until(lambda w=words: w in gate.typed.error.text(), timeout=3000)
         qtbot.wait(200)
         assert decided == []

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hid_keys import FakeClock, type_like_scanner
+from hid_keys import FakeClock, type_like_person
 from ui_helpers import Event, close_app, enroll, login, make_app, shot, type_at_gate
 
 from server.catalog import create_ticket_type
@@ -94,7 +94,7 @@ def test_typed_ticket_codes_at_the_gate(qtbot: Any, tmp_path: Path, event: Event
         code = format_short_id(reentry)
         typo = ("1" if code[0] != "1" else "2") + code[1:]
         field.setFocus()
-        type_like_scanner(field, typo, clock, suffix="\r", gap=0.3)
+        type_like_person(field, typo, clock)
         qtbot.wait_until(lambda: gate.typed.error.text() != "", timeout=3000)
         assert "確認文字が一致しません" in gate.typed.error.text()
         qtbot.wait(200)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 import pytest
-from hid_keys import FakeClock, type_like_scanner
+from hid_keys import FakeClock, type_like_person
 from loopback_proxy import FaultProxy
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
@@ -81,7 +81,7 @@ def _log_in(qtbot: Any, app: Any, ev: Event, clock: FakeClock) -> None:
     form = app.window.login.form
     app.window.activateWindow()
     form.typed.edit.setFocus()
-    type_like_scanner(form.typed.edit, format_short_id(ev.staff["topup"]), clock, suffix="\r", gap=0.3)
+    type_like_person(form.typed.edit, format_short_id(ev.staff["topup"]), clock)
     qtbot.wait_until(lambda: form.badge is not None, timeout=3000)
     for digit in PIN:
         qtbot.mouseClick(form.keypad.buttons[digit], Qt.MouseButton.LeftButton)

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from hid_keys import FakeClock, type_like_scanner
+from hid_keys import FakeClock, type_like_person
 from loopback_proxy import FaultProxy
 from PySide6.QtCore import Qt
 from sqlalchemy import select
@@ -58,7 +58,7 @@ def _balance(ev: Event, wallet_id: int) -> int:
 def _type(app: Any, edit: Any, text: str, clock: FakeClock) -> None:
     app.window.activateWindow()
     edit.setFocus()
-    type_like_scanner(edit, text, clock, suffix="\r", gap=0.3)  # a person typing the printed code, then Enter
+    type_like_person(edit, text, clock)  # a person typing the printed code, then Enter
 
 
 def test_a_lost_answer_shows_in_doubt_then_the_settlement_on_screen_and_in_the_shift_report(

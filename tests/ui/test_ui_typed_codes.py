@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hid_keys import FakeClock, type_like_scanner
+from hid_keys import FakeClock, type_like_person
 from ui_helpers import PIN, Event, close_app, enroll, make_app
 
 from sync.ids import format_short_id
@@ -24,7 +24,7 @@ def _typo(code: str) -> str:
 def _type(qtbot: Any, app: Any, edit: Any, text: str, clock: FakeClock) -> None:
     app.window.activateWindow()
     edit.setFocus()
-    type_like_scanner(edit, text, clock, suffix="\r", gap=0.3)  # a person: 0.3 s a key, then Enter
+    type_like_person(edit, text, clock)  # a person: 0.3 s a key, then Enter
 
 
 def test_staff_code_typed_at_login_with_typo_caught(qtbot: Any, tmp_path: Path, event: Event) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hid_keys import type_like_scanner
+from hid_keys import type_like_person
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -177,7 +177,7 @@ def type_at_gate(qtbot: Any, app: TerminalApp, text: str, clock: Any) -> Any:
     field = app.window.gate.typed.edit
     field.setFocus()
     with qtbot.wait_signal(app.window.gate.checked, timeout=15_000) as blocker:
-        type_like_scanner(field, text, clock, suffix="\r", gap=0.3)
+        type_like_person(field, text, clock)
     return blocker.args[0]
 
 
